@@ -1,0 +1,59 @@
+# Shared build helpers: warning flags, one library helper, one test helper.
+
+set(GRAPEVINE_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
+    -Wcast-align -Woverloaded-virtual -Wno-unused-parameter)
+
+# Sanitizer build (preset "asan"): -DGRAPEVINE_SANITIZE=ON.
+option(GRAPEVINE_SANITIZE "Build with AddressSanitizer + UBSan" OFF)
+
+function(grapevine_target_defaults target)
+  target_compile_options(${target} PRIVATE ${GRAPEVINE_WARNINGS})
+  if(GRAPEVINE_NATIVE)
+    target_compile_options(${target} PRIVATE -march=native)
+  endif()
+  if(GRAPEVINE_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# grapevine_add_library(name SOURCES a.cc b.cc [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
+# Creates target grapevine_<name>, with the repository root on the include path so
+# headers are included as "learn/model.h".
+function(grapevine_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(grapevine_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(grapevine_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(grapevine_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  grapevine_target_defaults(grapevine_${name})
+endfunction()
+
+# grapevine_add_test(name SOURCES a_test.cc ... LABELS unit|sim|integration [DEPS ...]
+#                    [TIMEOUT seconds])
+# One executable per call, discovered test by test so ctest reports each case.
+function(grapevine_add_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LABELS;DEPS" ${ARGN})
+  if(NOT ARG_LABELS)
+    message(FATAL_ERROR "grapevine_add_test(${name}): LABELS is required (unit, sim or integration)")
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  grapevine_target_defaults(${name})
+  target_compile_definitions(${name} PRIVATE
+      GRAPEVINE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+      GRAPEVINE_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  gtest_discover_tests(${name}
+      PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+      DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# grapevine_add_bench(name SOURCES ... DEPS ...)
+function(grapevine_add_bench name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark)
+  grapevine_target_defaults(${name})
+endfunction()

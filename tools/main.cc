@@ -1,0 +1,37 @@
+// The `grapevine` command line: dispatches to the subcommands registered in
+// tools/*_cmd.cc. Exit codes: 0 success, 1 runtime failure, 2 bad input or usage.
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "tools/command.h"
+
+namespace grapevine::tools {
+namespace {
+std::map<std::string, CommandRegistrar>& Registry() {
+  static std::map<std::string, CommandRegistrar> registry;
+  return registry;
+}
+}  // namespace
+
+bool RegisterCommand(const char* name, CommandRegistrar registrar) {
+  Registry()[name] = registrar;
+  return true;
+}
+}  // namespace grapevine::tools
+
+int main(int argc, char** argv) {
+  using namespace grapevine::tools;
+  CLI::App app{"grapevine: decentralized training with gossip, no central server"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "grapevine 0.1.0");
+  CommandContext ctx;
+  for (auto& [name, registrar] : Registry()) registrar(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  return ctx.exit_code;
+}
