@@ -46,6 +46,7 @@ MemberTable::ApplyResult MemberTable::Apply(const MemberRecord& record, TimePoin
   result.old_state = local.state;
   if (!local.addr.empty() && !record.addr.empty() && local.addr != record.addr) {
     if (record.addr < local.addr) {
+      result.old_addr = local.addr;
       it->second = Entry{record, now};
       result.outcome = Outcome::kReplaced;
     }

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <map>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "agent/core/clock.h"
@@ -55,6 +56,7 @@ class MemberTable {
   struct ApplyResult {
     Outcome outcome = Outcome::kIgnored;
     MemberState old_state = MemberState::kAlive;
+    std::string old_addr;  // kReplaced: the address that lost the id
     bool changed() const { return outcome != Outcome::kIgnored && outcome != Outcome::kAddrOnly; }
   };
 

@@ -110,6 +110,11 @@ void Membership::ApplyRecord(const MemberRecord& record, TimePoint now, Actions&
   Event event{EventKind::kMemberJoined, merged.id, {}, merged.incarnation};
   if (result.outcome == MemberTable::Outcome::kReplaced) {
     event.kind = EventKind::kMemberReplaced;
+    // The losing node is no longer reachable by id (its id routes to the winner):
+    // tell it at its own address so it knows it must join again.
+    proto::MembershipUpdate update;
+    update.members.push_back(merged);
+    actions.send.push_back(Outgoing{merged.id, result.old_addr, std::move(update)});
   } else {
     switch (merged.state) {
       case MemberState::kAlive:

@@ -1,0 +1,221 @@
+// Whole-cluster behaviour of the membership protocol on the simulated network:
+// joins, crashes, partitions, graceful leave, join races. Seeded and deterministic;
+// bounds are in probe intervals of MembershipConfig::Fast().
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/sim/sim_network.h"
+
+namespace grapevine::sim {
+namespace {
+
+using agent::core::EventKind;
+using agent::core::MembershipConfig;
+using proto::MemberState;
+using proto::NodeId;
+
+constexpr Duration kTick = std::chrono::milliseconds(5);
+const MembershipConfig kConfig = MembershipConfig::Fast();
+const Duration kInterval = kConfig.probe_interval;
+constexpr int kMaxIntervals = 40;
+
+std::string Addr(int i) { return "10.0.0." + std::to_string(i) + ":7000"; }
+
+// n nodes 0..n-1 on a ring, bootstrapped from the same "topology file".
+void AddRing(SimNetwork& net, int n, uint64_t seed) {
+  std::vector<proto::MemberRecord> members;
+  std::vector<proto::Edge> edges;
+  for (int i = 0; i < n; ++i) {
+    members.push_back({static_cast<NodeId>(i), Addr(i), MemberState::kAlive, 0});
+    edges.push_back(agent::core::MakeEdge(i, (i + 1) % n));
+  }
+  for (int i = 0; i < n; ++i) {
+    auto m = std::make_unique<Membership>(kConfig, i, Addr(i), seed * 1000 + i);
+    ASSERT_TRUE(m->Bootstrap(members, edges).ok());
+    net.AddNode(std::move(m));
+  }
+}
+
+void AddJoiner(SimNetwork& net, const std::string& addr, uint64_t seed) {
+  net.AddNode(std::make_unique<Membership>(kConfig, proto::kNoNode, addr, seed));
+}
+
+std::vector<std::string> Without(std::vector<std::string> v, const std::vector<std::string>& x) {
+  std::erase_if(v, [&](const std::string& s) {
+    return std::find(x.begin(), x.end(), s) != x.end();
+  });
+  return v;
+}
+
+// Runs until CheckConverged(alive) holds; returns probe intervals taken (or fails).
+double ConvergeWithin(SimNetwork& net, const std::vector<std::string>& alive, int max_intervals,
+                      const char* what) {
+  const Duration took =
+      net.RunUntil([&] { return net.CheckConverged(alive).ok; }, kInterval * max_intervals);
+  EXPECT_GE(took.count(), 0) << what << ": not converged after " << max_intervals
+                             << " probe intervals: " << net.CheckConverged(alive).reason;
+  const double intervals = static_cast<double>(took.count()) / kInterval.count();
+  std::printf("[ sim      ] %s: converged in %.1f probe intervals (%zu nodes)\n", what,
+              intervals, alive.size());
+  return intervals;
+}
+
+// Mixing rows agree between the two ends of every edge and sum to 1.
+void ExpectConsistentMixing(const SimNetwork& net, const std::vector<std::string>& alive) {
+  std::map<std::pair<NodeId, NodeId>, double> w;
+  for (const std::string& addr : alive) {
+    const Membership& m = net.Node(addr);
+    double sum = 0;
+    for (const auto& [j, wij] : m.MixingRow()) {
+      sum += wij;
+      EXPECT_GE(wij, 0.0);
+      w[{m.self(), j}] = wij;
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-12) << addr;
+  }
+  for (const auto& [ij, wij] : w) {
+    auto it = w.find({ij.second, ij.first});
+    ASSERT_NE(it, w.end());
+    EXPECT_DOUBLE_EQ(it->second, wij);
+  }
+}
+
+struct ScenarioResult {
+  double join_intervals = 0;
+  double crash_intervals = 0;
+  std::vector<proto::Edge> edges;
+};
+
+// 16-node ring; 4 joiners through different members; then 3 crashes (two adjacent,
+// so the ring breaks into arcs and repair must stitch it back together).
+ScenarioResult RunRingScenario(uint64_t seed, double drop_rate, Duration max_latency) {
+  SimNetwork net(seed, kTick);
+  net.SetLatency(std::chrono::milliseconds(1), max_latency);
+  net.SetDropRate(drop_rate);
+  AddRing(net, 16, seed);
+  net.RunFor(kInterval * 5);
+  EXPECT_TRUE(net.CheckConverged(net.Running()).ok) << net.CheckConverged(net.Running()).reason;
+
+  ScenarioResult result;
+  const std::vector<int> via = {0, 5, 9, 13};
+  for (int j = 0; j < 4; ++j) {
+    const std::string addr = "10.0.1." + std::to_string(j) + ":7000";
+    AddJoiner(net, addr, seed * 77 + j);
+    net.StartJoin(addr, Addr(via[j]));
+    net.RunFor(kInterval);  // staggered: one join per probe interval
+  }
+  result.join_intervals = ConvergeWithin(net, net.Running(), kMaxIntervals, "4 joins");
+  for (int j = 0; j < 4; ++j) {
+    const Membership& joiner = net.Node("10.0.1." + std::to_string(j) + ":7000");
+    EXPECT_EQ(joiner.self(), static_cast<NodeId>(16 + j));
+    EXPECT_EQ(joiner.LiveNeighbours().size(), 2u);
+  }
+
+  const std::vector<std::string> crashed = {Addr(3), Addr(4), Addr(10)};
+  for (const std::string& addr : crashed) net.Crash(addr);
+  const std::vector<std::string> alive = Without(net.Running(), crashed);
+  result.crash_intervals = ConvergeWithin(net, alive, kMaxIntervals, "3 crashes");
+  for (const std::string& addr : alive) {
+    const Membership& m = net.Node(addr);
+    for (int c : {3, 4, 10}) EXPECT_EQ(m.table().Find(c)->state, MemberState::kDead);
+    EXPECT_GE(m.LiveNeighbours().size(), 2u) << addr << " was not repaired";
+  }
+  ExpectConsistentMixing(net, alive);
+  result.edges = net.Node(alive.front()).table().Edges();
+  std::printf("[ sim      ] messages sent %llu, dropped %llu\n",
+              static_cast<unsigned long long>(net.messages_sent()),
+              static_cast<unsigned long long>(net.messages_dropped()));
+  return result;
+}
+
+TEST(MembershipSim, RingWithJoinersAndCrashesConverges) {
+  const ScenarioResult r = RunRingScenario(1, 0.0, std::chrono::milliseconds(5));
+  EXPECT_LE(r.join_intervals, kMaxIntervals);
+  EXPECT_LE(r.crash_intervals, kMaxIntervals);
+}
+
+TEST(MembershipSim, ConvergesWithLossAndJitter) {
+  // 5% message loss, 1-20 ms latency (a fifth of the probe interval).
+  const ScenarioResult r = RunRingScenario(2, 0.05, std::chrono::milliseconds(20));
+  EXPECT_LE(r.crash_intervals, kMaxIntervals);
+}
+
+TEST(MembershipSim, SameSeedSameRun) {
+  const ScenarioResult a = RunRingScenario(3, 0.02, std::chrono::milliseconds(10));
+  const ScenarioResult b = RunRingScenario(3, 0.02, std::chrono::milliseconds(10));
+  EXPECT_EQ(a.join_intervals, b.join_intervals);
+  EXPECT_EQ(a.crash_intervals, b.crash_intervals);
+  EXPECT_EQ(a.edges, b.edges);
+}
+
+TEST(MembershipSim, PartitionAndHeal) {
+  SimNetwork net(4, kTick);
+  AddRing(net, 16, 4);
+  net.RunFor(kInterval * 5);
+  std::vector<std::string> left_half, right_half;
+  for (int i = 0; i < 16; ++i) (i < 8 ? left_half : right_half).push_back(Addr(i));
+  net.Partition({left_half, right_half});
+  // Each side declares the other dead and repairs itself into a connected graph.
+  ConvergeWithin(net, left_half, kMaxIntervals, "partition, left side");
+  ConvergeWithin(net, right_half, kMaxIntervals, "partition, right side");
+  net.Heal();
+  // Reconnect push-pull finds a "dead" member, it refutes, and the rest follows.
+  ConvergeWithin(net, net.Running(), kMaxIntervals, "partition healed");
+  for (const std::string& addr : net.Running()) {
+    EXPECT_GT(net.Node(addr).incarnation(), 0u) << addr << " never had to refute";
+  }
+  ExpectConsistentMixing(net, net.Running());
+}
+
+TEST(MembershipSim, GracefulLeaveIsSeenAsLeftNotDead) {
+  SimNetwork net(5, kTick);
+  AddRing(net, 16, 5);
+  net.RunFor(kInterval * 5);
+  net.Leave(Addr(5));
+  const std::vector<std::string> alive = net.Running();
+  ASSERT_EQ(alive.size(), 15u);
+  // A leave is announced, not detected: well within one suspicion timeout.
+  const double took = ConvergeWithin(net, alive, kMaxIntervals, "graceful leave");
+  EXPECT_LT(took * kInterval.count(), agent::core::SuspicionTimeout(kConfig, 16).count() /
+                                          static_cast<double>(kInterval.count()) *
+                                          kInterval.count());
+  for (const std::string& addr : alive) {
+    EXPECT_EQ(net.Node(addr).table().Find(5)->state, MemberState::kLeft);
+  }
+  // The former neighbours 4 and 6 were repaired.
+  EXPECT_GE(net.Node(Addr(4)).LiveNeighbours().size(), 2u);
+  EXPECT_GE(net.Node(Addr(6)).LiveNeighbours().size(), 2u);
+}
+
+TEST(MembershipSim, ConcurrentJoinsThroughDifferentMembersResolveIdConflict) {
+  SimNetwork net(6, kTick);
+  AddRing(net, 8, 6);
+  net.RunFor(kInterval * 5);
+  const std::string a = "10.0.2.1:7000";
+  const std::string b = "10.0.2.2:7000";
+  AddJoiner(net, a, 61);
+  AddJoiner(net, b, 62);
+  net.StartJoin(a, Addr(0));
+  net.StartJoin(b, Addr(4));  // same instant, far apart: both hand out id 8
+  net.RunFor(kInterval * 3);
+  EXPECT_EQ(net.Node(a).self(), 8u);
+  // The smaller address keeps the id; the other learns it lost and joins again.
+  EXPECT_FALSE(net.Node(a).conflicted());
+  ASSERT_TRUE(net.Node(b).conflicted());
+  bool saw_conflict = false;
+  for (const auto& e : net.Events(b)) saw_conflict |= e.kind == EventKind::kIdConflict;
+  EXPECT_TRUE(saw_conflict);
+  net.ReplaceNode(std::make_unique<Membership>(kConfig, proto::kNoNode, b, 63));
+  net.StartJoin(b, Addr(2));
+  ConvergeWithin(net, net.Running(), kMaxIntervals, "join race resolved");
+  EXPECT_EQ(net.Node(b).self(), 9u);
+}
+
+}  // namespace
+}  // namespace grapevine::sim
