@@ -1,0 +1,74 @@
+// Codec: proto::Envelope <-> one Cap'n Proto message (the payload of a frame).
+//
+// This is the only place that touches Cap'n Proto types, and the only place in
+// proto/ where library exceptions are caught: every kj/capnp exception raised while
+// reading untrusted bytes becomes Status kInvalidInput with a readable reason.
+// Reader limits are set explicitly from the payload size, so a hostile payload can
+// neither crash us nor make us allocate much more than its own size.
+//
+// Float arrays travel as Data blobs of little-endian float32; union members we do
+// not know (a newer peer) decode to proto::UnknownKind{discriminant}.
+//
+// Thread-safety: Encode/Decode are pure and thread-safe. An EncodedMessage is a
+// value owned by whoever sends it; its Pieces() stay valid while it lives.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/status.h"
+#include "proto/messages.h"
+
+namespace grapevine::proto {
+
+// Decoder limits (docs/protocol.md, "Limits"). The payload itself is bounded by
+// the frame limit (--max-frame-bytes) before it reaches Decode.
+inline constexpr uint32_t kMaxSegments = 512;            // capnp's own stream limit
+inline constexpr size_t kMaxListEntries = size_t{1} << 20;  // members, edges, nodes...
+inline constexpr uint64_t kTraversalFactor = 2;         // words read per payload word
+inline constexpr uint64_t kTraversalSlackWords = 1024;
+inline constexpr int kNestingLimit = 16;                 // we nest 4 deep today
+
+// An encoded message ready for a scatter-gather write: the Cap'n Proto segment
+// table followed by the segments, exactly as getSegmentsForOutput() laid them
+// out, without copying them into one buffer.
+class EncodedMessage {
+ public:
+  EncodedMessage();
+  ~EncodedMessage();
+  EncodedMessage(EncodedMessage&&) noexcept;
+  EncodedMessage& operator=(EncodedMessage&&) noexcept;
+  EncodedMessage(const EncodedMessage&) = delete;
+  EncodedMessage& operator=(const EncodedMessage&) = delete;
+
+  // Segment table, then each segment. Valid while *this lives and is not moved from.
+  std::vector<std::span<const uint8_t>> Pieces() const;
+  // Total bytes over all pieces (the frame's payload length); a multiple of 8.
+  size_t size() const;
+  // One contiguous copy of the pieces (tests, small control messages).
+  std::vector<uint8_t> Flatten() const;
+
+ private:
+  friend EncodedMessage Encode(const Envelope& envelope);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// REQUIRES: envelope.body does not hold UnknownKind (it has no wire form).
+EncodedMessage Encode(const Envelope& envelope);
+
+// Decodes one frame payload. Never throws, never crashes on garbage.
+Result<Envelope> Decode(std::span<const uint8_t> payload);
+
+// The union discriminant of a body on the wire (== the variant index for every
+// kind this build knows; UnknownKind reports the discriminant it carried). This
+// is what Unimplemented.kind echoes back.
+uint16_t KindOf(const Body& body);
+
+// Human-readable kind name for logs ("hello", "modelPayload", ... or "kind#18").
+std::string KindName(uint16_t kind);
+
+}  // namespace grapevine::proto

@@ -1,0 +1,227 @@
+#include "proto/auth.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "proto/envelope_frame.h"
+
+namespace grapevine::proto {
+namespace {
+
+Secret MakeSecret(const std::string& s) { return Secret{std::vector<uint8_t>(s.begin(), s.end())}; }
+
+const Secret kSecret = MakeSecret("correct horse battery staple");
+const Secret kOther = MakeSecret("correct horse battery stapler");
+
+Nonce Filled(uint8_t v) {
+  Nonce n{};
+  n.fill(v);
+  n[0] = static_cast<uint8_t>(v + 1);
+  return n;
+}
+
+TEST(AuthProofTest, ValidProofVerifies) {
+  Nonce mine = Filled(1), theirs = Filled(2);
+  Mac proof = AuthProofFor(kSecret, /*peer_nonce=*/mine, /*my_nonce=*/theirs, /*my_id=*/7);
+  EXPECT_TRUE(VerifyAuthProof(kSecret, mine, theirs, 7, proof));
+}
+
+TEST(AuthProofTest, WrongSecretFails) {
+  Nonce mine = Filled(1), theirs = Filled(2);
+  Mac proof = AuthProofFor(kOther, mine, theirs, 7);
+  EXPECT_FALSE(VerifyAuthProof(kSecret, mine, theirs, 7, proof));
+}
+
+TEST(AuthProofTest, BindsNoncesAndId) {
+  Nonce mine = Filled(1), theirs = Filled(2);
+  Mac proof = AuthProofFor(kSecret, mine, theirs, 7);
+  EXPECT_FALSE(VerifyAuthProof(kSecret, mine, theirs, 8, proof));           // other id
+  EXPECT_FALSE(VerifyAuthProof(kSecret, Filled(3), theirs, 7, proof));      // other challenge
+  EXPECT_FALSE(VerifyAuthProof(kSecret, mine, Filled(4), 7, proof));        // other peer nonce
+  EXPECT_FALSE(VerifyAuthProof(kSecret, theirs, mine, 7, proof));           // swapped roles
+  Mac flipped = proof;
+  flipped[31] ^= 1;
+  EXPECT_FALSE(VerifyAuthProof(kSecret, mine, theirs, 7, flipped));
+}
+
+TEST(AuthProofTest, EchoedNonceIsRejected) {
+  // A peer that copies my nonce into its Hello could reflect my own proof back.
+  Nonce mine = Filled(5);
+  Mac my_proof = AuthProofFor(kSecret, mine, mine, 7);
+  EXPECT_FALSE(VerifyAuthProof(kSecret, mine, mine, 7, my_proof));
+}
+
+TEST(AuthProofTest, RandomNoncesDiffer) {
+  EXPECT_NE(RandomNonce(), RandomNonce());
+}
+
+// ---- frame MACs ----------------------------------------------------------------------
+
+struct Pair {
+  FrameAuthenticator initiator{kSecret, Filled(10), Filled(20), true};
+  FrameAuthenticator acceptor{kSecret, Filled(10), Filled(20), false};
+};
+
+std::vector<uint8_t> Payload(uint8_t v) { return std::vector<uint8_t>(40, v); }
+
+Mac SignOne(FrameAuthenticator& a, std::span<const uint8_t> header,
+            const std::vector<uint8_t>& payload) {
+  return a.Sign(header, {std::span<const uint8_t>(payload)});
+}
+
+TEST(FrameAuthTest, BothDirectionsVerifyInOrder) {
+  Pair p;
+  auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
+  for (uint8_t i = 0; i < 5; ++i) {
+    Mac m = SignOne(p.initiator, header, Payload(i));
+    EXPECT_TRUE(p.acceptor.Verify(header, Payload(i), m)) << int(i);
+    Mac back = SignOne(p.acceptor, header, Payload(i));
+    EXPECT_TRUE(p.initiator.Verify(header, Payload(i), back)) << int(i);
+  }
+  EXPECT_EQ(p.initiator.sent_frames(), 5u);
+  EXPECT_EQ(p.acceptor.received_frames(), 5u);
+}
+
+TEST(FrameAuthTest, PiecesAreConcatenated) {
+  Pair p;
+  auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
+  auto whole = Payload(9);
+  std::span<const uint8_t> s(whole);
+  Mac m = p.initiator.Sign(header, {s.subspan(0, 8), s.subspan(8, 0), s.subspan(8)});
+  EXPECT_TRUE(p.acceptor.Verify(header, whole, m));
+}
+
+TEST(FrameAuthTest, TamperedFrameFails) {
+  Pair p;
+  auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
+  auto payload = Payload(3);
+  Mac m = SignOne(p.initiator, header, payload);
+  payload[17] ^= 0x40;
+  EXPECT_FALSE(p.acceptor.Verify(header, payload, m));
+  auto other_header = EncodeFrameHeader({kProtocolMajor, 1, kFlagMac, 40});
+  EXPECT_FALSE(p.acceptor.Verify(other_header, Payload(3), m));
+  EXPECT_EQ(p.acceptor.received_frames(), 0u);
+  EXPECT_TRUE(p.acceptor.Verify(header, Payload(3), m));  // untampered still fine
+}
+
+TEST(FrameAuthTest, ReplayedFrameFails) {
+  Pair p;
+  auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
+  Mac first = SignOne(p.initiator, header, Payload(1));
+  Mac second = SignOne(p.initiator, header, Payload(1));  // same bytes, next seq
+  EXPECT_NE(first, second);
+  ASSERT_TRUE(p.acceptor.Verify(header, Payload(1), first));
+  EXPECT_FALSE(p.acceptor.Verify(header, Payload(1), first));  // replay of seq 0
+  EXPECT_TRUE(p.acceptor.Verify(header, Payload(1), second));
+}
+
+TEST(FrameAuthTest, ReflectedFrameFails) {
+  Pair p;
+  auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
+  Mac m = SignOne(p.initiator, header, Payload(1));
+  EXPECT_FALSE(p.initiator.Verify(header, Payload(1), m));  // sent back to its author
+}
+
+TEST(FrameAuthTest, OtherConnectionOrSecretFails) {
+  auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
+  FrameAuthenticator sender(kSecret, Filled(10), Filled(20), true);
+  FrameAuthenticator wrong_nonce(kSecret, Filled(10), Filled(21), false);
+  FrameAuthenticator wrong_secret(kOther, Filled(10), Filled(20), false);
+  Mac m = SignOne(sender, header, Payload(1));
+  EXPECT_FALSE(wrong_nonce.Verify(header, Payload(1), m));
+  EXPECT_FALSE(wrong_secret.Verify(header, Payload(1), m));
+}
+
+TEST(EnvelopeFrameTest, SignedFrameRoundTripsThroughDecoder) {
+  Pair p;
+  Envelope env;
+  env.sender = 3;
+  env.body = Bye{"done"};
+  OutgoingFrame out = MakeFrame(env, &p.initiator);
+  ASSERT_TRUE(out.mac.has_value());
+  FrameDecoder dec;
+  ASSERT_TRUE(dec.Feed(out.Flatten()).ok());
+  auto frame = dec.Next();
+  ASSERT_TRUE(frame.has_value());
+  EXPECT_TRUE(frame->header.flags & kFlagMac);
+  auto got = OpenFrame(*frame, &p.acceptor);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(std::get<Bye>(got->body).reason, "done");
+  // The same frame again is a replay.
+  auto replay = OpenFrame(*frame, &p.acceptor);
+  ASSERT_FALSE(replay.ok());
+  EXPECT_EQ(replay.status().code(), StatusCode::kAuthFailed);
+}
+
+TEST(EnvelopeFrameTest, MacPresenceMustMatchConnectionState) {
+  Pair p;
+  Envelope env;
+  env.body = Ping{1, kNoNode, kNoNode};
+  FrameDecoder dec;
+  ASSERT_TRUE(dec.Feed(MakeFrame(env, nullptr).Flatten()).ok());
+  ASSERT_TRUE(dec.Feed(MakeFrame(env, &p.initiator).Flatten()).ok());
+  auto plain = dec.Next();
+  auto signed_frame = dec.Next();
+  ASSERT_TRUE(plain && signed_frame);
+  EXPECT_TRUE(OpenFrame(*plain, nullptr).ok());
+  EXPECT_EQ(OpenFrame(*plain, &p.acceptor).status().code(), StatusCode::kAuthFailed);
+  EXPECT_EQ(OpenFrame(*signed_frame, nullptr).status().code(), StatusCode::kInvalidInput);
+}
+
+// ---- secret files ----------------------------------------------------------------------
+
+class SecretFileTest : public ::testing::Test {
+ protected:
+  std::string Write(const std::string& name, const std::string& content) {
+    auto path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path.string();
+  }
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gv_secret_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(SecretFileTest, TrimsTrailingNewline) {
+  auto s = LoadSecretFile(Write("ok", "0123456789abcdef0123\n"));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(std::string(s->bytes.begin(), s->bytes.end()), "0123456789abcdef0123");
+  auto crlf = LoadSecretFile(Write("crlf", "0123456789abcdef0123\r\n"));
+  ASSERT_TRUE(crlf.ok());
+  EXPECT_EQ(crlf->bytes, s->bytes);
+}
+
+TEST_F(SecretFileTest, MissingFileNamesIt) {
+  std::string path = (dir_ / "nope").string();
+  auto s = LoadSecretFile(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(s.status().message().find(path), std::string::npos);
+}
+
+TEST_F(SecretFileTest, EmptyOrShortRejected) {
+  auto empty = LoadSecretFile(Write("empty", "\n"));
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().code(), StatusCode::kInvalidInput);
+  EXPECT_NE(empty.status().message().find("empty"), std::string::npos);
+  auto shrt = LoadSecretFile(Write("short", "hunter2\n"));
+  ASSERT_FALSE(shrt.ok());
+  EXPECT_NE(shrt.status().message().find("at least 16"), std::string::npos);
+  EXPECT_NE(shrt.status().message().find("short"), std::string::npos);
+}
+
+TEST_F(SecretFileTest, DirectoryRejected) {
+  auto s = LoadSecretFile(dir_.string());
+  EXPECT_FALSE(s.ok());
+}
+
+}  // namespace
+}  // namespace grapevine::proto

@@ -1,0 +1,364 @@
+#include "proto/codec.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <tuple>
+
+#include <capnp/message.h>
+#include <capnp/schema.h>
+#include <capnp/serialize.h>
+
+#include "proto/grapevine.capnp.h"
+#include "proto/hash.h"
+
+namespace grapevine::proto {
+
+// Field-by-field equality for the round-trip checks (messages.h keeps its structs
+// free of operators it does not need).
+auto Tie(const Hello& m) {
+  return std::tie(m.major, m.minor, m.id, m.incarnation, m.listen_addr, m.client,
+                  m.auth_required, m.nonce);
+}
+auto Tie(const AuthProof& m) { return std::tie(m.mac); }
+auto Tie(const AuthResult& m) { return std::tie(m.ok, m.reason); }
+auto Tie(const JoinRequest& m) { return std::tie(m.listen_addr, m.arch_fingerprint); }
+auto Tie(const JoinReply& m) {
+  return std::tie(m.accepted, m.reason, m.assigned_id, m.neighbours, m.members, m.edges);
+}
+auto Tie(const MembershipUpdate& m) {
+  return std::tie(m.members, m.edges_added, m.edges_removed, m.full_state, m.reply_wanted);
+}
+auto Tie(const Ping& m) { return std::tie(m.seq, m.target, m.requester); }
+auto Tie(const Ack& m) { return std::tie(m.seq, m.target); }
+auto Tie(const ModelRequest& m) { return std::tie(m.purpose); }
+auto Tie(const ModelPayload& m) {
+  return std::tie(m.origin, m.purpose, m.version, m.round, m.samples_seen, m.arch_fingerprint,
+                  m.content_hash, m.train_loss, m.codec, m.values, m.packed, m.scales, m.extra);
+}
+auto Tie(const CrossGradient& m) {
+  return std::tie(m.origin, m.version, m.content_hash, m.codec, m.values, m.packed, m.scales);
+}
+auto Tie(const StatusRequest&) { return std::tie(); }
+auto Tie(const NodeStatus& m) {
+  return std::tie(m.id, m.addr, m.state, m.incarnation, m.round, m.last_accuracy, m.bytes_in,
+                  m.bytes_out);
+}
+bool operator==(const NodeStatus& a, const NodeStatus& b) { return Tie(a) == Tie(b); }
+auto Tie(const StatusReply& m) { return std::tie(m.self, m.algo, m.nodes, m.edges); }
+auto Tie(const Bye& m) { return std::tie(m.reason); }
+auto Tie(const Unimplemented& m) { return std::tie(m.kind); }
+auto Tie(const UnknownKind& m) { return std::tie(m.kind); }
+
+namespace {
+
+bool SameBody(const Body& a, const Body& b) {
+  if (a.index() != b.index()) return false;
+  return std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        return Tie(x) == Tie(std::get<T>(b));
+      },
+      a);
+}
+
+std::vector<float> Floats(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+Nonce Filled(uint8_t start) {
+  Nonce n{};
+  for (size_t i = 0; i < n.size(); ++i) n[i] = static_cast<uint8_t>(start + 3 * i);
+  return n;
+}
+
+std::vector<MemberRecord> Members() {
+  return {{0, "10.0.0.1:7000", MemberState::kAlive, 3},
+          {7, "node-7.example:7007", MemberState::kSuspect, 12},
+          {4000000000u, "", MemberState::kDead, 1ull << 40},
+          {9, "[::1]:9", MemberState::kLeft, 0}};
+}
+
+std::vector<Body> AllKinds() {
+  std::vector<Body> bodies;
+  bodies.push_back(Hello{1, 4, 17, 99, "127.0.0.1:7017", false, true, Filled(1)});
+  bodies.push_back(Hello{1, 0, kNoNode, 0, "", true, false, Filled(200)});
+  bodies.push_back(AuthProof{Filled(42)});
+  bodies.push_back(AuthResult{false, "authentication failed"});
+  bodies.push_back(JoinRequest{"10.1.2.3:7100", 0xDEADBEEFCAFEF00Dull});
+  bodies.push_back(JoinReply{true, "", 23, {1, 5, 9}, Members(), {{1, 5}, {5, 9}, {0, 4000000000u}}});
+  bodies.push_back(JoinReply{false, "architecture mismatch", kNoNode, {}, {}, {}});
+  bodies.push_back(MembershipUpdate{Members(), {{2, 3}}, {{3, 4}, {0, 1}}, true, true});
+  bodies.push_back(Ping{1ull << 50, 12, 34});
+  bodies.push_back(Ack{77, 12});
+  bodies.push_back(ModelRequest{ModelPurpose::kCrossGradient});
+  {
+    ModelPayload m;
+    m.origin = 5;
+    m.purpose = ModelPurpose::kStateTransfer;
+    m.version = 1234;
+    m.round = 56;
+    m.samples_seen = 789012;
+    m.arch_fingerprint = 0x0123456789ABCDEFull;
+    m.values = Floats(1000, 1);
+    m.content_hash = ContentHash(m.values);
+    m.train_loss = 0.4375f;
+    m.extra = Floats(10, 2);
+    bodies.push_back(m);
+    ModelPayload c;
+    c.origin = 6;
+    c.codec = TensorCodec::kInt8;
+    c.packed = {1, 2, 3, 255, 0, 128, 7};
+    c.scales = {0.5f, 0.25f, -1.0f};
+    bodies.push_back(c);
+  }
+  bodies.push_back(CrossGradient{3, 44, 0xFEEDull, TensorCodec::kTopK, {}, {9, 8, 7, 6, 5, 4, 3, 2},
+                                 {2.0f}});
+  bodies.push_back(CrossGradient{4, 45, 0xBEEFull, TensorCodec::kFloat32, Floats(333, 3), {}, {}});
+  bodies.push_back(StatusRequest{});
+  bodies.push_back(StatusReply{2, "dimat",
+                               {{2, "a:1", MemberState::kAlive, 5, 10, 0.875, 1000, 2000},
+                                {3, "b:2", MemberState::kSuspect, 6, 11, -1.0, 0, 0}},
+                               {{2, 3}}});
+  bodies.push_back(Bye{"shutting down"});
+  bodies.push_back(Unimplemented{18});
+  return bodies;
+}
+
+Envelope Wrap(Body body) {
+  Envelope e;
+  e.sender = 11;
+  e.incarnation = 1ull << 33;
+  e.gossip = {{3, "x:3", MemberState::kSuspect, 8}};
+  e.body = std::move(body);
+  return e;
+}
+
+TEST(CodecTest, EveryKindRoundTrips) {
+  std::vector<bool> seen(std::variant_size_v<Body>, false);
+  for (const Body& body : AllKinds()) {
+    Envelope in = Wrap(body);
+    EncodedMessage msg = Encode(in);
+    ASSERT_EQ(msg.size() % 8, 0u);
+    std::vector<uint8_t> flat = msg.Flatten();
+    ASSERT_EQ(flat.size(), msg.size());
+    Result<Envelope> out = Decode(flat);
+    ASSERT_TRUE(out.ok()) << KindName(KindOf(body)) << ": " << out.status().ToString();
+    EXPECT_EQ(out->sender, in.sender);
+    EXPECT_EQ(out->incarnation, in.incarnation);
+    EXPECT_EQ(out->gossip, in.gossip);
+    EXPECT_TRUE(SameBody(out->body, in.body)) << KindName(KindOf(body));
+    seen[body.index()] = true;
+  }
+  for (size_t i = 0; i + 1 < seen.size(); ++i) EXPECT_TRUE(seen[i]) << "kind " << KindName(i);
+}
+
+TEST(CodecTest, DefaultEnvelopeRoundTrips) {
+  Envelope in;  // Hello with kNoNode everywhere
+  auto out = Decode(Encode(in).Flatten());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->sender, kNoNode);
+  EXPECT_TRUE(SameBody(out->body, in.body));
+}
+
+TEST(CodecTest, LargeModelPayloadRoundTripsInFewPieces) {
+  ModelPayload m;
+  m.origin = 1;
+  m.values = Floats(1 << 20, 7);
+  m.content_hash = ContentHash(m.values);
+  EncodedMessage msg = Encode(Wrap(m));
+  EXPECT_GT(msg.size(), m.values.size() * 4);
+  EXPECT_LE(msg.Pieces().size(), 3u);  // table + one segment (+ one spill at most)
+  auto out = Decode(msg.Flatten());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const auto& got = std::get<ModelPayload>(out->body);
+  EXPECT_EQ(got.values, m.values);
+  EXPECT_EQ(ContentHash(got.values), m.content_hash);
+}
+
+TEST(CodecTest, MultiSegmentMessageDecodes) {
+  // Many small members overflow the first-segment estimate -> several segments.
+  MembershipUpdate u;
+  for (uint32_t i = 0; i < 20000; ++i) {
+    u.members.push_back({i, std::string(100, 'h') + std::to_string(i) + ".example.org:7000",
+                         MemberState::kAlive, i * 3ull});
+  }
+  EncodedMessage msg = Encode(Wrap(u));
+  EXPECT_GT(msg.Pieces().size(), 2u);
+  auto out = Decode(msg.Flatten());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(std::get<MembershipUpdate>(out->body).members, u.members);
+}
+
+TEST(CodecTest, UnalignedInputStillDecodes) {
+  auto flat = Encode(Wrap(Bye{"unaligned"})).Flatten();
+  std::vector<uint8_t> shifted(flat.size() + 1);
+  std::memcpy(shifted.data() + 1, flat.data(), flat.size());
+  auto out = Decode(std::span<const uint8_t>(shifted).subspan(1));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(std::get<Bye>(out->body).reason, "unaligned");
+}
+
+TEST(CodecTest, EmptyInputIsInvalid) {
+  auto r = Decode({});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput);
+}
+
+TEST(CodecTest, SizeNotMultipleOfEightIsInvalid) {
+  std::vector<uint8_t> b(13, 0);
+  EXPECT_FALSE(Decode(b).ok());
+}
+
+TEST(CodecTest, TruncatedMessagesAreInvalid) {
+  ModelPayload m;
+  m.values = Floats(100, 5);
+  auto flat = Encode(Wrap(m)).Flatten();
+  for (size_t n = 0; n < flat.size(); n += 8) {
+    auto r = Decode(std::span<const uint8_t>(flat.data(), n));
+    EXPECT_FALSE(r.ok()) << "prefix of " << n << " bytes";
+  }
+}
+
+TEST(CodecTest, HugeSegmentTableIsInvalid) {
+  auto flat = Encode(Wrap(Ping{1, 2, 3})).Flatten();
+  auto claims = [&](uint32_t count_minus_1, uint32_t size0) {
+    std::vector<uint8_t> b = flat;
+    std::memcpy(b.data(), &count_minus_1, 4);
+    std::memcpy(b.data() + 4, &size0, 4);
+    return Decode(b);
+  };
+  auto r1 = claims(0, 0xFFFFFFFFu);  // one segment of 32 GiB
+  ASSERT_FALSE(r1.ok());
+  EXPECT_NE(r1.status().message().find("segment table"), std::string::npos);
+  auto r2 = claims(0xFFFFFFFFu, 1);  // 2^32 segments (count wraps in naive readers)
+  EXPECT_FALSE(r2.ok());
+  auto r3 = claims(600, 1);  // more segments than allowed
+  ASSERT_FALSE(r3.ok());
+  EXPECT_NE(r3.status().message().find("segments"), std::string::npos);
+}
+
+TEST(CodecTest, GarbageNeverCrashes) {
+  for (uint32_t seed = 0; seed < 2000; ++seed) {
+    std::mt19937 rng(seed);
+    size_t words = 1 + rng() % 64;
+    std::vector<uint8_t> b(words * 8);
+    for (auto& x : b) x = static_cast<uint8_t>(rng());
+    if (seed % 2 == 0) {  // keep a plausible single-segment table so capnp gets to parse
+      uint32_t table[2] = {0, static_cast<uint32_t>(words - 1)};
+      std::memcpy(b.data(), table, 8);
+    }
+    auto r = Decode(b);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput);
+    }
+  }
+}
+
+TEST(CodecTest, WrongSizedNonceIsInvalid) {
+  capnp::MallocMessageBuilder mb;
+  auto env = mb.initRoot<schema::Envelope>();
+  env.getBody().initHello().initNonce(5);
+  auto words = capnp::messageToFlatArray(mb);
+  auto bytes = words.asBytes();
+  auto r = Decode(std::span<const uint8_t>(bytes.begin(), bytes.size()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("nonce"), std::string::npos) << r.status().message();
+}
+
+TEST(CodecTest, FloatBlobWithOddSizeIsInvalid) {
+  capnp::MallocMessageBuilder mb;
+  auto env = mb.initRoot<schema::Envelope>();
+  env.getBody().initModelPayload().initValues(6);
+  auto words = capnp::messageToFlatArray(mb);
+  auto bytes = words.asBytes();
+  EXPECT_FALSE(Decode(std::span<const uint8_t>(bytes.begin(), bytes.size())).ok());
+}
+
+// Overwrites the union discriminant of Envelope.body, as a newer peer with an
+// extra union member would have written it.
+std::vector<uint8_t> WithDiscriminant(uint16_t which) {
+  capnp::MallocMessageBuilder mb;
+  auto env = mb.initRoot<schema::Envelope>();
+  env.setSender(42);
+  env.getBody().initBye().setReason("irrelevant");
+  auto group = capnp::Schema::from<schema::Envelope::Body>().getProto().getStruct();
+  uint32_t offset = group.getDiscriminantOffset();  // in 16-bit units of the data section
+  auto data = mb.getRoot<capnp::AnyStruct>().getDataSection();
+  EXPECT_GE(data.size(), 2 * offset + 2);
+  data[2 * offset] = static_cast<capnp::byte>(which & 0xFF);
+  data[2 * offset + 1] = static_cast<capnp::byte>(which >> 8);
+  auto words = capnp::messageToFlatArray(mb);
+  auto bytes = words.asBytes();
+  return {bytes.begin(), bytes.end()};
+}
+
+TEST(CodecTest, UnknownUnionMemberDecodesToUnknownKind) {
+  auto known = Decode(WithDiscriminant(KindOf(Bye{})));
+  ASSERT_TRUE(known.ok()) << known.status().ToString();
+  EXPECT_TRUE(std::holds_alternative<Bye>(known->body));  // the patching itself is right
+
+  auto r = Decode(WithDiscriminant(999));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->sender, 42u);
+  ASSERT_TRUE(std::holds_alternative<UnknownKind>(r->body));
+  EXPECT_EQ(std::get<UnknownKind>(r->body).kind, 999);
+  EXPECT_EQ(KindOf(r->body), 999);
+  EXPECT_EQ(KindName(999), "kind#999");
+}
+
+TEST(CodecTest, UnknownEnumValueIsInvalid) {
+  capnp::MallocMessageBuilder mb;
+  auto env = mb.initRoot<schema::Envelope>();
+  env.getBody().initModelPayload().setCodec(static_cast<schema::TensorCodec>(40));
+  auto words = capnp::messageToFlatArray(mb);
+  auto bytes = words.asBytes();
+  auto r = Decode(std::span<const uint8_t>(bytes.begin(), bytes.size()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("tensor codec"), std::string::npos) << r.status().message();
+}
+
+TEST(CodecTest, AmplifiedListIsBounded) {
+  // A list of 2^19 zero-sized structs costs 8 bytes on the wire; the traversal
+  // limit (not just the list-length cap) must refuse it rather than allocate
+  // 2^19 MemberRecords.
+  capnp::MallocMessageBuilder mb;
+  auto env = mb.initRoot<schema::Envelope>();
+  env.initGossip(3);
+  auto words = capnp::messageToFlatArray(mb);
+  auto bytes = words.asBytes();
+  std::vector<uint8_t> b(bytes.begin(), bytes.end());
+  // Find the tag word of the inline-composite list (element count 3, data 2 words,
+  // pointers 1) and rewrite it to claim 2^28 elements of size zero.
+  bool patched = false;
+  for (size_t off = 8; off + 8 <= b.size(); off += 8) {
+    uint64_t w;
+    std::memcpy(&w, b.data() + off, 8);
+    uint64_t tag = (uint64_t{3} << 2) | (uint64_t{2} << 32) | (uint64_t{1} << 48);
+    if (w == tag) {
+      uint64_t fake = uint64_t{1} << 19 << 2;
+      std::memcpy(b.data() + off, &fake, 8);
+      patched = true;
+      break;
+    }
+  }
+  ASSERT_TRUE(patched);
+  auto r = Decode(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("traversal limit"), std::string::npos)
+      << r.status().message();
+}
+
+TEST(CodecTest, KindNames) {
+  EXPECT_EQ(KindName(KindOf(Hello{})), "hello");
+  EXPECT_EQ(KindName(KindOf(ModelPayload{})), "modelPayload");
+  EXPECT_EQ(KindName(KindOf(Unimplemented{})), "unimplemented");
+}
+
+}  // namespace
+}  // namespace grapevine::proto
