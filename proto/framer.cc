@@ -7,9 +7,8 @@
 namespace grapevine::proto {
 namespace {
 
-// Payload memory is reserved in steps as bytes arrive, never all at once on the
-// word of a header: a peer that announces 200 MiB and sends nothing costs us
-// nothing beyond this much.
+// Payload memory is not reserved all at once on the word of a header: a peer
+// that announces 200 MiB and sends nothing costs us at most this much.
 constexpr size_t kInitialPayloadReserve = size_t{1} << 20;
 
 uint16_t LoadLe16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
@@ -132,9 +131,9 @@ size_t FrameDecoder::FeedPayload(std::span<const uint8_t> bytes) {
   size_t want = current_.header.length - payload.size();
   size_t n = std::min(bytes.size(), want);
   if (payload.size() + n > payload.capacity()) {
-    // Grow geometrically but never past the announced length.
-    size_t target = std::max(payload.size() + n, payload.capacity() * 2);
-    payload.reserve(std::min<size_t>(target, current_.header.length));
+    // The peer has sent a first MiB: take the announced length at its word now
+    // (it is within our limit), so a big model costs one copy, not log2(n).
+    payload.reserve(current_.header.length);
   }
   payload.insert(payload.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(n));
   if (payload.size() == current_.header.length) {
