@@ -1,0 +1,134 @@
+#include "learn/trainer.h"
+
+#include <algorithm>
+#include <span>
+
+#include "base/check.h"
+
+namespace grapevine::learn {
+
+Result<std::unique_ptr<Trainer>> Trainer::Create(std::unique_ptr<Model> model, Dataset shard,
+                                                 const TrainerOptions& options,
+                                                 Eigen::VectorXf initial_params) {
+  GV_CHECK(model != nullptr);
+  if (shard.size() == 0) return Status::Invalid("training shard is empty");
+  if (shard.x.rows() != model->input_shape().size() || shard.x.cols() != shard.size()) {
+    return Status::Invalid("training data has " + std::to_string(shard.x.rows()) +
+                           " features, model '" + model->spec() + "' expects " +
+                           std::to_string(model->input_shape().size()));
+  }
+  for (int32_t label : shard.y) {
+    if (label < 0 || label >= model->num_classes()) {
+      return Status::Invalid("label " + std::to_string(label) + " outside [0, " +
+                             std::to_string(model->num_classes()) + ")");
+    }
+  }
+  if (options.batch_size < 1) return Status::Invalid("batch size must be >= 1");
+  if (options.grab_micro_batch < 1) return Status::Invalid("grab micro-batch must be >= 1");
+  if (!(options.learning_rate > 0.0)) return Status::Invalid("learning rate must be > 0");
+  if (options.total_epochs < 0) return Status::Invalid("total epochs must be >= 0");
+  GV_RETURN_IF_ERROR(ValidateOptimizerOptions(options.optimizer));
+  if (initial_params.size() == 0) {
+    initial_params = model->InitParams(options.seed);
+  } else if (initial_params.size() != model->num_params()) {
+    return Status::Invalid("initial parameters have " + std::to_string(initial_params.size()) +
+                           " entries, model has " + std::to_string(model->num_params()));
+  }
+  GV_ASSIGN_OR_RETURN(auto order,
+                      MakeOrder(options.order, shard.size(), model->num_params(), options.seed));
+  return std::unique_ptr<Trainer>(new Trainer(std::move(model), std::move(shard), options,
+                                              std::move(order), std::move(initial_params)));
+}
+
+Trainer::Trainer(std::unique_ptr<Model> model, Dataset shard, const TrainerOptions& options,
+                 std::unique_ptr<ExampleOrder> order, Eigen::VectorXf params)
+    : model_(std::move(model)),
+      shard_(std::move(shard)),
+      options_(options),
+      order_(std::move(order)),
+      params_(std::move(params)),
+      optimizer_(options.optimizer, model_->num_params()) {
+  const int64_t batch = std::min(options_.batch_size, shard_.size());
+  steps_per_epoch_ = (shard_.size() + options_.batch_size - 1) / options_.batch_size;
+  grad_.resize(model_->num_params());
+  if (order_->WantsGradients()) micro_grad_.resize(model_->num_params());
+  batch_x_.resize(shard_.x.rows(), batch);
+  batch_y_.resize(static_cast<size_t>(batch));
+}
+
+double Trainer::learning_rate() const {
+  return ScheduledRate(options_.schedule, options_.learning_rate, steps_, steps_per_epoch_,
+                       options_.total_epochs * steps_per_epoch_);
+}
+
+void Trainer::SetParams(const Eigen::VectorXf& params) {
+  GV_CHECK(params.size() == params_.size());
+  params_ = params;
+}
+
+float Trainer::Step() {
+  const std::vector<int64_t>& order = order_->EpochOrder();
+  const int64_t n = shard_.size();
+  const int64_t batch = std::min(options_.batch_size, n - cursor_);
+  // Gather the batch into the preallocated buffer (one contiguous column per example).
+  for (int64_t i = 0; i < batch; ++i) {
+    const int64_t example = order[static_cast<size_t>(cursor_ + i)];
+    batch_x_.col(i) = shard_.x.col(example);
+    batch_y_[static_cast<size_t>(i)] = shard_.y[static_cast<size_t>(example)];
+  }
+  float loss;
+  if (order_->WantsGradients()) {
+    loss = GrabGradient(batch);
+  } else {
+    loss = model_->LossAndGradient(params_, batch_x_.leftCols(batch),
+                                   std::span<const int32_t>(batch_y_.data(), batch), grad_.data());
+  }
+  optimizer_.Step(static_cast<float>(learning_rate()), grad_, &params_);
+  ++steps_;
+  samples_seen_ += batch;
+  cursor_ += batch;
+  if (cursor_ == n) {
+    order_->EndEpoch();
+    cursor_ = 0;
+    ++epoch_;
+  }
+  return loss;
+}
+
+float Trainer::GrabGradient(int64_t batch) {
+  const std::vector<int64_t>& order = order_->EpochOrder();
+  const int64_t micro = options_.grab_micro_batch;
+  double loss = 0;
+  for (int64_t start = 0; start < batch; start += micro) {
+    const int64_t m = std::min(micro, batch - start);
+    const float micro_loss = model_->LossAndGradient(
+        params_, batch_x_.middleCols(start, m),
+        std::span<const int32_t>(batch_y_.data() + start, m), micro_grad_.data());
+    order_->Observe(order[static_cast<size_t>(cursor_ + start)], micro_grad_);
+    const float weight = static_cast<float>(m) / static_cast<float>(batch);
+    if (start == 0) {
+      grad_ = weight * micro_grad_;
+    } else {
+      grad_ += weight * micro_grad_;
+    }
+    loss += static_cast<double>(micro_loss) * m;
+  }
+  return static_cast<float>(loss / static_cast<double>(batch));
+}
+
+double Trainer::TrainEpoch() {
+  double loss_sum = 0;
+  int64_t examples = 0;
+  do {
+    const int64_t batch = std::min(options_.batch_size, shard_.size() - cursor_);
+    loss_sum += static_cast<double>(Step()) * static_cast<double>(batch);
+    examples += batch;
+  } while (cursor_ != 0);
+  return loss_sum / static_cast<double>(examples);
+}
+
+EvalResult Trainer::Evaluate(const Dataset& data) {
+  return learn::Evaluate(*model_, params_, data);
+}
+
+}  // namespace grapevine::learn

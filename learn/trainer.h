@@ -1,0 +1,104 @@
+// Trainer: local training of one model on one data shard. Owns the Model (scratch),
+// the parameter vector, the optimizer, the shard and its example order.
+//
+// Step() is the one-step primitive (one optimizer step on the next batch of the
+// current epoch's order); TrainEpoch() is a thin loop over Step(). The agent calls
+// Step() between gossip rounds and reads/replaces the parameters in between
+// (mutable_params(), ResetOptimizer() after a merge, samples_seen()).
+//
+// Epochs: the visit order comes from an ExampleOrder (learn/order.h): `rr` reshuffles
+// every epoch (seeded); `grab` is GraB PairBalance, which needs per-unit gradients.
+// For grab the batch is split into micro-batches of grab_micro_batch examples; each
+// micro-batch runs its own forward/backward (same FLOPs as one batch, slightly smaller
+// GEMMs), its mean gradient is handed to Observe(), and the batch gradient is their
+// size-weighted mean — identical to the plain batch gradient. The extra cost is two
+// O(params) passes per micro-batch (accumulate + PairBalance).
+// The last batch of an epoch may be short (no examples dropped).
+//
+// Allocation: batch buffers and model workspaces are reused, so steady-state Step()
+// does not allocate (only a short last batch resizes them).
+// Thread-safety: not thread-safe; one Trainer per thread.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "learn/dataset.h"
+#include "learn/model.h"
+#include "learn/optimizer.h"
+#include "learn/order.h"
+#include "learn/schedule.h"
+
+namespace grapevine::learn {
+
+struct TrainerOptions {
+  int64_t batch_size = 64;
+  double learning_rate = 0.05;
+  OptimizerOptions optimizer;
+  Schedule schedule;
+  int64_t total_epochs = 0;       // horizon of the cosine schedule; 0 = none
+  std::string order = "rr";       // "rr" or "grab"
+  int64_t grab_micro_batch = 16;  // examples per GraB unit
+  uint64_t seed = 1;              // init (when no params are given) and example order
+};
+
+class Trainer {
+ public:
+  // Invalid for an empty shard, a shard that does not fit the model, bad options or
+  // initial params of the wrong size. Without initial params: model->InitParams(seed).
+  static Result<std::unique_ptr<Trainer>> Create(std::unique_ptr<Model> model, Dataset shard,
+                                                 const TrainerOptions& options,
+                                                 Eigen::VectorXf initial_params = {});
+
+  // One optimizer step on the next batch; returns the batch's mean loss (before the step).
+  float Step();
+  // Steps to the end of the current epoch; returns the mean training loss per example.
+  double TrainEpoch();
+  // Loss and accuracy of the current parameters on `data`.
+  EvalResult Evaluate(const Dataset& data);
+
+  const Eigen::VectorXf& params() const { return params_; }
+  Eigen::VectorXf& mutable_params() { return params_; }
+  // REQUIRES: params.size() == model().num_params().
+  void SetParams(const Eigen::VectorXf& params);
+  void ResetOptimizer() { optimizer_.Reset(); }
+
+  Model& model() { return *model_; }
+  Optimizer& optimizer() { return optimizer_; }
+  const Dataset& shard() const { return shard_; }
+  const TrainerOptions& options() const { return options_; }
+
+  int64_t samples_seen() const { return samples_seen_; }
+  int64_t steps() const { return steps_; }
+  int64_t epochs_completed() const { return epoch_; }
+  int64_t steps_per_epoch() const { return steps_per_epoch_; }
+  // Learning rate the next Step() will use.
+  double learning_rate() const;
+
+ private:
+  Trainer(std::unique_ptr<Model> model, Dataset shard, const TrainerOptions& options,
+          std::unique_ptr<ExampleOrder> order, Eigen::VectorXf params);
+  float GrabGradient(int64_t batch);
+
+  std::unique_ptr<Model> model_;
+  Dataset shard_;
+  TrainerOptions options_;
+  std::unique_ptr<ExampleOrder> order_;
+  Eigen::VectorXf params_;
+  Optimizer optimizer_;
+  Eigen::VectorXf grad_;
+  Eigen::VectorXf micro_grad_;
+  Eigen::MatrixXf batch_x_;
+  std::vector<int32_t> batch_y_;
+  int64_t cursor_ = 0;  // position in the current epoch's order
+  int64_t epoch_ = 0;
+  int64_t steps_ = 0;
+  int64_t samples_seen_ = 0;
+  int64_t steps_per_epoch_ = 1;
+};
+
+}  // namespace grapevine::learn
