@@ -102,12 +102,14 @@ Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims) {
     }
   }
 
+  // Offsets count bytes of the IDX stream; for a .gz file that is the decompressed data.
+  const std::string unit = gzdirect(file.get()) ? "" : " (decompressed)";
   const uint64_t data_offset = 4 + header.size();
   out.data.resize(payload);
   GV_ASSIGN_OR_RETURN(got, ReadFully(file.get(), out.data.data(), payload, path, data_offset));
   if (got < payload) {
     return Status::Invalid(path + ": truncated at byte " + std::to_string(data_offset + got) +
-                           ": expected " + std::to_string(payload) + " bytes of " +
+                           unit + ": expected " + std::to_string(payload) + " bytes of " +
                            (expected_ndims == 1 ? "labels" : "pixels") + " after the " +
                            std::to_string(data_offset) + "-byte header");
   }
@@ -115,7 +117,7 @@ Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims) {
   GV_ASSIGN_OR_RETURN(got, ReadFully(file.get(), &extra, 1, path, data_offset + payload));
   if (got != 0) {
     return Status::Invalid(path + ": trailing data at byte " +
-                           std::to_string(data_offset + payload) + ": the header describes " +
+                           std::to_string(data_offset + payload) + unit + ": the header describes " +
                            std::to_string(data_offset + payload) + " bytes");
   }
   return out;

@@ -127,6 +127,11 @@ TEST_F(IdxTest, TruncatedGzipIsRejected) {
   EXPECT_EQ(read.status().code(), StatusCode::kInvalidInput);
   EXPECT_NE(read.status().message().find("t.gz"), std::string::npos);
   EXPECT_NE(read.status().message().find("byte"), std::string::npos);
+  // zlib reports a cut stream as a short read: offsets count decompressed bytes.
+  if (read.status().message().find("truncated") != std::string::npos) {
+    EXPECT_NE(read.status().message().find("(decompressed)"), std::string::npos)
+        << read.status().message();
+  }
 }
 
 TEST_F(IdxTest, TrailingBytesAndZeroDimensionsAreRejected) {

@@ -145,7 +145,6 @@ TEST(OrderTest, GrabBeatsRandomReshufflingOnHerdingBound) {
   for (int epoch = 2; epoch <= 5; ++epoch) {
     for (int64_t i : grab->EpochOrder()) grab->Observe(i, vectors.col(i));
     grab->EndEpoch();
-    std::printf("epoch %d herding %.2f\n", epoch, HerdingBound(vectors, grab->EpochOrder()));
   }
   EXPECT_LT(HerdingBound(vectors, grab->EpochOrder()), 0.35 * best_rr);
 }
