@@ -1,13 +1,13 @@
 #include "proto/codec.h"
 
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
 #include <bit>
 #include <cstring>
 #include <string>
 #include <type_traits>
-
-#include <capnp/message.h>
-#include <capnp/serialize.h>
-#include <kj/exception.h>
 
 #include "proto/grapevine.capnp.h"
 
@@ -60,15 +60,17 @@ GV_SAME_KIND(Unimplemented, UNIMPLEMENTED);
 static_assert(kIndexOf<UnknownKind> == std::variant_size_v<Body> - 1,
               "UnknownKind must stay the last alternative of proto::Body");
 
-static_assert(static_cast<uint16_t>(s::MemberState::LEFT) == static_cast<uint16_t>(MemberState::kLeft));
-static_assert(static_cast<uint16_t>(s::TensorCodec::TOP_K) == static_cast<uint16_t>(TensorCodec::kTopK));
+static_assert(static_cast<uint16_t>(s::MemberState::LEFT) ==
+              static_cast<uint16_t>(MemberState::kLeft));
+static_assert(static_cast<uint16_t>(s::TensorCodec::TOP_K) ==
+              static_cast<uint16_t>(TensorCodec::kTopK));
 static_assert(static_cast<uint16_t>(s::ModelPurpose::CROSS_GRADIENT) ==
               static_cast<uint16_t>(ModelPurpose::kCrossGradient));
 
 constexpr const char* kKindNames[] = {
-    "hello",        "authProof",     "authResult",    "joinRequest",   "joinReply",
-    "membershipUpdate", "ping",      "ack",           "modelRequest",  "modelPayload",
-    "crossGradient", "statusRequest", "statusReply",  "bye",           "unimplemented"};
+    "hello",       "authProof", "authResult",   "joinRequest",  "joinReply",     "membershipUpdate",
+    "ping",        "ack",       "modelRequest", "modelPayload", "crossGradient", "statusRequest",
+    "statusReply", "bye",       "unimplemented"};
 static_assert(std::size(kKindNames) == std::variant_size_v<Body> - 1);
 
 // ---- writing ------------------------------------------------------------------------------
@@ -251,8 +253,7 @@ size_t EstimateWords(const Envelope& env) {
 // ---- EncodedMessage -------------------------------------------------------------------
 
 struct EncodedMessage::Impl {
-  explicit Impl(size_t first_segment_words)
-      : builder(static_cast<unsigned>(first_segment_words)) {}
+  explicit Impl(size_t first_segment_words) : builder(static_cast<unsigned>(first_segment_words)) {}
   capnp::MallocMessageBuilder builder;
   std::vector<uint32_t> table;  // little-endian segment table, padded to 8 bytes
   std::vector<std::span<const uint8_t>> pieces;
@@ -387,132 +388,153 @@ Status ReadList(ListReader list, std::vector<T>* out, const char* what) {
   return Status::Ok();
 }
 
+Status Read(s::Hello::Reader r, Hello* m) {
+  m->major = r.getMajor();
+  m->minor = r.getMinor();
+  m->id = r.getId();
+  m->incarnation = r.getIncarnation();
+  m->listen_addr = Str(r.getListenAddr());
+  m->client = r.getClient();
+  m->auth_required = r.getAuthRequired();
+  return ReadFixed(r.getNonce(), &m->nonce, "nonce");
+}
+
+Status Read(s::AuthProof::Reader r, AuthProof* m) { return ReadFixed(r.getMac(), &m->mac, "mac"); }
+
+Status Read(s::AuthResult::Reader r, AuthResult* m) {
+  m->ok = r.getOk();
+  m->reason = Str(r.getReason());
+  return Status::Ok();
+}
+
+Status Read(s::JoinRequest::Reader r, JoinRequest* m) {
+  m->listen_addr = Str(r.getListenAddr());
+  m->arch_fingerprint = r.getArchFingerprint();
+  return Status::Ok();
+}
+
+Status Read(s::JoinReply::Reader r, JoinReply* m) {
+  m->accepted = r.getAccepted();
+  m->reason = Str(r.getReason());
+  m->assigned_id = r.getAssignedId();
+  auto nb = r.getNeighbours();
+  if (nb.size() > kMaxListEntries) return Status::Invalid("neighbours: too many entries");
+  m->neighbours.resize(nb.size());
+  for (unsigned i = 0; i < nb.size(); ++i) m->neighbours[i] = nb[i];
+  GV_RETURN_IF_ERROR(ReadList(r.getMembers(), &m->members, "members"));
+  return ReadList(r.getEdges(), &m->edges, "edges");
+}
+
+Status Read(s::MembershipUpdate::Reader r, MembershipUpdate* m) {
+  GV_RETURN_IF_ERROR(ReadList(r.getMembers(), &m->members, "members"));
+  GV_RETURN_IF_ERROR(ReadList(r.getEdgesAdded(), &m->edges_added, "edgesAdded"));
+  GV_RETURN_IF_ERROR(ReadList(r.getEdgesRemoved(), &m->edges_removed, "edgesRemoved"));
+  m->full_state = r.getFullState();
+  m->reply_wanted = r.getReplyWanted();
+  return Status::Ok();
+}
+
+Status Read(s::Ping::Reader r, Ping* m) {
+  *m = Ping{r.getSeq(), r.getTarget(), r.getRequester()};
+  return Status::Ok();
+}
+
+Status Read(s::Ack::Reader r, Ack* m) {
+  *m = Ack{r.getSeq(), r.getTarget()};
+  return Status::Ok();
+}
+
+Status Read(s::ModelRequest::Reader r, ModelRequest* m) {
+  return ReadEnum(r.getPurpose(), 3, &m->purpose, "model purpose");
+}
+
+// Each blob getter is called exactly once: every call counts against the
+// traversal limit, which is sized for reading the message once.
+Status Read(s::ModelPayload::Reader r, ModelPayload* m) {
+  m->origin = r.getOrigin();
+  GV_RETURN_IF_ERROR(ReadEnum(r.getPurpose(), 3, &m->purpose, "model purpose"));
+  m->version = r.getVersion();
+  m->round = r.getRound();
+  m->samples_seen = r.getSamplesSeen();
+  m->arch_fingerprint = r.getArchFingerprint();
+  m->content_hash = r.getContentHash();
+  m->train_loss = r.getTrainLoss();
+  GV_RETURN_IF_ERROR(ReadEnum(r.getCodec(), 4, &m->codec, "tensor codec"));
+  GV_RETURN_IF_ERROR(ReadFloats(r.getValues(), &m->values, "values"));
+  ReadBytes(r.getPacked(), &m->packed);
+  GV_RETURN_IF_ERROR(ReadFloats(r.getScales(), &m->scales, "scales"));
+  return ReadFloats(r.getExtra(), &m->extra, "extra");
+}
+
+Status Read(s::CrossGradient::Reader r, CrossGradient* m) {
+  m->origin = r.getOrigin();
+  m->version = r.getVersion();
+  m->content_hash = r.getContentHash();
+  GV_RETURN_IF_ERROR(ReadEnum(r.getCodec(), 4, &m->codec, "tensor codec"));
+  GV_RETURN_IF_ERROR(ReadFloats(r.getValues(), &m->values, "values"));
+  ReadBytes(r.getPacked(), &m->packed);
+  return ReadFloats(r.getScales(), &m->scales, "scales");
+}
+
+Status Read(s::StatusRequest::Reader, StatusRequest*) { return Status::Ok(); }
+
+Status Read(s::StatusReply::Reader r, StatusReply* m) {
+  m->self = r.getSelf();
+  m->algo = Str(r.getAlgo());
+  GV_RETURN_IF_ERROR(ReadList(r.getNodes(), &m->nodes, "nodes"));
+  return ReadList(r.getEdges(), &m->edges, "edges");
+}
+
+Status Read(s::Bye::Reader r, Bye* m) {
+  m->reason = Str(r.getReason());
+  return Status::Ok();
+}
+
+Status Read(s::Unimplemented::Reader r, Unimplemented* m) {
+  m->kind = r.getKind();
+  return Status::Ok();
+}
+
+template <typename T, typename Reader>
+Status ReadAs(Reader r, Body* body) {
+  T m;
+  GV_RETURN_IF_ERROR(Read(r, &m));
+  *body = std::move(m);
+  return Status::Ok();
+}
+
 Status ReadBody(WireBody::Reader b, Body* body) {
   switch (b.which()) {
-    case WireBody::HELLO: {
-      auto r = b.getHello();
-      Hello m;
-      m.major = r.getMajor();
-      m.minor = r.getMinor();
-      m.id = r.getId();
-      m.incarnation = r.getIncarnation();
-      m.listen_addr = Str(r.getListenAddr());
-      m.client = r.getClient();
-      m.auth_required = r.getAuthRequired();
-      GV_RETURN_IF_ERROR(ReadFixed(r.getNonce(), &m.nonce, "hello.nonce"));
-      *body = std::move(m);
-      return Status::Ok();
-    }
-    case WireBody::AUTH_PROOF: {
-      AuthProof m;
-      GV_RETURN_IF_ERROR(ReadFixed(b.getAuthProof().getMac(), &m.mac, "authProof.mac"));
-      *body = m;
-      return Status::Ok();
-    }
-    case WireBody::AUTH_RESULT: {
-      auto r = b.getAuthResult();
-      *body = AuthResult{r.getOk(), Str(r.getReason())};
-      return Status::Ok();
-    }
-    case WireBody::JOIN_REQUEST: {
-      auto r = b.getJoinRequest();
-      *body = JoinRequest{Str(r.getListenAddr()), r.getArchFingerprint()};
-      return Status::Ok();
-    }
-    case WireBody::JOIN_REPLY: {
-      auto r = b.getJoinReply();
-      JoinReply m;
-      m.accepted = r.getAccepted();
-      m.reason = Str(r.getReason());
-      m.assigned_id = r.getAssignedId();
-      auto nb = r.getNeighbours();
-      if (nb.size() > kMaxListEntries) return Status::Invalid("joinReply.neighbours too long");
-      m.neighbours.resize(nb.size());
-      for (unsigned i = 0; i < nb.size(); ++i) m.neighbours[i] = nb[i];
-      GV_RETURN_IF_ERROR(ReadList(r.getMembers(), &m.members, "joinReply.members"));
-      GV_RETURN_IF_ERROR(ReadList(r.getEdges(), &m.edges, "joinReply.edges"));
-      *body = std::move(m);
-      return Status::Ok();
-    }
-    case WireBody::MEMBERSHIP_UPDATE: {
-      auto r = b.getMembershipUpdate();
-      MembershipUpdate m;
-      GV_RETURN_IF_ERROR(ReadList(r.getMembers(), &m.members, "membershipUpdate.members"));
-      GV_RETURN_IF_ERROR(ReadList(r.getEdgesAdded(), &m.edges_added, "membershipUpdate.edgesAdded"));
-      GV_RETURN_IF_ERROR(
-          ReadList(r.getEdgesRemoved(), &m.edges_removed, "membershipUpdate.edgesRemoved"));
-      m.full_state = r.getFullState();
-      m.reply_wanted = r.getReplyWanted();
-      *body = std::move(m);
-      return Status::Ok();
-    }
-    case WireBody::PING: {
-      auto r = b.getPing();
-      *body = Ping{r.getSeq(), r.getTarget(), r.getRequester()};
-      return Status::Ok();
-    }
-    case WireBody::ACK: {
-      auto r = b.getAck();
-      *body = Ack{r.getSeq(), r.getTarget()};
-      return Status::Ok();
-    }
-    case WireBody::MODEL_REQUEST: {
-      ModelRequest m;
-      GV_RETURN_IF_ERROR(ReadEnum(b.getModelRequest().getPurpose(), 3, &m.purpose, "model purpose"));
-      *body = m;
-      return Status::Ok();
-    }
-    case WireBody::MODEL_PAYLOAD: {
-      auto r = b.getModelPayload();
-      ModelPayload m;
-      m.origin = r.getOrigin();
-      GV_RETURN_IF_ERROR(ReadEnum(r.getPurpose(), 3, &m.purpose, "model purpose"));
-      m.version = r.getVersion();
-      m.round = r.getRound();
-      m.samples_seen = r.getSamplesSeen();
-      m.arch_fingerprint = r.getArchFingerprint();
-      m.content_hash = r.getContentHash();
-      m.train_loss = r.getTrainLoss();
-      GV_RETURN_IF_ERROR(ReadEnum(r.getCodec(), 4, &m.codec, "tensor codec"));
-      GV_RETURN_IF_ERROR(ReadFloats(r.getValues(), &m.values, "modelPayload.values"));
-      ReadBytes(r.getPacked(), &m.packed);
-      GV_RETURN_IF_ERROR(ReadFloats(r.getScales(), &m.scales, "modelPayload.scales"));
-      GV_RETURN_IF_ERROR(ReadFloats(r.getExtra(), &m.extra, "modelPayload.extra"));
-      *body = std::move(m);
-      return Status::Ok();
-    }
-    case WireBody::CROSS_GRADIENT: {
-      auto r = b.getCrossGradient();
-      CrossGradient m;
-      m.origin = r.getOrigin();
-      m.version = r.getVersion();
-      m.content_hash = r.getContentHash();
-      GV_RETURN_IF_ERROR(ReadEnum(r.getCodec(), 4, &m.codec, "tensor codec"));
-      GV_RETURN_IF_ERROR(ReadFloats(r.getValues(), &m.values, "crossGradient.values"));
-      ReadBytes(r.getPacked(), &m.packed);
-      GV_RETURN_IF_ERROR(ReadFloats(r.getScales(), &m.scales, "crossGradient.scales"));
-      *body = std::move(m);
-      return Status::Ok();
-    }
+    case WireBody::HELLO:
+      return ReadAs<Hello>(b.getHello(), body);
+    case WireBody::AUTH_PROOF:
+      return ReadAs<AuthProof>(b.getAuthProof(), body);
+    case WireBody::AUTH_RESULT:
+      return ReadAs<AuthResult>(b.getAuthResult(), body);
+    case WireBody::JOIN_REQUEST:
+      return ReadAs<JoinRequest>(b.getJoinRequest(), body);
+    case WireBody::JOIN_REPLY:
+      return ReadAs<JoinReply>(b.getJoinReply(), body);
+    case WireBody::MEMBERSHIP_UPDATE:
+      return ReadAs<MembershipUpdate>(b.getMembershipUpdate(), body);
+    case WireBody::PING:
+      return ReadAs<Ping>(b.getPing(), body);
+    case WireBody::ACK:
+      return ReadAs<Ack>(b.getAck(), body);
+    case WireBody::MODEL_REQUEST:
+      return ReadAs<ModelRequest>(b.getModelRequest(), body);
+    case WireBody::MODEL_PAYLOAD:
+      return ReadAs<ModelPayload>(b.getModelPayload(), body);
+    case WireBody::CROSS_GRADIENT:
+      return ReadAs<CrossGradient>(b.getCrossGradient(), body);
     case WireBody::STATUS_REQUEST:
-      *body = StatusRequest{};
-      return Status::Ok();
-    case WireBody::STATUS_REPLY: {
-      auto r = b.getStatusReply();
-      StatusReply m;
-      m.self = r.getSelf();
-      m.algo = Str(r.getAlgo());
-      GV_RETURN_IF_ERROR(ReadList(r.getNodes(), &m.nodes, "statusReply.nodes"));
-      GV_RETURN_IF_ERROR(ReadList(r.getEdges(), &m.edges, "statusReply.edges"));
-      *body = std::move(m);
-      return Status::Ok();
-    }
+      return ReadAs<StatusRequest>(b.getStatusRequest(), body);
+    case WireBody::STATUS_REPLY:
+      return ReadAs<StatusReply>(b.getStatusReply(), body);
     case WireBody::BYE:
-      *body = Bye{Str(b.getBye().getReason())};
-      return Status::Ok();
+      return ReadAs<Bye>(b.getBye(), body);
     case WireBody::UNIMPLEMENTED:
-      *body = Unimplemented{b.getUnimplemented().getKind()};
-      return Status::Ok();
+      return ReadAs<Unimplemented>(b.getUnimplemented(), body);
   }
   // A member added to the union by a newer peer.
   *body = UnknownKind{static_cast<uint16_t>(b.which())};

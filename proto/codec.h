@@ -26,11 +26,11 @@ namespace grapevine::proto {
 
 // Decoder limits (docs/protocol.md, "Limits"). The payload itself is bounded by
 // the frame limit (--max-frame-bytes) before it reaches Decode.
-inline constexpr uint32_t kMaxSegments = 512;            // capnp's own stream limit
+inline constexpr uint32_t kMaxSegments = 512;               // capnp's own stream limit
 inline constexpr size_t kMaxListEntries = size_t{1} << 20;  // members, edges, nodes...
-inline constexpr uint64_t kTraversalFactor = 2;         // words read per payload word
+inline constexpr uint64_t kTraversalFactor = 2;             // words read per payload word
 inline constexpr uint64_t kTraversalSlackWords = 1024;
-inline constexpr int kNestingLimit = 16;                 // we nest 4 deep today
+inline constexpr int kNestingLimit = 16;  // we nest 4 deep today
 
 // An encoded message ready for a scatter-gather write: the Cap'n Proto segment
 // table followed by the segments, exactly as getSegmentsForOutput() laid them

@@ -1,8 +1,8 @@
 #include "proto/hash.h"
 
-#include <bit>
-
 #include <xxhash.h>
+
+#include <bit>
 
 namespace grapevine::proto {
 

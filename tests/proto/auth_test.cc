@@ -39,10 +39,10 @@ TEST(AuthProofTest, WrongSecretFails) {
 TEST(AuthProofTest, BindsNoncesAndId) {
   Nonce mine = Filled(1), theirs = Filled(2);
   Mac proof = AuthProofFor(kSecret, mine, theirs, 7);
-  EXPECT_FALSE(VerifyAuthProof(kSecret, mine, theirs, 8, proof));           // other id
-  EXPECT_FALSE(VerifyAuthProof(kSecret, Filled(3), theirs, 7, proof));      // other challenge
-  EXPECT_FALSE(VerifyAuthProof(kSecret, mine, Filled(4), 7, proof));        // other peer nonce
-  EXPECT_FALSE(VerifyAuthProof(kSecret, theirs, mine, 7, proof));           // swapped roles
+  EXPECT_FALSE(VerifyAuthProof(kSecret, mine, theirs, 8, proof));       // other id
+  EXPECT_FALSE(VerifyAuthProof(kSecret, Filled(3), theirs, 7, proof));  // other challenge
+  EXPECT_FALSE(VerifyAuthProof(kSecret, mine, Filled(4), 7, proof));    // other peer nonce
+  EXPECT_FALSE(VerifyAuthProof(kSecret, theirs, mine, 7, proof));       // swapped roles
   Mac flipped = proof;
   flipped[31] ^= 1;
   EXPECT_FALSE(VerifyAuthProof(kSecret, mine, theirs, 7, flipped));
@@ -55,9 +55,7 @@ TEST(AuthProofTest, EchoedNonceIsRejected) {
   EXPECT_FALSE(VerifyAuthProof(kSecret, mine, mine, 7, my_proof));
 }
 
-TEST(AuthProofTest, RandomNoncesDiffer) {
-  EXPECT_NE(RandomNonce(), RandomNonce());
-}
+TEST(AuthProofTest, RandomNoncesDiffer) { EXPECT_NE(RandomNonce(), RandomNonce()); }
 
 // ---- frame MACs ----------------------------------------------------------------------
 
@@ -182,8 +180,8 @@ class SecretFileTest : public ::testing::Test {
     return path.string();
   }
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gv_secret_test_" + std::to_string(::getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("gv_secret_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -1,14 +1,13 @@
 #include "proto/codec.h"
 
+#include <capnp/message.h>
+#include <capnp/schema.h>
+#include <capnp/serialize.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <random>
 #include <tuple>
-
-#include <capnp/message.h>
-#include <capnp/schema.h>
-#include <capnp/serialize.h>
 
 #include "proto/grapevine.capnp.h"
 #include "proto/hash.h"
@@ -18,8 +17,8 @@ namespace grapevine::proto {
 // Field-by-field equality for the round-trip checks (messages.h keeps its structs
 // free of operators it does not need).
 auto Tie(const Hello& m) {
-  return std::tie(m.major, m.minor, m.id, m.incarnation, m.listen_addr, m.client,
-                  m.auth_required, m.nonce);
+  return std::tie(m.major, m.minor, m.id, m.incarnation, m.listen_addr, m.client, m.auth_required,
+                  m.nonce);
 }
 auto Tie(const AuthProof& m) { return std::tie(m.mac); }
 auto Tie(const AuthResult& m) { return std::tie(m.ok, m.reason); }
@@ -91,7 +90,8 @@ std::vector<Body> AllKinds() {
   bodies.push_back(AuthProof{Filled(42)});
   bodies.push_back(AuthResult{false, "authentication failed"});
   bodies.push_back(JoinRequest{"10.1.2.3:7100", 0xDEADBEEFCAFEF00Dull});
-  bodies.push_back(JoinReply{true, "", 23, {1, 5, 9}, Members(), {{1, 5}, {5, 9}, {0, 4000000000u}}});
+  bodies.push_back(
+      JoinReply{true, "", 23, {1, 5, 9}, Members(), {{1, 5}, {5, 9}, {0, 4000000000u}}});
   bodies.push_back(JoinReply{false, "architecture mismatch", kNoNode, {}, {}, {}});
   bodies.push_back(MembershipUpdate{Members(), {{2, 3}}, {{3, 4}, {0, 1}}, true, true});
   bodies.push_back(Ping{1ull << 50, 12, 34});
@@ -117,11 +117,12 @@ std::vector<Body> AllKinds() {
     c.scales = {0.5f, 0.25f, -1.0f};
     bodies.push_back(c);
   }
-  bodies.push_back(CrossGradient{3, 44, 0xFEEDull, TensorCodec::kTopK, {}, {9, 8, 7, 6, 5, 4, 3, 2},
-                                 {2.0f}});
+  bodies.push_back(
+      CrossGradient{3, 44, 0xFEEDull, TensorCodec::kTopK, {}, {9, 8, 7, 6, 5, 4, 3, 2}, {2.0f}});
   bodies.push_back(CrossGradient{4, 45, 0xBEEFull, TensorCodec::kFloat32, Floats(333, 3), {}, {}});
   bodies.push_back(StatusRequest{});
-  bodies.push_back(StatusReply{2, "dimat",
+  bodies.push_back(StatusReply{2,
+                               "dimat",
                                {{2, "a:1", MemberState::kAlive, 5, 10, 0.875, 1000, 2000},
                                 {3, "b:2", MemberState::kSuspect, 6, 11, -1.0, 0, 0}},
                                {{2, 3}}});

@@ -34,8 +34,8 @@ TEST(FrameHeaderTest, RoundTrip) {
   auto bytes = EncodeFrameHeader(h);
   EXPECT_EQ(bytes[0], 'G');
   EXPECT_EQ(bytes[3], 'V');
-  EXPECT_EQ(bytes[6], 1);      // flags LE
-  EXPECT_EQ(bytes[8], 0x04);   // length LE
+  EXPECT_EQ(bytes[6], 1);     // flags LE
+  EXPECT_EQ(bytes[8], 0x04);  // length LE
   EXPECT_EQ(bytes[11], 0x01);
   auto back = DecodeFrameHeader(bytes, std::numeric_limits<uint32_t>::max());
   ASSERT_TRUE(back.ok()) << back.status().ToString();

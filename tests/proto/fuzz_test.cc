@@ -35,11 +35,21 @@ void Mutate(std::vector<uint8_t>& b, std::mt19937& rng) {
   for (int i = 0; i < edits && !b.empty(); ++i) {
     size_t pos = rng() % b.size();
     switch (rng() % 5) {
-      case 0: b[pos] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
-      case 1: b[pos] = static_cast<uint8_t>(rng()); break;
-      case 2: b[pos] = (rng() % 2) ? 0xFF : 0x00; break;
-      case 3: b.resize(pos & ~size_t{7}); break;                    // truncate on a word
-      case 4: b.insert(b.begin() + static_cast<ptrdiff_t>(pos & ~size_t{7}), 8, 0xAB); break;
+      case 0:
+        b[pos] ^= static_cast<uint8_t>(1u << (rng() % 8));
+        break;
+      case 1:
+        b[pos] = static_cast<uint8_t>(rng());
+        break;
+      case 2:
+        b[pos] = (rng() % 2) ? 0xFF : 0x00;
+        break;
+      case 3:
+        b.resize(pos & ~size_t{7});
+        break;  // truncate on a word
+      case 4:
+        b.insert(b.begin() + static_cast<ptrdiff_t>(pos & ~size_t{7}), 8, 0xAB);
+        break;
     }
   }
 }
