@@ -1,0 +1,71 @@
+// DIMAT merge (ALGORITHMS.md §1 steps 3–7): align each neighbour's hidden units to
+// self's by activation correlation on self's own probe data, then average.
+//
+// Per neighbour j and hidden group g: run self and j forward on the same probe
+// batches, accumulate Pearson statistics between self's units and j's units
+// (CorrelationAccumulator), solve the maximum-weight assignment on the correlation
+// matrix, and rename j's units with learn::ApplyPermutation. Finally
+// x ← w_self·x_self + Σ_j w_j·P_j(x_j).
+//
+// Why all groups can be matched from ONE forward pass of the UNPERMUTED neighbour:
+// ApplyPermutation is function-preserving. Permuting groups h < g renames units of
+// earlier layers and permutes the consuming columns to match, so the values at
+// group g are unchanged unit for unit; permuting group g itself only relabels g's
+// rows. Hence the correlation matrix of the partially permuted neighbour at g is the
+// unpermuted one with columns relabelled, its optimal assignment is the same
+// relabelled, and the per-group LAPs are independent. Groups also act on disjoint
+// (tensor, axis) pairs, so applying all permutations afterwards in any order gives
+// the same model as the sequential procedure.
+//
+// Dead units: a unit that never fires on the probe has zero variance and correlation
+// 0 with everything, so activations cannot place it. The LAP therefore maximises
+// C + kDeadUnitTieBreak·cos, where cos is the cosine similarity of the units'
+// incoming weights and bias (producer rows, columns already aligned by the earlier
+// groups — which is why the LAPs are solved in group order). The weight 1e-4 is
+// below any correlation difference that means something on a few thousand samples
+// and far above the float noise of exact ties, so live units are matched by
+// activations and dead ones by weights; a permuted copy merges back exactly even
+// with dead units.
+//
+// Cost: one forward pass of self plus one per neighbour over the probe set (self's
+// activations are computed once per batch and shared), one units_a × units_b GEMM
+// per (neighbour, group, batch), one LAP per (neighbour, group).
+// Thread-safety: uses `model` as scratch; one call at a time per Model.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <span>
+
+#include "base/status.h"
+#include "learn/layers.h"
+#include "merge/aligned_merge.h"
+
+namespace grapevine::learn {
+class Model;
+}  // namespace grapevine::learn
+
+namespace grapevine::merge {
+
+inline constexpr double kDeadUnitTieBreak = 1e-4;
+
+struct DimatOptions {
+  int64_t probe_batch = 500;  // probe samples per forward pass
+};
+
+// Permutations aligning `other` to `self`; scores[g] = mean correlation of the
+// matched pairs. probe: input features × samples (self's own data).
+// Invalid on size mismatch or an empty probe set.
+Result<Alignment> MatchByActivations(learn::Model& model, const Eigen::VectorXf& self,
+                                     const Eigen::VectorXf& other,
+                                     const learn::ConstMatrixRef& probe,
+                                     const DimatOptions& options = {});
+
+// The full DIMAT merge of self with its neighbours (weights must sum to 1 with
+// self_weight). Neighbours with weight 0 are skipped (identity alignment).
+Result<MergeResult> DimatMerge(learn::Model& model, const Eigen::VectorXf& self,
+                               double self_weight, std::span<const NeighbourModel> neighbours,
+                               const learn::ConstMatrixRef& probe,
+                               const DimatOptions& options = {});
+
+}  // namespace grapevine::merge
