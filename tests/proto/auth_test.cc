@@ -170,6 +170,93 @@ TEST(EnvelopeFrameTest, MacPresenceMustMatchConnectionState) {
   EXPECT_EQ(OpenFrame(*signed_frame, nullptr).status().code(), StatusCode::kInvalidInput);
 }
 
+// ---- the whole handshake, as docs/protocol.md describes it ------------------------
+
+// Carries envelopes between two FrameDecoders, as a socket pair would.
+struct Wire {
+  FrameDecoder to_acceptor, to_initiator;
+  void Send(FrameDecoder& dst, const Envelope& e, FrameAuthenticator* auth) {
+    ASSERT_TRUE(dst.Feed(MakeFrame(e, auth).Flatten()).ok());
+  }
+  Result<Envelope> Receive(FrameDecoder& src, FrameAuthenticator* auth) {
+    auto f = src.Next();
+    if (!f) return Status::Unavailable("no frame");
+    return OpenFrame(*f, auth);
+  }
+};
+
+Envelope HelloFrom(NodeId id, const Nonce& nonce) {
+  Envelope e;
+  e.sender = id;
+  e.body = Hello{kProtocolMajor, kProtocolMinor, id, 1, "", false, true, nonce};
+  return e;
+}
+
+Envelope ProofFrom(NodeId id, const Mac& mac) {
+  Envelope e;
+  e.sender = id;
+  e.body = AuthProof{mac};
+  return e;
+}
+
+TEST(HandshakeTest, MutualAuthThenMacedFrames) {
+  Wire w;
+  const Nonce ni = RandomNonce(), na = RandomNonce();
+  w.Send(w.to_acceptor, HelloFrom(1, ni), nullptr);
+  w.Send(w.to_initiator, HelloFrom(2, na), nullptr);
+  auto hello_at_a = w.Receive(w.to_acceptor, nullptr);
+  auto hello_at_i = w.Receive(w.to_initiator, nullptr);
+  ASSERT_TRUE(hello_at_a.ok() && hello_at_i.ok());
+  const Nonce& ni_seen = std::get<Hello>(hello_at_a->body).nonce;
+  const Nonce& na_seen = std::get<Hello>(hello_at_i->body).nonce;
+
+  w.Send(w.to_acceptor, ProofFrom(1, AuthProofFor(kSecret, na_seen, ni, 1)), nullptr);
+  w.Send(w.to_initiator, ProofFrom(2, AuthProofFor(kSecret, ni_seen, na, 2)), nullptr);
+  auto proof_at_a = w.Receive(w.to_acceptor, nullptr);
+  auto proof_at_i = w.Receive(w.to_initiator, nullptr);
+  ASSERT_TRUE(proof_at_a.ok() && proof_at_i.ok());
+  EXPECT_TRUE(VerifyAuthProof(kSecret, na, ni_seen, 1, std::get<AuthProof>(proof_at_a->body).mac));
+  EXPECT_TRUE(VerifyAuthProof(kSecret, ni, na_seen, 2, std::get<AuthProof>(proof_at_i->body).mac));
+
+  FrameAuthenticator at_i(kSecret, ni, na_seen, /*initiator=*/true);
+  FrameAuthenticator at_a(kSecret, ni_seen, na, /*initiator=*/false);
+  Envelope ping;
+  ping.sender = 1;
+  ping.body = Ping{42, kNoNode, kNoNode};
+  w.Send(w.to_acceptor, ping, &at_i);
+  auto got = w.Receive(w.to_acceptor, &at_a);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(std::get<Ping>(got->body).seq, 42u);
+}
+
+TEST(HandshakeTest, WrongSecretIsRefused) {
+  const Nonce ni = RandomNonce(), na = RandomNonce();
+  Mac forged = AuthProofFor(kOther, na, ni, 1);
+  EXPECT_FALSE(VerifyAuthProof(kSecret, na, ni, 1, forged));
+}
+
+// An attacker M without the secret opens two connections to node A and plays
+// A's own proof from connection 2 back into connection 1, claiming A's id. The
+// proof verifies (callers must refuse a peer claiming their own id), but M still
+// cannot produce a single valid frame: frame keys are bound to direction and to
+// which nonce belongs to the initiator.
+TEST(HandshakeTest, ReflectedProofYieldsNoUsableKeys) {
+  const NodeId a_id = 7;
+  const Nonce na1 = RandomNonce();  // A's nonce on connection 1
+  const Nonce na2 = RandomNonce();  // A's nonce on connection 2
+  // Connection 2: M sends Hello with nonce na1; A proves over it.
+  Mac a_proof = AuthProofFor(kSecret, /*peer_nonce=*/na1, /*my_nonce=*/na2, a_id);
+  // Connection 1: M sends Hello{id = a_id, nonce = na2} and replays the proof.
+  EXPECT_TRUE(VerifyAuthProof(kSecret, na1, na2, a_id, a_proof));
+  // A's authenticators: acceptor on both connections, M is the initiator.
+  FrameAuthenticator a_conn1(kSecret, /*a=*/na2, /*b=*/na1, /*initiator=*/false);
+  FrameAuthenticator a_conn2(kSecret, /*a=*/na1, /*b=*/na2, /*initiator=*/false);
+  // The only MACs M can obtain are A's outgoing frames on connection 2.
+  auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
+  Mac from_a = SignOne(a_conn2, header, Payload(1));
+  EXPECT_FALSE(a_conn1.Verify(header, Payload(1), from_a));
+}
+
 // ---- secret files ----------------------------------------------------------------------
 
 class SecretFileTest : public ::testing::Test {
