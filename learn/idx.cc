@@ -15,6 +15,7 @@ namespace {
 // Above this an IDX payload is certainly a corrupt header, not a dataset (16 GiB).
 constexpr uint64_t kMaxPayloadBytes = uint64_t{1} << 34;
 constexpr unsigned kReadChunk = 1u << 30;
+constexpr uint64_t kInitialBuffer = uint64_t{64} << 20;
 
 struct GzCloser {
   void operator()(gzFile_s* f) const { gzclose(f); }
@@ -105,10 +106,19 @@ Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims) {
   // Offsets count bytes of the IDX stream; for a .gz file that is the decompressed data.
   const std::string unit = gzdirect(file.get()) ? "" : " (decompressed)";
   const uint64_t data_offset = 4 + header.size();
-  out.data.resize(payload);
-  GV_ASSIGN_OR_RETURN(got, ReadFully(file.get(), out.data.data(), payload, path, data_offset));
-  if (got < payload) {
-    return Status::Invalid(path + ": truncated at byte " + std::to_string(data_offset + got) +
+  // Grow the buffer as bytes arrive (doubling from kInitialBuffer) so a corrupt header
+  // that claims gigabytes cannot make a tiny file allocate them.
+  uint64_t done = 0;
+  while (done < payload) {
+    const uint64_t next = std::min(payload, done + std::max(done, kInitialBuffer));
+    out.data.resize(next);
+    GV_ASSIGN_OR_RETURN(got, ReadFully(file.get(), out.data.data() + done, next - done, path,
+                                       data_offset + done));
+    done += got;
+    if (done < next) break;
+  }
+  if (done < payload) {
+    return Status::Invalid(path + ": truncated at byte " + std::to_string(data_offset + done) +
                            unit + ": expected " + std::to_string(payload) + " bytes of " +
                            (expected_ndims == 1 ? "labels" : "pixels") + " after the " +
                            std::to_string(data_offset) + "-byte header");

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 
 #include "learn/data.h"
 #include "learn/idx.h"
@@ -154,6 +155,48 @@ TEST_F(IdxTest, TrailingBytesAndZeroDimensionsAreRejected) {
   read = ReadIdx(path, 3);
   ASSERT_FALSE(read.ok());
   EXPECT_NE(read.status().message().find("corrupt header"), std::string::npos);
+}
+
+TEST_F(IdxTest, HugeClaimedSizeFailsAsTruncationWithoutAllocatingIt) {
+  // 40000 × 512 × 512 bytes (~10 GiB) claimed by a 20-byte file.
+  WriteRaw(Path("huge"), {0, 0, 8, 3, 0, 0, 0x9c, 0x40, 0, 0, 2, 0, 0, 0, 2, 0, 1, 2, 3, 4});
+  auto read = ReadIdx(Path("huge"), 3);
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.status().message().find("truncated at byte 20: expected 10485760000 bytes"),
+            std::string::npos)
+      << read.status().message();
+}
+
+// Random corruptions of a valid file (byte flips, cuts, both compressed and plain) must
+// come back as values: either the exact original array or an error, never a crash.
+TEST_F(IdxTest, MutatedFilesAreRejectedOrReadExactly) {
+  const std::vector<uint8_t> data = Bytes(2 * 3 * 5, 4);
+  for (bool gzip : {false, true}) {
+    const std::string good = Path(gzip ? "good.gz" : "good");
+    ASSERT_TRUE(WriteIdx(good, {2, 3, 5}, data, gzip).ok());
+    const std::vector<uint8_t> original = ReadRaw(good);
+    std::mt19937_64 rng(gzip ? 17 : 18);
+    for (int trial = 0; trial < 300; ++trial) {
+      std::vector<uint8_t> bytes = original;
+      if (trial % 3 == 0) {
+        bytes.resize(rng() % bytes.size());
+      } else {
+        for (int flips = 1 + static_cast<int>(rng() % 3); flips > 0; --flips) {
+          bytes[rng() % bytes.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+        }
+      }
+      WriteRaw(Path("mutant"), bytes);
+      auto read = ReadIdx(Path("mutant"), 3);
+      if (read.ok()) {
+        EXPECT_EQ(read->dims.size(), 3u);
+        uint64_t product = 1;
+        for (uint32_t d : read->dims) product *= d;
+        EXPECT_EQ(product, read->data.size());
+      } else {
+        EXPECT_NE(read.status().message().find("mutant"), std::string::npos);
+      }
+    }
+  }
 }
 
 TEST_F(IdxTest, PairChecksCountsAndLabelRange) {
