@@ -7,13 +7,13 @@
 namespace grapevine::agent::core {
 namespace {
 
-// Sorts candidates by (in_own_component, at_or_above_max, live degree, id).
+// Sorts candidates by (at_or_above_max, in_own_component, live degree, id).
 void SortCandidates(const MemberTable& table, const std::set<NodeId>& own_component,
                     int max_degree, std::vector<NodeId>& candidates) {
   auto key = [&](NodeId n) {
     const std::size_t degree = table.LiveDegree(n);
-    return std::make_tuple(own_component.count(n) != 0,
-                           degree >= static_cast<std::size_t>(max_degree), degree, n);
+    return std::make_tuple(degree >= static_cast<std::size_t>(max_degree),
+                           own_component.count(n) != 0, degree, n);
   };
   std::sort(candidates.begin(), candidates.end(),
             [&](NodeId x, NodeId y) { return key(x) < key(y); });

@@ -5,9 +5,9 @@
 //     included, so ids are never reused). Two members admitting joiners at the same
 //     time can hand out the same id; MemberTable's conflict rule (smaller address
 //     wins) settles it and the loser joins again (see docs/membership.md).
-//   * Attach / repair candidates are ordered by: not already in the chooser's live
-//     component first (repair only, so a split graph is stitched back), below the
-//     soft max degree first, then lowest live degree, then lowest id.
+//   * Attach / repair candidates are ordered by: below the soft max degree first,
+//     then not already in the chooser's live component (repair only, so a split
+//     graph is stitched back), then lowest live degree, then lowest id.
 //   * Bridge: a safety net when the live graph is still disconnected after degree
 //     repair: the smallest live id links to the least-loaded node of every other
 //     component.

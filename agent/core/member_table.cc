@@ -162,6 +162,12 @@ std::vector<NodeId> MemberTable::LiveNeighbours(NodeId id) const {
   return out;
 }
 
+std::vector<NodeId> MemberTable::Neighbours(NodeId id) const {
+  auto it = adjacency_.find(id);
+  if (it == adjacency_.end()) return {};
+  return std::vector<NodeId>(it->second.begin(), it->second.end());
+}
+
 std::size_t MemberTable::Degree(NodeId id) const {
   auto it = adjacency_.find(id);
   return it == adjacency_.end() ? 0 : it->second.size();

@@ -85,7 +85,8 @@ class MemberTable {
   std::vector<Edge> LiveEdges() const;  // both endpoints live, sorted
   std::size_t EdgeCount() const { return edges_.size(); }
   std::vector<NodeId> LiveNeighbours(NodeId id) const;  // sorted
-  // Edges of `id` in the full edge set, dead endpoints included.
+  // Neighbours / edges of `id` in the full edge set, dead endpoints included.
+  std::vector<NodeId> Neighbours(NodeId id) const;  // sorted
   std::size_t Degree(NodeId id) const;
   std::size_t LiveDegree(NodeId id) const;
   // Connected components of the live graph, each sorted, ordered by smallest id.

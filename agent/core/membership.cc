@@ -103,6 +103,12 @@ void Membership::ApplyRecord(const MemberRecord& record, TimePoint now, Actions&
     ApplySelfRecord(record, now, actions);
     return;
   }
+  if (const MemberRecord* local = table_.Find(record.id);
+      local != nullptr && !local->addr.empty() && !record.addr.empty() &&
+      record.addr > local->addr) {
+    TellConflictLoser(*local, record.addr, now, actions);
+    return;
+  }
   const MemberTable::ApplyResult result = table_.Apply(record, now);
   if (!result.changed()) return;
   const MemberRecord& merged = *table_.Find(record.id);
@@ -110,11 +116,7 @@ void Membership::ApplyRecord(const MemberRecord& record, TimePoint now, Actions&
   Event event{EventKind::kMemberJoined, merged.id, {}, merged.incarnation};
   if (result.outcome == MemberTable::Outcome::kReplaced) {
     event.kind = EventKind::kMemberReplaced;
-    // The losing node is no longer reachable by id (its id routes to the winner):
-    // tell it at its own address so it knows it must join again.
-    proto::MembershipUpdate update;
-    update.members.push_back(merged);
-    actions.send.push_back(Outgoing{merged.id, result.old_addr, std::move(update)});
+    TellConflictLoser(merged, result.old_addr, now, actions);
   } else {
     switch (merged.state) {
       case MemberState::kAlive:
@@ -133,6 +135,19 @@ void Membership::ApplyRecord(const MemberRecord& record, TimePoint now, Actions&
     }
   }
   actions.events.push_back(event);
+}
+
+void Membership::TellConflictLoser(const MemberRecord& winner, const std::string& loser_addr,
+                                   TimePoint now, Actions& actions) {
+  // The loser is no longer reachable by id (the id routes to the winner), so it is
+  // told at its own address; again whenever its stale record shows up, at most once
+  // per probe interval, so a lost message cannot leave it running with a taken id.
+  auto [it, inserted] = told_conflict_at_.try_emplace(loser_addr, now);
+  if (!inserted && now - it->second < config_.probe_interval) return;
+  it->second = now;
+  proto::MembershipUpdate update;
+  update.members.push_back(winner);
+  actions.send.push_back(Outgoing{winner.id, loser_addr, std::move(update)});
 }
 
 void Membership::AddEdge(const Edge& edge, Actions& actions) {
@@ -175,7 +190,17 @@ void Membership::HandleSenderHeader(NodeId from, uint64_t incarnation, TimePoint
                                     Actions& actions) {
   if (from == proto::kNoNode || from == self_) return;
   const MemberRecord* found = table_.Find(from);
-  if (found == nullptr || found->state == MemberState::kLeft) return;
+  if (found == nullptr) {
+    // A member we have never heard of talks to us: our view is behind (a rumour
+    // missed us). Pull its full state over the connection it used.
+    auto [it, inserted] = pulled_unknown_at_.try_emplace(from, now);
+    if (inserted || now - it->second >= config_.probe_interval) {
+      it->second = now;
+      Send(from, FullState(/*reply_wanted=*/true), actions);
+    }
+    return;
+  }
+  if (found->state == MemberState::kLeft) return;
   const MemberRecord record = *found;
   if (incarnation > record.incarnation) {
     // Only the node itself raises its incarnation: a message at a higher one is
@@ -244,7 +269,8 @@ Actions Membership::OnTick(TimePoint now) {
     };
     next_probe_at_ = now + jitter(config_.probe_interval);
     next_gossip_at_ = now;
-    next_push_pull_at_ = now + jitter(config_.push_pull_interval);
+    next_push_pull_at_ = joined_ ? now + 2 * config_.probe_interval
+                                 : now + jitter(config_.push_pull_interval);
     next_reconnect_at_ = now + config_.reconnect_interval + jitter(config_.reconnect_interval);
   }
   std::erase_if(relays_, [&](const auto& kv) { return kv.second.expires <= now; });
@@ -311,9 +337,25 @@ void Membership::TickSuspicion(TimePoint now, Actions& actions) {
 
 void Membership::TickRepair(TimePoint now, Actions& actions) {
   if (!table_.IsAlive(self_)) return;
-  for (NodeId target :
-       PickRepairTargets(table_, self_, config_.min_degree, config_.max_degree)) {
-    AddEdge(MakeEdge(self_, target), actions);
+  // Edges are permanent, so repair waits out repair_grace when a lost neighbour is
+  // dead: "dead" in a stale full state (a partition healing) is refuted within a few
+  // gossip rounds. A neighbour that left is gone for good: repair at once.
+  std::vector<NodeId> targets =
+      PickRepairTargets(table_, self_, config_.min_degree, config_.max_degree);
+  bool may_come_back = false;
+  for (NodeId n : table_.Neighbours(self_)) {
+    const MemberRecord* r = table_.Find(n);
+    may_come_back |= r != nullptr && r->state == MemberState::kDead;
+  }
+  if (targets.empty()) {
+    low_degree_since_.reset();
+  } else if (!low_degree_since_) {
+    low_degree_since_ = now;
+  }
+  if (!targets.empty() &&
+      (!may_come_back || now - *low_degree_since_ >= config_.repair_grace)) {
+    for (NodeId target : targets) AddEdge(MakeEdge(self_, target), actions);
+    low_degree_since_.reset();
   }
   if (table_.LiveComponents().size() < 2) {
     disconnected_since_.reset();
@@ -329,12 +371,12 @@ void Membership::TickGossip(TimePoint now, Actions& actions) {
   if (now < next_gossip_at_) return;
   next_gossip_at_ = now + config_.gossip_interval;
   if (member_broadcasts_.empty() && edge_broadcasts_.empty()) return;
+  // Member records ride in the envelope's gossip (Wrap takes them when the message
+  // is sent); putting them in the body too would spend two transmissions on one.
   const int limit = RetransmitLimitNow();
   for (NodeId to : RandomLive(config_.gossip_nodes, proto::kNoNode)) {
     proto::MembershipUpdate update;
-    update.members = member_broadcasts_.Take(config_.max_gossip_per_message, limit);
     update.edges_added = edge_broadcasts_.Take(config_.max_edges_per_message, limit);
-    if (update.members.empty() && update.edges_added.empty()) break;
     Send(to, std::move(update), actions);
   }
 }
@@ -429,6 +471,7 @@ Result<Actions> Membership::ApplyJoinReply(const proto::JoinReply& reply, TimePo
   }
   Actions actions;
   self_ = reply.assigned_id;
+  joined_ = true;
   uint64_t self_incarnation = 0;
   for (const MemberRecord& r : reply.members) {
     if (r.id == self_) {

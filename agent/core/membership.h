@@ -120,6 +120,8 @@ class Membership {
   void ApplyRecord(const MemberRecord& record, TimePoint now, Actions& actions);
   void ApplySelfRecord(const MemberRecord& record, TimePoint now, Actions& actions);
   void AddEdge(const Edge& edge, Actions& actions);
+  void TellConflictLoser(const MemberRecord& winner, const std::string& loser_addr,
+                         TimePoint now, Actions& actions);
   void Broadcast(const MemberRecord& record);
   void SetSelfIncarnation(uint64_t incarnation, TimePoint now);
 
@@ -154,6 +156,9 @@ class Membership {
   bool conflicted_ = false;
 
   bool started_ = false;
+  // A joiner pulls full state early: its snapshot misses whatever was admitted while
+  // its own admission was spreading, and rumours about that may never reach it.
+  bool joined_ = false;
   TimePoint next_probe_at_;
   TimePoint next_gossip_at_;
   TimePoint next_push_pull_at_;
@@ -164,7 +169,10 @@ class Membership {
   uint64_t next_seq_ = 1;
   std::map<uint64_t, Relay> relays_;  // keyed by our own ping seq
   std::map<NodeId, TimePoint> told_suspect_at_;
+  std::map<std::string, TimePoint> told_conflict_at_;  // keyed by the loser's address
+  std::map<NodeId, TimePoint> pulled_unknown_at_;
   std::optional<TimePoint> disconnected_since_;
+  std::optional<TimePoint> low_degree_since_;
   std::set<NodeId> last_neighbours_;
 };
 

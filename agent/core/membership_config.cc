@@ -15,7 +15,7 @@ MembershipConfig MembershipConfig::Fast() {
   c.suspicion_min = milliseconds(200);
   c.suspicion_max = milliseconds(6000);
   c.gossip_interval = milliseconds(20);
-  c.push_pull_interval = milliseconds(3000);
+  c.push_pull_interval = milliseconds(1000);
   c.reconnect_interval = milliseconds(1000);
   c.repair_grace = milliseconds(300);
   return c;

@@ -43,23 +43,25 @@ struct MembershipConfig {
   // Most edges carried by one gossip delta.
   std::size_t max_edges_per_message = 32;
 
-  // Full-state push-pull anti-entropy with one random live member.
-  Duration push_pull_interval = std::chrono::seconds(30);
+  // Full-state push-pull anti-entropy with one random live member. memberlist uses
+  // 30 s; our swarms are tens of nodes (a full state is ~1 KB) and edges, unlike
+  // member records, have no refutation path to repair a missed rumour, so 10 s.
+  Duration push_pull_interval = std::chrono::seconds(10);
   // Full-state push-pull with one random *dead* member, so a healed partition or a
   // falsely-declared node hears about it and refutes (Serf's reconnect).
   Duration reconnect_interval = std::chrono::seconds(10);
 
   // Join: attach a new node to this many least-loaded alive members.
   int join_attach_k = 2;
-  // Repair: a node whose live degree falls below this adds edges to least-loaded
-  // alive non-neighbours.
+  // Repair: a node whose live degree stays below min(min_degree, its degree in the
+  // full edge set) for repair_grace adds edges to least-loaded alive non-neighbours.
   int min_degree = 2;
   // Soft upper bound: join and repair avoid members at or above this live degree
   // while any other candidate exists.
   int max_degree = 8;
-  // The smallest-id live node bridges a disconnected live graph only after it has
-  // been disconnected for this long (views converge first; degree repair usually
-  // fixes it before).
+  // Degree repair waits this long (a "dead" neighbour may still refute: edges are
+  // permanent), and the smallest-id live node bridges a disconnected live graph only
+  // after it has been disconnected this long (degree repair usually fixes it first).
   Duration repair_grace = std::chrono::seconds(3);
 
   // Real loopback / LAN use (the defaults above).

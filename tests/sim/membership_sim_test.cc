@@ -1,6 +1,7 @@
 // Whole-cluster behaviour of the membership protocol on the simulated network:
 // joins, crashes, partitions, graceful leave, join races. Seeded and deterministic;
 // bounds are in probe intervals of MembershipConfig::Fast().
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -89,6 +90,7 @@ void ExpectConsistentMixing(const SimNetwork& net, const std::vector<std::string
 struct ScenarioResult {
   double join_intervals = 0;
   double crash_intervals = 0;
+  int rejoins = 0;
   std::vector<proto::Edge> edges;
 };
 
@@ -99,23 +101,31 @@ ScenarioResult RunRingScenario(uint64_t seed, double drop_rate, Duration max_lat
   net.SetLatency(std::chrono::milliseconds(1), max_latency);
   net.SetDropRate(drop_rate);
   AddRing(net, 16, seed);
-  net.RunFor(kInterval * 5);
-  EXPECT_TRUE(net.CheckConverged(net.Running()).ok) << net.CheckConverged(net.Running()).reason;
+  ConvergeWithin(net, net.Running(), kMaxIntervals, "bootstrap");
 
   ScenarioResult result;
   const std::vector<int> via = {0, 5, 9, 13};
+  const TimePoint first_join = net.now();
   for (int j = 0; j < 4; ++j) {
     const std::string addr = "10.0.1." + std::to_string(j) + ":7000";
     AddJoiner(net, addr, seed * 77 + j);
     net.StartJoin(addr, Addr(via[j]));
-    net.RunFor(kInterval);  // staggered: one join per probe interval
+    net.RunFor(kInterval / 2);  // staggered: one join every half probe interval
   }
-  result.join_intervals = ConvergeWithin(net, net.Running(), kMaxIntervals, "4 joins");
+  ConvergeWithin(net, net.Running(), kMaxIntervals, "4 joins (after the last)");
+  result.join_intervals =
+      static_cast<double>((net.now() - first_join).count()) / kInterval.count();
+  std::printf("[ sim      ] 4 joins: %.1f probe intervals from the first request\n",
+              result.join_intervals);
   for (int j = 0; j < 4; ++j) {
+    // Ids 16.. (a join race may skip one: the loser joins again with a fresh id);
+    // attached to k = 2 members, possibly more once others attach to it.
     const Membership& joiner = net.Node("10.0.1." + std::to_string(j) + ":7000");
-    EXPECT_EQ(joiner.self(), static_cast<NodeId>(16 + j));
-    EXPECT_EQ(joiner.LiveNeighbours().size(), 2u);
+    EXPECT_GE(joiner.self(), 16u);
+    EXPECT_GE(joiner.LiveNeighbours().size(), 2u);
+    EXPECT_LE(joiner.LiveNeighbours().size(), static_cast<std::size_t>(kConfig.max_degree));
   }
+  result.rejoins = net.rejoins();
 
   const std::vector<std::string> crashed = {Addr(3), Addr(4), Addr(10)};
   for (const std::string& addr : crashed) net.Crash(addr);
@@ -144,6 +154,43 @@ TEST(MembershipSim, ConvergesWithLossAndJitter) {
   // 5% message loss, 1-20 ms latency (a fifth of the probe interval).
   const ScenarioResult r = RunRingScenario(2, 0.05, std::chrono::milliseconds(20));
   EXPECT_LE(r.crash_intervals, kMaxIntervals);
+}
+
+TEST(MembershipSim, ConvergenceFiguresOverSeeds) {
+  // Ten seeds with 2% loss and 1-10 ms latency; prints the spread for the docs.
+  double worst = 0, sum = 0;
+  double best = 1e9;
+  for (uint64_t seed = 10; seed < 20; ++seed) {
+    const ScenarioResult r = RunRingScenario(seed, 0.02, std::chrono::milliseconds(10));
+    worst = std::max(worst, r.crash_intervals);
+    best = std::min(best, r.crash_intervals);
+    sum += r.crash_intervals;
+  }
+  std::printf("[ sim      ] 3 crashes over 10 seeds: min %.1f mean %.1f max %.1f intervals\n",
+              best, sum / 10, worst);
+  EXPECT_LE(worst, kMaxIntervals);
+}
+
+TEST(MembershipSim, NoFalseDeathsUnderLoss) {
+  // 100 probe intervals of a healthy 16-node ring with 5% loss: suspicions may happen
+  // (and are refuted), deaths must not.
+  SimNetwork net(8, kTick);
+  net.SetDropRate(0.05);
+  net.SetLatency(std::chrono::milliseconds(1), std::chrono::milliseconds(20));
+  AddRing(net, 16, 8);
+  net.RunFor(kInterval * 100);
+  int suspicions = 0, deaths = 0, refutations = 0;
+  for (const std::string& addr : net.Running()) {
+    for (const auto& e : net.Events(addr)) {
+      suspicions += e.kind == EventKind::kMemberSuspect;
+      deaths += e.kind == EventKind::kMemberDead;
+      refutations += e.kind == EventKind::kSelfRefuted;
+    }
+  }
+  std::printf("[ sim      ] 100 intervals, 5%% loss: %d suspicions seen, %d refutations, "
+              "%d deaths\n", suspicions, refutations, deaths);
+  EXPECT_EQ(deaths, 0);
+  EXPECT_TRUE(net.CheckConverged(net.Running()).ok) << net.CheckConverged(net.Running()).reason;
 }
 
 TEST(MembershipSim, SameSeedSameRun) {
@@ -182,9 +229,10 @@ TEST(MembershipSim, GracefulLeaveIsSeenAsLeftNotDead) {
   ASSERT_EQ(alive.size(), 15u);
   // A leave is announced, not detected: well within one suspicion timeout.
   const double took = ConvergeWithin(net, alive, kMaxIntervals, "graceful leave");
-  EXPECT_LT(took * kInterval.count(), agent::core::SuspicionTimeout(kConfig, 16).count() /
-                                          static_cast<double>(kInterval.count()) *
-                                          kInterval.count());
+  const double suspicion_intervals =
+      static_cast<double>(agent::core::SuspicionTimeout(kConfig, 16).count()) /
+      kInterval.count();
+  EXPECT_LT(took, suspicion_intervals);
   for (const std::string& addr : alive) {
     EXPECT_EQ(net.Node(addr).table().Find(5)->state, MemberState::kLeft);
   }
@@ -205,14 +253,13 @@ TEST(MembershipSim, ConcurrentJoinsThroughDifferentMembersResolveIdConflict) {
   net.StartJoin(b, Addr(4));  // same instant, far apart: both hand out id 8
   net.RunFor(kInterval * 3);
   EXPECT_EQ(net.Node(a).self(), 8u);
-  // The smaller address keeps the id; the other learns it lost and joins again.
+  // The smaller address keeps the id; the other learns it lost and joins again
+  // (the simulator re-joins it through the same member, as the node layer does).
   EXPECT_FALSE(net.Node(a).conflicted());
-  ASSERT_TRUE(net.Node(b).conflicted());
+  EXPECT_EQ(net.rejoins(), 1);
   bool saw_conflict = false;
   for (const auto& e : net.Events(b)) saw_conflict |= e.kind == EventKind::kIdConflict;
   EXPECT_TRUE(saw_conflict);
-  net.ReplaceNode(std::make_unique<Membership>(kConfig, proto::kNoNode, b, 63));
-  net.StartJoin(b, Addr(2));
   ConvergeWithin(net, net.Running(), kMaxIntervals, "join race resolved");
   EXPECT_EQ(net.Node(b).self(), 9u);
 }

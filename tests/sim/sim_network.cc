@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "agent/core/graph_policy.h"
 #include "base/check.h"
 
 namespace grapevine::sim {
@@ -92,8 +93,12 @@ std::string SimNetwork::AddrOf(NodeId id) const {
 
 void SimNetwork::Transmit(const std::string& from, const std::string& to, proto::Envelope env) {
   ++sent_;
-  // Draw both random numbers every time so a drop does not shift later draws.
-  const bool drop = std::bernoulli_distribution(drop_rate_)(rng_);
+  // Draw both random numbers every time so a drop does not shift later draws. Join
+  // requests and replies are never dropped at random: the net layer retries a join
+  // until it gets a reply, which this simulator does not model.
+  const bool join = std::holds_alternative<proto::JoinRequest>(env.body) ||
+                    std::holds_alternative<proto::JoinReply>(env.body);
+  const bool drop = std::bernoulli_distribution(drop_rate_)(rng_) && !join;
   const Duration latency = LatencyFor(from, to);
   if (drop || nodes_.count(to) == 0) {
     ++dropped_;
@@ -105,6 +110,9 @@ void SimNetwork::Transmit(const std::string& from, const std::string& to, proto:
 void SimNetwork::Perform(const std::string& from, Actions actions) {
   Slot& slot = nodes_.at(from);
   slot.events.insert(slot.events.end(), actions.events.begin(), actions.events.end());
+  for (const agent::core::Event& e : actions.events) {
+    if (e.kind == agent::core::EventKind::kIdConflict) pending_rejoins_.push_back(from);
+  }
   for (agent::core::Outgoing& out : actions.send) {
     const std::string to = out.addr.empty() ? AddrOf(out.to) : out.addr;
     proto::Envelope env = slot.membership->Wrap(std::move(out));
@@ -125,6 +133,7 @@ void SimNetwork::Deliver(InFlight& msg) {
     return;
   }
   Membership& m = *to.membership;
+  if (on_deliver) on_deliver(msg.from, msg.to, msg.env);
   if (const auto* request = std::get_if<proto::JoinRequest>(&msg.env.body)) {
     auto [reply, actions] = m.HandleJoin(*request, now());
     Perform(msg.to, std::move(actions));
@@ -141,6 +150,7 @@ void SimNetwork::Deliver(InFlight& msg) {
 }
 
 void SimNetwork::StartJoin(const std::string& joiner, const std::string& member) {
+  join_via_[joiner] = member;
   proto::JoinRequest request;
   request.listen_addr = joiner;
   Transmit(joiner, member, Node(joiner).Wrap(agent::core::Outgoing{proto::kNoNode, member,
@@ -152,6 +162,13 @@ void SimNetwork::Leave(const std::string& addr) {
 }
 
 void SimNetwork::Step() {
+  for (const std::string& addr : pending_rejoins_) {
+    const Membership& old = Node(addr);
+    ReplaceNode(std::make_unique<Membership>(old.config(), proto::kNoNode, addr,
+                                             rng_() ^ static_cast<uint64_t>(++rejoins_)));
+    StartJoin(addr, join_via_.at(addr));
+  }
+  pending_rejoins_.clear();
   clock_.Advance(tick_);
   while (!in_flight_.empty() && in_flight_.top().at <= now()) {
     InFlight msg = in_flight_.top();
@@ -230,6 +247,12 @@ ConvergenceReport SimNetwork::CheckConverged(const std::vector<std::string>& ali
     }
     if (m.table().LiveComponents().size() != 1) {
       report.reason = who + " sees a disconnected live graph";
+      return report;
+    }
+    if (!agent::core::PickRepairTargets(m.table(), m.self(), m.config().min_degree,
+                                        m.config().max_degree)
+             .empty()) {
+      report.reason = who + " still has to repair its degree";
       return report;
     }
   }

@@ -4,7 +4,8 @@
 // It owns Membership instances (keyed by listen address, as a real network routes
 // by address), wraps each Outgoing into an Envelope with the sender's Wrap() (so
 // gossip piggybacks exactly as in production), and delivers it after a per-link
-// latency unless the message is dropped (drop rate), either end has crashed, or a
+// latency unless the message is dropped (drop rate; never a join request or reply,
+// which the net layer would retry), either end has crashed, or a
 // partition separates the two ends. JoinRequest / JoinReply bodies are routed to
 // HandleJoin / ApplyJoinReply, as the net layer does. Step() advances the clock by
 // one tick, delivers what is due and ticks every running node, always in the same
@@ -49,6 +50,7 @@ class SimNetwork {
   const Membership& Node(const std::string& addr) const;
   std::vector<std::string> Running() const;  // addresses not crashed and not left, sorted
 
+
   // One latency, drawn uniformly in [min, max] per message, unless a link override.
   void SetLatency(Duration min, Duration max);
   void SetLinkLatency(const std::string& a, const std::string& b, Duration latency);
@@ -59,7 +61,10 @@ class SimNetwork {
   void Partition(const std::vector<std::vector<std::string>>& groups);
   void Heal();
   // The joiner (already added, self == kNoNode) sends a JoinRequest to `member`.
+  // A node that later reports kIdConflict (it lost a join race) is replaced by a fresh
+  // instance that joins again through the same member, as the node layer does.
   void StartJoin(const std::string& joiner, const std::string& member);
+  int rejoins() const { return rejoins_; }
   void Leave(const std::string& addr);
 
   void Step();
@@ -69,8 +74,13 @@ class SimNetwork {
   Duration RunUntil(const std::function<bool()>& pred, Duration limit);
 
   // All `alive` nodes agree: exactly those nodes are alive, every other known id is
-  // dead or left (none suspect), edge sets are identical, the live graph is connected.
+  // dead or left (none suspect), edge sets are identical, the live graph is connected,
+  // and no node still wants to repair its degree.
   ConvergenceReport CheckConverged(const std::vector<std::string>& alive) const;
+
+  // Observer called for every envelope handed to a node (tests and debugging).
+  std::function<void(const std::string& from, const std::string& to, const proto::Envelope&)>
+      on_deliver;
 
   TimePoint now() const { return clock_.Now(); }
   // Events each node's membership reported, in order.
@@ -113,6 +123,9 @@ class SimNetwork {
   std::map<std::pair<std::string, std::string>, Duration> link_latency_;
   double drop_rate_ = 0.0;
   std::map<std::string, int> group_;
+  std::map<std::string, std::string> join_via_;  // joiner -> member it asked
+  std::vector<std::string> pending_rejoins_;
+  int rejoins_ = 0;
   uint64_t sent_ = 0;
   uint64_t dropped_ = 0;
 };

@@ -389,8 +389,11 @@ TEST(Membership, MixingRowRecomputedAfterNeighbourDiesThenRepaired) {
   ASSERT_EQ(row.size(), 2u);
   EXPECT_DOUBLE_EQ(Weight(row, 5), 1.0 / 3.0);  // max(d0=1, d5=2) = 2
   EXPECT_DOUBLE_EQ(Weight(row, 0), 2.0 / 3.0);
-  // Repair: live degree 1 < 2 -> link to the least-loaded alive non-neighbour, 2.
-  const Actions t = m->OnTick(kStart + milliseconds(1));
+  // Repair: live degree 1 < 2 for repair_grace -> link to the least-loaded alive
+  // non-neighbour, 2.
+  EXPECT_FALSE(Has(m->OnTick(kStart + milliseconds(1)), EventKind::kEdgeAdded, proto::kNoNode));
+  EXPECT_FALSE(m->table().HasEdge(0, 2));
+  const Actions t = m->OnTick(kStart + milliseconds(1) + kConfig.repair_grace);
   EXPECT_TRUE(Has(t, EventKind::kNeighbourUp, 2));
   EXPECT_TRUE(m->table().HasEdge(0, 2));
   row = m->MixingRow();
@@ -402,8 +405,8 @@ TEST(Membership, MixingRowRecomputedAfterNeighbourDiesThenRepaired) {
   // The new edge is gossiped.
   bool gossiped = false;
   for (int i = 2; i < 200 && !gossiped; ++i) {
-    for (const auto& [to, upd] :
-         Sent<proto::MembershipUpdate>(m->OnTick(kStart + milliseconds(i)))) {
+    const TimePoint at = kStart + kConfig.repair_grace + milliseconds(i);
+    for (const auto& [to, upd] : Sent<proto::MembershipUpdate>(m->OnTick(at))) {
       for (const Edge& e : upd.edges_added) gossiped |= e == Edge{0, 2};
     }
   }
