@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <random>
 #include <memory>
 #include <string>
 #include <vector>
@@ -87,6 +88,18 @@ void ExpectConsistentMixing(const SimNetwork& net, const std::vector<std::string
   }
 }
 
+// Live-graph shape in one node's view, for the figures.
+void PrintGraph(const SimNetwork& net, const std::string& addr, const char* what) {
+  const Membership& m = net.Node(addr);
+  std::size_t max_degree = 0, min_degree = 1u << 30;
+  for (NodeId n : m.table().LiveIds()) {
+    max_degree = std::max(max_degree, m.table().LiveDegree(n));
+    min_degree = std::min(min_degree, m.table().LiveDegree(n));
+  }
+  std::printf("[ sim      ] %s: %zu live nodes, %zu live edges, degree %zu..%zu\n", what,
+              m.table().LiveCount(), m.LiveEdges().size(), min_degree, max_degree);
+}
+
 struct ScenarioResult {
   double join_intervals = 0;
   double crash_intervals = 0;
@@ -137,6 +150,7 @@ ScenarioResult RunRingScenario(uint64_t seed, double drop_rate, Duration max_lat
     EXPECT_GE(m.LiveNeighbours().size(), 2u) << addr << " was not repaired";
   }
   ExpectConsistentMixing(net, alive);
+  PrintGraph(net, alive.front(), "after crashes");
   result.edges = net.Node(alive.front()).table().Edges();
   std::printf("[ sim      ] messages sent %llu, dropped %llu\n",
               static_cast<unsigned long long>(net.messages_sent()),
@@ -169,6 +183,47 @@ TEST(MembershipSim, ConvergenceFiguresOverSeeds) {
   std::printf("[ sim      ] 3 crashes over 10 seeds: min %.1f mean %.1f max %.1f intervals\n",
               best, sum / 10, worst);
   EXPECT_LE(worst, kMaxIntervals);
+}
+
+TEST(MembershipSim, LargerRandomClusterConverges) {
+  // 64 nodes on a ring plus chords i -> i+8, 8 joiners, then 8 random crashes.
+  SimNetwork net(9, kTick);
+  net.SetDropRate(0.01);
+  net.SetLatency(std::chrono::milliseconds(1), std::chrono::milliseconds(10));
+  const int n = 64;
+  std::vector<proto::MemberRecord> members;
+  std::vector<proto::Edge> edges;
+  for (int i = 0; i < n; ++i) {
+    members.push_back({static_cast<NodeId>(i), Addr(i), MemberState::kAlive, 0});
+    edges.push_back(agent::core::MakeEdge(i, (i + 1) % n));
+    edges.push_back(agent::core::MakeEdge(i, (i + 8) % n));
+  }
+  for (int i = 0; i < n; ++i) {
+    auto m = std::make_unique<Membership>(kConfig, i, Addr(i), 9000 + i);
+    ASSERT_TRUE(m->Bootstrap(members, edges).ok());
+    net.AddNode(std::move(m));
+  }
+  ConvergeWithin(net, net.Running(), kMaxIntervals, "64-node bootstrap");
+  for (int j = 0; j < 8; ++j) {
+    const std::string addr = "10.0.3." + std::to_string(j) + ":7000";
+    AddJoiner(net, addr, 300 + j);
+    net.StartJoin(addr, Addr(j * 8));
+    net.RunFor(kInterval / 4);
+  }
+  ConvergeWithin(net, net.Running(), kMaxIntervals, "8 joins into 64");
+  std::mt19937_64 rng(99);
+  std::vector<std::string> crashed;
+  while (crashed.size() < 8) {
+    const std::string victim = Addr(static_cast<int>(rng() % n));
+    if (std::find(crashed.begin(), crashed.end(), victim) == crashed.end()) {
+      crashed.push_back(victim);
+    }
+  }
+  for (const std::string& addr : crashed) net.Crash(addr);
+  const std::vector<std::string> alive = Without(net.Running(), crashed);
+  ConvergeWithin(net, alive, kMaxIntervals, "8 crashes out of 72");
+  ExpectConsistentMixing(net, alive);
+  PrintGraph(net, alive.front(), "72 - 8 nodes");
 }
 
 TEST(MembershipSim, NoFalseDeathsUnderLoss) {
@@ -214,6 +269,7 @@ TEST(MembershipSim, PartitionAndHeal) {
   net.Heal();
   // Reconnect push-pull finds a "dead" member, it refutes, and the rest follows.
   ConvergeWithin(net, net.Running(), kMaxIntervals, "partition healed");
+  PrintGraph(net, Addr(0), "after heal");
   for (const std::string& addr : net.Running()) {
     EXPECT_GT(net.Node(addr).incarnation(), 0u) << addr << " never had to refute";
   }

@@ -208,6 +208,10 @@ ConvergenceReport SimNetwork::CheckConverged(const std::vector<std::string>& ali
       return report;
     }
   }
+  std::map<NodeId, std::string> owner;  // id -> address of the node holding it
+  for (const auto& [addr, slot] : nodes_) {
+    if (!slot.membership->conflicted()) owner[slot.membership->self()] = addr;
+  }
   const std::vector<proto::Edge>* reference_edges = nullptr;
   std::vector<proto::Edge> first_edges;
   for (const std::string& addr : alive) {
@@ -223,8 +227,7 @@ ConvergenceReport SimNetwork::CheckConverged(const std::vector<std::string>& ali
         return report;
       }
       if (should_live) {
-        const std::string owner = AddrOf(r.id);
-        if (owner != r.addr) {
+        if (owner[r.id] != r.addr) {
           report.reason = who + " maps id " + std::to_string(r.id) + " to " + r.addr;
           return report;
         }
