@@ -15,7 +15,7 @@ namespace {
 // Above this an IDX payload is certainly a corrupt header, not a dataset (16 GiB).
 constexpr uint64_t kMaxPayloadBytes = uint64_t{1} << 34;
 constexpr unsigned kReadChunk = 1u << 30;
-constexpr uint64_t kInitialBuffer = uint64_t{64} << 20;
+constexpr uint64_t kInitialBuffer = uint64_t{4} << 20;
 
 struct GzCloser {
   void operator()(gzFile_s* f) const { gzclose(f); }
