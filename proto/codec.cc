@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -89,8 +90,15 @@ void WriteBlob(InitFn init, const void* data, size_t bytes) {
   std::memcpy(d.begin(), data, bytes);
 }
 
+// Float arrays at least this big may be referenced rather than copied: below it
+// an extra segment (and iovec entry) costs more than the memcpy it saves.
+constexpr size_t kMinReferencedBytes = size_t{64} << 10;
+
 #define GV_WRITE_FLOATS(builder, Field, vec) \
   WriteBlob([&](unsigned n) { return builder.init##Field(n); }, (vec).data(), (vec).size() * 4)
+#define GV_WRITE_BIG_FLOATS(builder, Field, vec)                     \
+  WriteBigFloats([&](unsigned n) { return builder.init##Field(n); }, \
+                 [&](capnp::Orphan<capnp::Data>&& o) { builder.adopt##Field(kj::mv(o)); }, (vec))
 #define GV_WRITE_BYTES(builder, Field, vec) \
   WriteBlob([&](unsigned n) { return builder.init##Field(n); }, (vec).data(), (vec).size())
 
@@ -127,6 +135,21 @@ void WriteList(const std::vector<T>& items, InitFn init) {
 
 struct BodyWriter {
   mutable WireBody::Builder b;  // capnp builders are handles; std::visit wants const
+  // Non-null: reference big float arrays in place (the caller keeps them alive).
+  const capnp::Orphanage* external = nullptr;
+
+  template <typename InitFn, typename AdoptFn>
+  void WriteBigFloats(InitFn init, AdoptFn adopt, const std::vector<float>& v) const {
+    size_t bytes = v.size() * sizeof(float);
+    // capnp exposes the tail of the last word of an external segment on the
+    // wire, so only whole-word arrays are referenced (never bytes past the end).
+    bool reference = external != nullptr && bytes >= kMinReferencedBytes && bytes % 8 == 0 &&
+                     reinterpret_cast<uintptr_t>(v.data()) % 8 == 0;
+    if (!reference) return WriteBlob(init, v.data(), bytes);
+    GV_CHECK_MSG(bytes <= kMaxCapnpElements, "blob too large for one message");
+    adopt(external->referenceExternalData(
+        capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(v.data()), bytes)));
+  }
 
   void operator()(const Hello& m) const {
     auto w = b.initHello();
@@ -199,7 +222,7 @@ struct BodyWriter {
     w.setContentHash(m.content_hash);
     w.setTrainLoss(m.train_loss);
     w.setCodec(static_cast<s::TensorCodec>(m.codec));
-    GV_WRITE_FLOATS(w, Values, m.values);
+    GV_WRITE_BIG_FLOATS(w, Values, m.values);
     GV_WRITE_BYTES(w, Packed, m.packed);
     GV_WRITE_FLOATS(w, Scales, m.scales);
     GV_WRITE_FLOATS(w, Extra, m.extra);
@@ -210,7 +233,7 @@ struct BodyWriter {
     w.setVersion(m.version);
     w.setContentHash(m.content_hash);
     w.setCodec(static_cast<s::TensorCodec>(m.codec));
-    GV_WRITE_FLOATS(w, Values, m.values);
+    GV_WRITE_BIG_FLOATS(w, Values, m.values);
     GV_WRITE_BYTES(w, Packed, m.packed);
     GV_WRITE_FLOATS(w, Scales, m.scales);
   }
@@ -229,15 +252,21 @@ struct BodyWriter {
   }
 };
 #undef GV_WRITE_FLOATS
+#undef GV_WRITE_BIG_FLOATS
 #undef GV_WRITE_BYTES
 
 // First-segment size guess, so a big model lands in one segment without regrowth.
-size_t EstimateWords(const Envelope& env) {
+// Referenced arrays live in their own segments and need no room here.
+size_t EstimateWords(const Envelope& env, bool reference_arrays) {
+  auto big = [&](const std::vector<float>& v) {
+    bool referenced = reference_arrays && v.size() * sizeof(float) >= kMinReferencedBytes;
+    return referenced ? size_t{0} : 4 * v.size();
+  };
   size_t bytes = 512 + env.gossip.size() * 64;
   if (const auto* m = std::get_if<ModelPayload>(&env.body)) {
-    bytes += 4 * (m->values.size() + m->scales.size() + m->extra.size()) + m->packed.size();
+    bytes += big(m->values) + 4 * (m->scales.size() + m->extra.size()) + m->packed.size();
   } else if (const auto* g = std::get_if<CrossGradient>(&env.body)) {
-    bytes += 4 * (g->values.size() + g->scales.size()) + g->packed.size();
+    bytes += big(g->values) + 4 * g->scales.size() + g->packed.size();
   } else if (const auto* j = std::get_if<JoinReply>(&env.body)) {
     bytes += 4 * j->neighbours.size() + 64 * j->members.size() + 16 * j->edges.size();
   } else if (const auto* u = std::get_if<MembershipUpdate>(&env.body)) {
@@ -254,6 +283,7 @@ size_t EstimateWords(const Envelope& env) {
 
 struct EncodedMessage::Impl {
   explicit Impl(size_t first_segment_words) : builder(static_cast<unsigned>(first_segment_words)) {}
+  std::optional<Envelope> owned;  // Encode(Envelope&&): referenced arrays live here
   capnp::MallocMessageBuilder builder;
   std::vector<uint32_t> table;  // little-endian segment table, padded to 8 bytes
   std::vector<std::span<const uint8_t>> pieces;
@@ -279,16 +309,14 @@ std::vector<uint8_t> EncodedMessage::Flatten() const {
   return out;
 }
 
-EncodedMessage Encode(const Envelope& env) {
-  EncodedMessage msg;
-  msg.impl_ = std::make_unique<EncodedMessage::Impl>(EstimateWords(env));
-  EncodedMessage::Impl& impl = *msg.impl_;
-
+void EncodedMessage::Build(const Envelope& env, bool reference_arrays) {
+  Impl& impl = *impl_;
   auto root = impl.builder.initRoot<s::Envelope>();
   root.setSender(env.sender);
   root.setIncarnation(env.incarnation);
   WriteList(env.gossip, [&](unsigned n) { return root.initGossip(n); });
-  std::visit(BodyWriter{root.initBody()}, env.body);
+  capnp::Orphanage orphanage = impl.builder.getOrphanage();
+  std::visit(BodyWriter{root.initBody(), reference_arrays ? &orphanage : nullptr}, env.body);
 
   kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments =
       impl.builder.getSegmentsForOutput();
@@ -305,6 +333,22 @@ EncodedMessage Encode(const Envelope& env) {
                              seg.size() * sizeof(capnp::word));
   }
   for (auto piece : impl.pieces) impl.size += piece.size();
+}
+
+EncodedMessage Encode(const Envelope& env) {
+  EncodedMessage msg;
+  msg.impl_ = std::make_unique<EncodedMessage::Impl>(EstimateWords(env, false));
+  msg.Build(env, /*reference_arrays=*/false);
+  return msg;
+}
+
+EncodedMessage Encode(Envelope&& env) {
+  EncodedMessage msg;
+  msg.impl_ = std::make_unique<EncodedMessage::Impl>(EstimateWords(env, true));
+  // Moving a vector keeps its buffer, but the arrays are referenced only after
+  // the move, from their final home.
+  msg.impl_->owned.emplace(std::move(env));
+  msg.Build(*msg.impl_->owned, /*reference_arrays=*/true);
   return msg;
 }
 

@@ -53,12 +53,23 @@ class EncodedMessage {
 
  private:
   friend EncodedMessage Encode(const Envelope& envelope);
+  friend EncodedMessage Encode(Envelope&& envelope);
   struct Impl;
+  // Fills impl_->builder from `envelope`; with `reference_arrays`, big float
+  // arrays become segments of their own that point into `envelope`.
+  void Build(const Envelope& envelope, bool reference_arrays);
   std::unique_ptr<Impl> impl_;
 };
 
 // REQUIRES: envelope.body does not hold UnknownKind (it has no wire form).
 EncodedMessage Encode(const Envelope& envelope);
+
+// Zero-copy variant: takes ownership of the envelope and lets the big float
+// arrays (values of a ModelPayload / CrossGradient, >= 64 KiB, even length) be
+// written straight from its vectors instead of being copied into the message.
+// Decodes to the same Envelope as Encode(const Envelope&); the message simply
+// has more segments (one per referenced array).
+EncodedMessage Encode(Envelope&& envelope);
 
 // Decodes one frame payload. Never throws, never crashes on garbage.
 Result<Envelope> Decode(std::span<const uint8_t> payload);

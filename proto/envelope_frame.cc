@@ -23,9 +23,11 @@ std::vector<uint8_t> OutgoingFrame::Flatten() const {
   return out;
 }
 
-OutgoingFrame MakeFrame(const Envelope& envelope, FrameAuthenticator* auth) {
+namespace {
+
+OutgoingFrame Seal(EncodedMessage message, FrameAuthenticator* auth) {
   OutgoingFrame frame;
-  frame.message = Encode(envelope);
+  frame.message = std::move(message);
   GV_CHECK_MSG(frame.message.size() <= std::numeric_limits<uint32_t>::max(),
                "message too large for one frame");
   FrameHeader h;
@@ -34,6 +36,16 @@ OutgoingFrame MakeFrame(const Envelope& envelope, FrameAuthenticator* auth) {
   frame.header = EncodeFrameHeader(h);
   if (auth) frame.mac = auth->Sign(frame.header, frame.message.Pieces());
   return frame;
+}
+
+}  // namespace
+
+OutgoingFrame MakeFrame(const Envelope& envelope, FrameAuthenticator* auth) {
+  return Seal(Encode(envelope), auth);
+}
+
+OutgoingFrame MakeFrame(Envelope&& envelope, FrameAuthenticator* auth) {
+  return Seal(Encode(std::move(envelope)), auth);
 }
 
 Result<Envelope> OpenFrame(const Frame& frame, FrameAuthenticator* auth) {

@@ -34,6 +34,8 @@ struct OutgoingFrame {
 // Encodes `envelope`; with an authenticator, sets kFlagMac and signs the frame.
 // REQUIRES: the encoded size fits in the u32 length field.
 OutgoingFrame MakeFrame(const Envelope& envelope, FrameAuthenticator* auth);
+// Same, without copying a big model's values (see Encode(Envelope&&)).
+OutgoingFrame MakeFrame(Envelope&& envelope, FrameAuthenticator* auth);
 
 // With an authenticator: the frame must carry a MAC that verifies (else
 // kAuthFailed, drop the connection). Without one: a frame carrying a MAC is

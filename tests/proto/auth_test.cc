@@ -155,6 +155,23 @@ TEST(EnvelopeFrameTest, SignedFrameRoundTripsThroughDecoder) {
   EXPECT_EQ(replay.status().code(), StatusCode::kAuthFailed);
 }
 
+TEST(EnvelopeFrameTest, ZeroCopyModelFrameVerifies) {
+  Pair p;
+  ModelPayload m;
+  m.values.assign(1 << 17, 0.25f);  // 512 KiB: referenced, so the MAC spans several pieces
+  Envelope env;
+  env.body = std::move(m);
+  OutgoingFrame out = MakeFrame(std::move(env), &p.initiator);
+  EXPECT_GE(out.Pieces().size(), 5u);  // header, table, segment, external segment, MAC
+  FrameDecoder dec;
+  ASSERT_TRUE(dec.Feed(out.Flatten()).ok());
+  auto frame = dec.Next();
+  ASSERT_TRUE(frame.has_value());
+  auto got = OpenFrame(*frame, &p.acceptor);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(std::get<ModelPayload>(got->body).values, std::vector<float>(1 << 17, 0.25f));
+}
+
 TEST(EnvelopeFrameTest, MacPresenceMustMatchConnectionState) {
   Pair p;
   Envelope env;

@@ -182,6 +182,48 @@ TEST(CodecTest, LargeModelPayloadRoundTripsInFewPieces) {
   EXPECT_EQ(ContentHash(got.values), m.content_hash);
 }
 
+bool PointsInto(const EncodedMessage& msg, const void* data) {
+  for (auto piece : msg.Pieces()) {
+    if (static_cast<const void*>(piece.data()) == data) return true;
+  }
+  return false;
+}
+
+TEST(CodecTest, MovedEnvelopeReferencesBigArraysWithoutCopy) {
+  ModelPayload m;
+  m.origin = 2;
+  m.values = Floats(1 << 18, 8);  // 1 MiB, even length
+  m.scales = {0.5f};
+  const std::vector<float> expected = m.values;
+  const float* buffer = m.values.data();
+  EncodedMessage msg = Encode(Wrap(std::move(m)));
+  EXPECT_TRUE(PointsInto(msg, buffer));  // written straight from the vector
+  ModelPayload same;
+  same.values = expected;
+  const Envelope kept = Wrap(same);  // an lvalue: Encode(const&) copies
+  EXPECT_FALSE(PointsInto(Encode(kept), std::get<ModelPayload>(kept.body).values.data()));
+  auto out = Decode(msg.Flatten());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const auto& got = std::get<ModelPayload>(out->body);
+  EXPECT_EQ(got.values, expected);
+  EXPECT_EQ(got.scales, std::vector<float>{0.5f});
+  EXPECT_EQ(got.origin, 2u);
+}
+
+TEST(CodecTest, MovedEnvelopeCopiesOddOrSmallArrays) {
+  for (size_t n : {size_t{(1 << 18) + 1}, size_t{100}}) {
+    CrossGradient g;
+    g.values = Floats(n, 9);
+    const std::vector<float> expected = g.values;
+    const float* buffer = g.values.data();
+    EncodedMessage msg = Encode(Wrap(std::move(g)));
+    EXPECT_FALSE(PointsInto(msg, buffer)) << n;  // never expose bytes past the end
+    auto out = Decode(msg.Flatten());
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(std::get<CrossGradient>(out->body).values, expected);
+  }
+}
+
 TEST(CodecTest, MultiSegmentMessageDecodes) {
   // Many small members overflow the first-segment estimate -> several segments.
   MembershipUpdate u;
