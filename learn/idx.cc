@@ -52,6 +52,26 @@ Result<uint64_t> ReadFully(gzFile f, uint8_t* out, uint64_t len, const std::stri
   return done;
 }
 
+// The stream length the file itself announces, if cheaply known: the size of a plain
+// file, or a gzip trailer's ISIZE (uncompressed length mod 2^32). Only a sizing hint.
+uint64_t AnnouncedStreamSize(const std::string& path, bool compressed) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return 0;
+  uint64_t size = 0;
+  if (std::fseek(f, 0, SEEK_END) == 0) {
+    const long end = std::ftell(f);
+    uint8_t trailer[4];
+    if (!compressed) {
+      size = end > 0 ? static_cast<uint64_t>(end) : 0;
+    } else if (end >= 4 && std::fseek(f, -4, SEEK_END) == 0 && std::fread(trailer, 1, 4, f) == 4) {
+      size = uint64_t{trailer[0]} | (uint64_t{trailer[1]} << 8) | (uint64_t{trailer[2]} << 16) |
+             (uint64_t{trailer[3]} << 24);
+    }
+  }
+  std::fclose(f);
+  return size;
+}
+
 }  // namespace
 
 Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims) {
@@ -104,13 +124,19 @@ Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims) {
   }
 
   // Offsets count bytes of the IDX stream; for a .gz file that is the decompressed data.
-  const std::string unit = gzdirect(file.get()) ? "" : " (decompressed)";
+  const bool compressed = !gzdirect(file.get());
+  const std::string unit = compressed ? " (decompressed)" : "";
   const uint64_t data_offset = 4 + header.size();
-  // Grow the buffer as bytes arrive (doubling from kInitialBuffer) so a corrupt header
-  // that claims gigabytes cannot make a tiny file allocate them.
+  // Unless the file announces exactly the claimed length, grow the buffer as bytes arrive
+  // (doubling from kInitialBuffer): a corrupt header that claims gigabytes must not make a
+  // tiny file allocate them.
+  const uint64_t announced = AnnouncedStreamSize(path, compressed);
+  const uint64_t claimed = data_offset + payload;
+  const bool trusted = compressed ? announced == (claimed & 0xffffffffu) : announced == claimed;
   uint64_t done = 0;
   while (done < payload) {
-    const uint64_t next = std::min(payload, done + std::max(done, kInitialBuffer));
+    const uint64_t step = trusted ? payload : std::max(done, kInitialBuffer);
+    const uint64_t next = std::min(payload, done + step);
     out.data.resize(next);
     GV_ASSIGN_OR_RETURN(got, ReadFully(file.get(), out.data.data() + done, next - done, path,
                                        data_offset + done));
