@@ -58,7 +58,11 @@ MemberTable::ApplyResult MemberTable::Apply(const MemberRecord& record, TimePoin
                      StateRank(record.state) > StateRank(local.state);
   const bool left = record.state == MemberState::kLeft;  // authoritative and final
   if (newer || worse || left) {
-    if (record.state != local.state) it->second.since = now;
+    // A new state, or the same state at a new incarnation (a fresh suspicion), restarts
+    // the clock that the suspicion timeout is measured against.
+    if (record.state != local.state || record.incarnation != local.incarnation) {
+      it->second.since = now;
+    }
     local.state = record.state;
     local.incarnation = std::max(local.incarnation, record.incarnation);
     if (local.addr.empty()) local.addr = record.addr;

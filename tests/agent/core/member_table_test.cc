@@ -53,6 +53,10 @@ TEST(MemberTable, ReportsOutcomeAndStampsStateChanges) {
   EXPECT_EQ(r.outcome, MemberTable::Outcome::kChanged);
   EXPECT_EQ(r.old_state, kA);
   EXPECT_EQ(t.StateSince(1), t1);
+  // A suspicion at a newer incarnation restarts the suspicion clock.
+  const TimePoint t2{std::chrono::seconds(3)};
+  t.Apply({1, "x:1", kS, 1}, t2);
+  EXPECT_EQ(t.StateSince(1), t2);
 }
 
 TEST(MemberTable, IdConflictSmallerAddressWinsInAnyOrder) {
