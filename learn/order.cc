@@ -97,10 +97,22 @@ class RandomReshuffle final : public ExampleOrder {
 // decides which of the two goes to the next front slot and which to the next back slot.
 class PairBalance final : public ExampleOrder {
  public:
-  PairBalance(int64_t n, int64_t dim, uint64_t seed)
-      : n_(n), seed_(seed), sum_(Eigen::VectorXf::Zero(dim)), pending_(dim),
-        slot_of_(static_cast<size_t>(n)) {
+  PairBalance(int64_t n, int64_t dim, uint64_t seed, bool share)
+      : n_(n), seed_(seed), share_(share), sum_(Eigen::VectorXf::Zero(dim)), pending_(dim),
+        own_delta_(share ? dim : 0), slot_of_(static_cast<size_t>(n)) {
     SetOrder(SeededPermutation(n_, MixSeed(seed_, kEpochStream)));
+  }
+
+  bool SharesSignedSum() const override { return share_; }
+  Eigen::VectorXf TakeSignedSumDelta() override {
+    Eigen::VectorXf out = own_delta_;
+    own_delta_.setZero();
+    return out;
+  }
+  void AddNeighbourSignedSum(const Eigen::Ref<const Eigen::VectorXf>& delta) override {
+    if (!share_) return;
+    GV_CHECK(delta.size() == sum_.size());
+    sum_ += delta;
   }
 
   const std::vector<int64_t>& EpochOrder() const override { return order_; }
@@ -121,12 +133,12 @@ class PairBalance final : public ExampleOrder {
     // z = g_a − g_b; keep the sign that does not grow ⟨s, z⟩.
     const float dot = sum_.dot(pending_) - sum_.dot(grad);
     const bool a_first = dot <= 0.0f;
-    if (a_first) {
-      sum_ += pending_;
-      sum_ -= grad;
-    } else {
-      sum_ -= pending_;
-      sum_ += grad;
+    const float sign = a_first ? 1.0f : -1.0f;
+    sum_ += sign * pending_;
+    sum_ -= sign * grad;
+    if (share_) {
+      own_delta_ += sign * pending_;
+      own_delta_ -= sign * grad;
     }
     a_first_.push_back(a_first);
     has_pending_ = false;
@@ -176,6 +188,7 @@ class PairBalance final : public ExampleOrder {
     for (size_t k = 0; k < order_.size(); ++k) slot_of_[static_cast<size_t>(order_[k])] =
         static_cast<int64_t>(k);
     sum_.setZero();
+    own_delta_.setZero();
     has_pending_ = false;
     unit_start_.clear();
     a_first_.clear();
@@ -183,9 +196,11 @@ class PairBalance final : public ExampleOrder {
 
   const int64_t n_;
   const uint64_t seed_;
+  const bool share_;
   uint64_t epoch_ = 0;
-  Eigen::VectorXf sum_;      // s: running signed sum of pair differences
+  Eigen::VectorXf sum_;      // s: running signed sum of pair differences (+ neighbours')
   Eigen::VectorXf pending_;  // gradient of the first unit of the open pair
+  Eigen::VectorXf own_delta_;  // cd-grab: this order's share of s not yet taken
   bool has_pending_ = false;
   std::vector<int64_t> order_;
   std::vector<int64_t> slot_of_;     // position → its index in order_
@@ -200,11 +215,11 @@ Result<std::unique_ptr<ExampleOrder>> MakeOrder(const std::string& kind, int64_t
   if (n < 1) return Status::Invalid("example order: need at least one example, got " +
                                     std::to_string(n));
   if (kind == "rr") return std::unique_ptr<ExampleOrder>(new RandomReshuffle(n, seed));
-  if (kind == "grab") {
-    if (dim < 1) return Status::Invalid("grab order: gradient dimension must be positive");
-    return std::unique_ptr<ExampleOrder>(new PairBalance(n, dim, seed));
+  if (kind == "grab" || kind == "cd-grab") {
+    if (dim < 1) return Status::Invalid(kind + " order: gradient dimension must be positive");
+    return std::unique_ptr<ExampleOrder>(new PairBalance(n, dim, seed, kind == "cd-grab"));
   }
-  return Status::Invalid("unknown example order '" + kind + "' (expected rr or grab)");
+  return Status::Invalid("unknown example order '" + kind + "' (expected rr, grab or cd-grab)");
 }
 
 }  // namespace grapevine::learn

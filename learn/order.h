@@ -45,10 +45,23 @@ class ExampleOrder {
   virtual void Observe(int64_t example, const Eigen::Ref<const Eigen::VectorXf>& grad) = 0;
   // Ends the epoch; EpochOrder() then returns the next epoch's order.
   virtual void EndEpoch() = 0;
+
+  // CD-GraB without a server (ALGORITHMS.md §7, level L1), only for kind "cd-grab": the
+  // agent piggybacks this order's own signed-sum contribution on its model messages and
+  // adds what neighbours send into its running sum s, so every agent balances against
+  // (an estimate of) the shared sum. Contributions not taken by the end of an epoch are
+  // dropped with s.
+  virtual bool SharesSignedSum() const { return false; }
+  // The change this order itself made to s since the last call; the call zeroes it.
+  // Empty for orders that do not share.
+  virtual Eigen::VectorXf TakeSignedSumDelta() { return {}; }
+  // Adds a neighbour's delta into s. REQUIRES: delta.size() == dim. No-op unless sharing.
+  virtual void AddNeighbourSignedSum(const Eigen::Ref<const Eigen::VectorXf>& delta) {}
 };
 
-// kind: "rr" (fresh seeded permutation each epoch) or "grab" (PairBalance; `dim` is the
-// gradient length, memory is 2·dim floats plus the order). Invalid for another kind or n < 1.
+// kind: "rr" (fresh seeded permutation each epoch), "grab" (PairBalance; `dim` is the
+// gradient length, memory is 2·dim floats plus the order) or "cd-grab" (PairBalance that
+// shares its signed sum, 3·dim floats). Invalid for another kind or n < 1.
 Result<std::unique_ptr<ExampleOrder>> MakeOrder(const std::string& kind, int64_t n, int64_t dim,
                                                 uint64_t seed);
 

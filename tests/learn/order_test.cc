@@ -63,6 +63,31 @@ TEST(OrderTest, PairBalanceFollowsTheSignRule) {
   EXPECT_EQ(grab->EpochOrder(), (std::vector<int64_t>{o[0], o[3], o[2], o[1]}));
 }
 
+TEST(OrderTest, CdGrabSharesItsSignedSum) {
+  auto plain = Make("grab", 4, 1, 3);
+  EXPECT_FALSE(plain->SharesSignedSum());
+  EXPECT_EQ(plain->TakeSignedSumDelta().size(), 0);
+
+  auto cd = Make("cd-grab", 4, 1, 3);
+  ASSERT_TRUE(cd->SharesSignedSum());
+  const std::vector<int64_t> o = cd->EpochOrder();
+  EXPECT_EQ(o, plain->EpochOrder());
+  // A neighbour's sum of +10 flips the first decision: z = 1, <s, z> = 10 > 0, so the
+  // second unit goes front and this order contributes s -= z.
+  cd->AddNeighbourSignedSum(Eigen::VectorXf::Constant(1, 10.0f));
+  cd->Observe(o[0], Eigen::VectorXf::Constant(1, 1.0f));
+  cd->Observe(o[1], Eigen::VectorXf::Constant(1, 0.0f));
+  const Eigen::VectorXf delta = cd->TakeSignedSumDelta();
+  ASSERT_EQ(delta.size(), 1);
+  EXPECT_FLOAT_EQ(delta(0), -1.0f);
+  EXPECT_FLOAT_EQ(cd->TakeSignedSumDelta()(0), 0.0f);  // taken
+  // s = 10 - 1 = 9: with z = 1 again the second unit goes front again.
+  cd->Observe(o[2], Eigen::VectorXf::Constant(1, 1.0f));
+  cd->Observe(o[3], Eigen::VectorXf::Constant(1, 0.0f));
+  cd->EndEpoch();
+  EXPECT_EQ(cd->EpochOrder(), (std::vector<int64_t>{o[1], o[3], o[2], o[0]}));
+}
+
 TEST(OrderTest, PairBalancePutsAnUnpairedLastUnitInTheMiddle) {
   auto grab = Make("grab", 5, 2, 4);
   const std::vector<int64_t> o = grab->EpochOrder();
