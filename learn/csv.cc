@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <cerrno>
 #include <string_view>
 #include <vector>
 
@@ -78,26 +78,26 @@ Result<Dataset> ReadCsv(const std::string& path) {
     ++line_no;
     if (line.empty()) continue;
     SplitFields(line, &fields);
-    const std::string where = path + ":" + std::to_string(line_no);
+    auto where = [&] { return path + ":" + std::to_string(line_no); };
     if (expected_fields == 0) {
       expected_fields = fields.size();
       shape_line = line_no;
       if (expected_fields < 2) {
-        return Status::Invalid(where + ": need a label and at least one feature, found " +
+        return Status::Invalid(where() + ": need a label and at least one feature, found " +
                                std::to_string(expected_fields) + " field");
       }
       float probe;
       if (!ParseFloat(fields[0], &probe)) continue;  // header line
     }
     if (fields.size() != expected_fields) {
-      return Status::Invalid(where + ": " + std::to_string(fields.size()) + " fields, expected " +
+      return Status::Invalid(where() + ": " + std::to_string(fields.size()) + " fields, expected " +
                              std::to_string(expected_fields) + " (as on line " +
                              std::to_string(shape_line) + ")");
     }
     float label;
     if (!ParseFloat(fields[0], &label) || label < 0 || label != std::floor(label) ||
         label >= kMaxCsvClasses) {
-      return Status::Invalid(where + ": column 1: label '" + std::string(fields[0]) +
+      return Status::Invalid(where() + ": column 1: label '" + std::string(fields[0]) +
                              "' is not an integer in [0, " + std::to_string(kMaxCsvClasses) +
                              ")");
     }
@@ -106,7 +106,7 @@ Result<Dataset> ReadCsv(const std::string& path) {
     for (size_t c = 1; c < fields.size(); ++c) {
       float v;
       if (!ParseFloat(fields[c], &v)) {
-        return Status::Invalid(where + ": column " + std::to_string(c + 1) + ": '" +
+        return Status::Invalid(where() + ": column " + std::to_string(c + 1) + ": '" +
                                std::string(fields[c]) + "' is not a finite number");
       }
       values.push_back(v);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <numeric>
 
 namespace grapevine::learn {
@@ -33,7 +34,7 @@ double UniformUnit(std::mt19937_64& rng) {
 double StandardNormal(std::mt19937_64& rng) {
   const double u1 = 1.0 - UniformUnit(rng);  // (0, 1]: log stays finite
   const double u2 = UniformUnit(rng);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
 void Shuffle(std::span<int64_t> values, std::mt19937_64& rng) {
