@@ -413,6 +413,23 @@ TEST(Membership, MixingRowRecomputedAfterNeighbourDiesThenRepaired) {
   EXPECT_TRUE(gossiped);
 }
 
+TEST(Membership, SmallestIdBridgesADisconnectedLiveGraphAfterGrace) {
+  // Two triangles {0,1,2} and {3,4,5}: degrees are fine, the graph is split.
+  const std::vector<std::pair<int, int>> edges = {{0, 1}, {1, 2}, {2, 0},
+                                                  {3, 4}, {4, 5}, {5, 3}};
+  auto leader = Node(0, 6, edges);
+  auto other = Node(1, 6, edges);
+  leader->OnTick(kStart);
+  other->OnTick(kStart);
+  EXPECT_FALSE(leader->table().HasEdge(0, 3));
+  const TimePoint later = kStart + kConfig.repair_grace;
+  leader->OnTick(later);
+  other->OnTick(later);
+  EXPECT_TRUE(leader->table().HasEdge(0, 3));  // least-loaded of the other part, by id
+  EXPECT_EQ(leader->table().LiveComponents().size(), 1u);
+  EXPECT_EQ(other->table().EdgeCount(), 6u);  // only the smallest id acts
+}
+
 TEST(Membership, PushPullMergesAndRepliesWithFullState) {
   auto m = RingNode(0, 4);
   proto::MembershipUpdate u;
