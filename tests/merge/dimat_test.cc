@@ -93,6 +93,29 @@ TEST(DimatTest, MergeOfDifferentModelsIsTheAverageOfTheAlignedOnes) {
   for (double s : a->scores) EXPECT_GT(s, 0.0);
 }
 
+TEST(DimatTest, OneShotMatchingEqualsSequentialMatching) {
+  // The header's claim: matching all groups from the unpermuted neighbour gives the
+  // same permutations as re-running the forward pass after permuting each group.
+  for (bool cnn : {false, true}) {
+    auto model = cnn ? testing::SmallCnn() : testing::SmallMlp();
+    const Eigen::VectorXf self = model->InitParams(41);
+    const Eigen::VectorXf other = model->InitParams(42);
+    const Eigen::MatrixXf probe = GaussianProbe(model->input_shape().size(), 300, 43);
+    Result<Alignment> one_shot = MatchByActivations(*model, self, other, probe);
+    ASSERT_TRUE(one_shot.ok());
+    Eigen::VectorXf partial = other;
+    for (size_t g = 0; g < model->symmetry().groups.size(); ++g) {
+      Result<Alignment> step = MatchByActivations(*model, self, partial, probe);
+      ASSERT_TRUE(step.ok());
+      EXPECT_EQ(step->perms[g], one_shot->perms[g]) << "cnn=" << cnn << " group " << g;
+      // Not bit-equal: permuted columns change the float summation order.
+      EXPECT_NEAR(step->scores[g], one_shot->scores[g], 1e-5);
+      learn::ApplyPermutation(model->layout(), model->symmetry().groups[g], step->perms[g],
+                              &partial);
+    }
+  }
+}
+
 TEST(DimatTest, RejectsBadInput) {
   auto model = testing::SmallMlp();
   const Eigen::VectorXf self = model->InitParams(1);
