@@ -106,6 +106,22 @@ bool SolveGaussSeidel(const Eigen::MatrixXd& a, const Eigen::VectorXd& b,
   return false;
 }
 
+// Rows w_k·cross_k restricted to tensor r, in double; all-zero rows and weight-0
+// neighbours are skipped. *rows receives the neighbour index of each kept row.
+Eigen::MatrixXd GatherRows(std::span<const Eigen::VectorXf* const> cross,
+                           std::span<const double> weights, const TensorRange& r,
+                           std::vector<size_t>* rows) {
+  Eigen::MatrixXd m(static_cast<Eigen::Index>(cross.size()), r.size);
+  for (size_t k = 0; k < cross.size(); ++k) {
+    const auto seg = cross[k]->segment(r.offset, r.size);
+    if (weights[k] == 0.0 || seg.isZero(0.0)) continue;
+    m.row(static_cast<Eigen::Index>(rows->size())) = weights[k] * seg.cast<double>();
+    rows->push_back(k);
+  }
+  m.conservativeResize(static_cast<Eigen::Index>(rows->size()), Eigen::NoChange);
+  return m;
+}
+
 }  // namespace
 
 Result<CgaQpSolution> SolveCgaQp(const Eigen::MatrixXd& gram, const Eigen::VectorXd& linear,
@@ -189,24 +205,15 @@ Result<CgaStepStats> CgaAggregator::Aggregate(const Eigen::VectorXf& self_grad, 
     const TensorRange& r = tensors_[ti];
     const Eigen::VectorXd g = self_weight * self_grad.segment(r.offset, r.size).cast<double>();
     std::vector<size_t> rows;  // neighbours with a non-zero row for this tensor
-    Eigen::MatrixXd m(static_cast<Eigen::Index>(num_neighbours), r.size);
-    for (size_t k = 0; k < num_neighbours; ++k) {
-      const auto seg = cross[k]->segment(r.offset, r.size);
-      if (cross_weights[k] == 0.0 || seg.isZero(0.0)) {
-        ++stats.dropped_rows;
-        new_v[k][ti] = (*memory[k])[ti];
-        continue;
-      }
-      m.row(static_cast<Eigen::Index>(rows.size())) = cross_weights[k] * seg.cast<double>();
-      rows.push_back(k);
-    }
-    const auto t = static_cast<Eigen::Index>(rows.size());
-    const auto mt = m.topRows(t);
-    const Eigen::MatrixXd gram = mt * mt.transpose();
-    const Eigen::VectorXd linear = mt * g;
+    const Eigen::MatrixXd m = GatherRows(cross, cross_weights, r, &rows);
+    stats.dropped_rows += static_cast<int>(num_neighbours - rows.size());
+    for (size_t k = 0; k < num_neighbours; ++k) new_v[k][ti] = (*memory[k])[ti];
+    const Eigen::MatrixXd gram = m * m.transpose();
+    const Eigen::VectorXd linear = m * g;
     if (!gram.allFinite() || !linear.allFinite() || !g.allFinite()) {
       return Status::Invalid("CGA: non-finite gradient in tensor " + std::to_string(ti));
     }
+    const auto t = static_cast<Eigen::Index>(rows.size());
     Eigen::VectorXd v(t);
     Result<CgaQpSolution> sol = SolveCgaQp(gram, linear, options_);
     if (sol.ok()) {
@@ -217,7 +224,7 @@ Result<CgaStepStats> CgaAggregator::Aggregate(const Eigen::VectorXf& self_grad, 
       ++stats.reused_previous;
     }
     for (Eigen::Index j = 0; j < t; ++j) new_v[rows[j]][ti] = v(j);
-    result.segment(r.offset, r.size) = (g + mt.transpose() * v).cast<float>();
+    result.segment(r.offset, r.size) = (g + m.transpose() * v).cast<float>();
     ++stats.tensors;
   }
   for (size_t k = 0; k < num_neighbours; ++k) *memory[k] = std::move(new_v[k]);
