@@ -37,7 +37,9 @@ TEST(DataSpecTest, RejectsBadSpecs) {
                           "synthetic:-5"}) {
     auto r = ParseDataSpec(bad);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput) << bad;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput) << bad;
+    }
     EXPECT_FALSE(LoadData(bad, 1).ok()) << bad;
   }
 }
