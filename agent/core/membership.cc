@@ -464,10 +464,14 @@ std::pair<proto::JoinReply, Actions> Membership::HandleJoin(const proto::JoinReq
 }
 
 Result<Actions> Membership::ApplyJoinReply(const proto::JoinReply& reply, TimePoint now) {
-  GV_CHECK(self_ == proto::kNoNode);
   if (!reply.accepted) return Status::Unavailable("join refused: " + reply.reason);
   if (reply.assigned_id == proto::kNoNode) {
     return Status::Invalid("join reply accepted but assigned no id");
+  }
+  if (table_.size() != 0 || (self_ != proto::kNoNode && self_ != reply.assigned_id)) {
+    return Status::Internal("join reply for node " + std::to_string(reply.assigned_id) +
+                            " reached a membership that is already node " +
+                            std::to_string(self_));
   }
   Actions actions;
   self_ = reply.assigned_id;

@@ -76,7 +76,9 @@ class Membership {
   std::pair<proto::JoinReply, Actions> HandleJoin(const proto::JoinRequest& request,
                                                   TimePoint now);
   // The joiner adopting the reply. Fails (and changes nothing) when the reply is a
-  // refusal or malformed. REQUIRES: self() == kNoNode (or after kIdConflict).
+  // refusal or malformed, or when this instance already has a view (bootstrapped or
+  // joined). Construct it with self = kNoNode or self = reply.assigned_id. After
+  // kIdConflict, build a fresh instance and join again.
   Result<Actions> ApplyJoinReply(const proto::JoinReply& reply, TimePoint now);
 
   // Member records to piggyback on an outgoing envelope (counts as a transmission).

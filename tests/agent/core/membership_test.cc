@@ -368,6 +368,18 @@ TEST(Membership, JoinerAppliesReply) {
             gossip.end());
 }
 
+TEST(Membership, JoinReplyAcceptedByInstanceBuiltWithAssignedIdOnlyOnce) {
+  auto member = RingNode(0, 4);
+  auto [reply, ignored] = member->HandleJoin({"h:joiner", 0}, kStart);
+  Membership joiner(kConfig, reply.assigned_id, "h:joiner", 9);
+  ASSERT_TRUE(joiner.ApplyJoinReply(reply, kStart).ok());
+  EXPECT_EQ(joiner.LiveNeighbours(), reply.neighbours);
+  EXPECT_FALSE(joiner.ApplyJoinReply(reply, kStart).ok());  // already joined
+  Membership wrong(kConfig, reply.assigned_id + 1, "h:joiner", 9);
+  EXPECT_FALSE(wrong.ApplyJoinReply(reply, kStart).ok());
+  EXPECT_FALSE(RingNode(1, 4)->ApplyJoinReply(reply, kStart).ok());  // bootstrapped
+}
+
 TEST(Membership, MixingRowOnLiveRingIsOneThird) {
   for (NodeId i = 0; i < 6; ++i) {
     auto m = RingNode(i, 6);
