@@ -17,6 +17,11 @@ enum Stream : uint64_t { kIidStream = 101, kDirichletStream, kClassesStream, kSh
 
 using Shards = std::vector<std::vector<int64_t>>;
 
+// Dirichlet concentration limits: below 1e-4 every class already lands on one node, and
+// far smaller values would underflow even the log-space Gamma draws; above 1e6 is iid.
+constexpr double kMinAlpha = 1e-4;
+constexpr double kMaxAlpha = 1e6;
+
 // log of a Gamma(alpha, 1) draw (Marsaglia–Tsang); log space keeps tiny alphas, whose
 // draws underflow a double, usable.
 double LogGamma(double alpha, std::mt19937_64& rng) {
@@ -231,6 +236,9 @@ Result<PartitionSpec> ParsePartition(const std::string& spec) {
   if (kind == "dirichlet" && has_arg) {
     auto alpha = ParsePositiveNumber(arg);
     if (!alpha.ok()) return alpha.status().WithContext("partition '" + spec + "': alpha");
+    if (*alpha < kMinAlpha || *alpha > kMaxAlpha) {
+      return Status::Invalid("partition '" + spec + "': alpha must be in [1e-4, 1e6]");
+    }
     out.kind = PartitionSpec::Kind::kDirichlet;
     out.alpha = *alpha;
     return out;

@@ -178,7 +178,7 @@ TEST(PartitionTest, DirichletSkewGrowsAsAlphaShrinks) {
 TEST(PartitionTest, DirichletRepairsEmptyNodes) {
   // Tiny alpha with more nodes than classes leaves nodes empty before the repair.
   const std::vector<int32_t> labels = RandomLabels(200, kClasses, 8);
-  for (uint64_t seed = 1; seed <= 5; ++seed) ExpectValidPartition(labels, "dirichlet:0.001", 30, seed);
+  for (uint64_t seed = 1; seed <= 5; ++seed) ExpectValidPartition(labels, "dirichlet:0.0001", 30, seed);
 }
 
 TEST(PartitionTest, ParserValidatesSpecs) {
@@ -186,7 +186,7 @@ TEST(PartitionTest, ParserValidatesSpecs) {
   EXPECT_EQ(ParsePartition("classes:3")->classes_per_node, 3);
   EXPECT_EQ(ParsePartition("dirichlet:0.5")->ToString(), "dirichlet:0.5");
   for (const char* bad : {"", "random", "iid:2", "dirichlet", "dirichlet:", "dirichlet:0",
-                          "dirichlet:-1", "dirichlet:abc", "classes:0", "classes:1.5",
+                          "dirichlet:-1", "dirichlet:abc", "dirichlet:1e-300", "dirichlet:1e9", "classes:0", "classes:1.5",
                           "classes:x", "shards:3"}) {
     EXPECT_FALSE(ParsePartition(bad).ok()) << bad;
   }
