@@ -1,0 +1,28 @@
+// Picture of a topology for `grapevine topo render`: a DOT document whose nodes show id
+// and addr and whose edges optionally show mixing weights, laid out by Graphviz
+// (`neato` for graphs, `dot` for digraphs) when it is installed.
+//
+// Thread-safety: functions run a child process; call from one thread.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "topology/mixing.h"
+#include "topology/topology.h"
+
+namespace grapevine::tools {
+
+// Labels: "id\naddr" on nodes; with `mixing`, w_ii under the id and w_ij on edges.
+std::string RenderDot(const topology::Topology& topology,
+                      const topology::MixingMatrix* mixing);
+
+// Writes `out` (.svg, .png or .dot). For .svg/.png without Graphviz, writes the DOT to
+// `out` with a .dot extension and returns Unavailable with install instructions.
+Status RenderToFile(const std::string& dot, const std::string& out, bool directed);
+
+// Full path of `program` on $PATH, or nullopt.
+std::optional<std::string> FindOnPath(const std::string& program);
+
+}  // namespace grapevine::tools

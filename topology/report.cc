@@ -1,0 +1,168 @@
+#include "topology/report.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "topology/number.h"
+
+namespace grapevine::topology {
+namespace {
+
+template <typename T>
+nlohmann::json OrNull(const std::optional<T>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+std::string Fixed(double value, int digits) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.*f", digits, value);
+  return buffer;
+}
+
+// Enough digits to see how close to 1 a slowly mixing graph's ρ is.
+std::string Precise(double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.6g", value);
+  std::string text = buffer;
+  if (value > 0.999 && value < 1.0) {
+    std::snprintf(buffer, sizeof(buffer), "%.10f", value);
+    text = buffer;
+  }
+  return text;
+}
+
+const char* YesNo(bool b) { return b ? "yes" : "no"; }
+
+std::string Pad(const std::string& s, size_t width) {
+  return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+}
+
+}  // namespace
+
+nlohmann::json ReportToJson(const Report& report) {
+  using nlohmann::json;
+  json j;
+  j["source"] = report.source;
+  j["nodes"] = report.nodes;
+  j["edges"] = report.edges;
+  j["directed"] = report.directed;
+  j["connected"] = report.connected;
+  j["components"] = report.components;
+  j["degree"] = {{"min", report.degree.min}, {"mean", report.degree.mean}, {"max", report.degree.max}};
+  j["diameter"] = OrNull(report.diameter);
+  j["diameter_exact"] = report.diameter_exact;
+  j["weights"] = WeightsKindName(report.weights);
+  j["doubly_stochastic"] = report.properties.doubly_stochastic;
+  j["weight_properties"] = {
+      {"nonnegative", report.properties.nonnegative},
+      {"row_stochastic", report.properties.row_stochastic},
+      {"column_stochastic", report.properties.column_stochastic},
+      {"symmetric", report.properties.symmetric},
+      {"max_row_error", report.properties.max_row_error},
+      {"max_column_error", report.properties.max_column_error},
+  };
+  j["rho"] = OrNull(report.spectral.rho);
+  j["spectral_gap"] = OrNull(report.spectral.spectral_gap);
+  j["consensus_rounds"] = OrNull(report.spectral.consensus_rounds);
+  j["epsilon"] = report.epsilon;
+  j["lambda2"] = OrNull(report.spectral.lambda2);
+  j["lambda_n"] = OrNull(report.spectral.lambda_n);
+  j["spectral_method"] = report.spectral.method;
+  j["spectral_note"] = report.spectral.note.empty() ? json(nullptr) : json(report.spectral.note);
+  json nodes = json::array();
+  for (const NodeReport& node : report.node_list) {
+    json entry = {{"id", node.id},
+                  {"addr", node.addr.empty() ? json(nullptr) : json(node.addr)},
+                  {"degree", node.degree}};
+    if (!node.group.empty()) entry["group"] = node.group;
+    if (report.directed) {
+      entry["in_degree"] = node.in_degree;
+      entry["out_degree"] = node.out_degree;
+    }
+    if (!node.state.empty()) entry["state"] = node.state;
+    nodes.push_back(std::move(entry));
+  }
+  j["node_list"] = std::move(nodes);
+  json issues = json::array();
+  for (const Issue& issue : report.issues) {
+    issues.push_back({{"severity", issue.severity == Severity::kError ? "error" : "warning"},
+                      {"line", issue.line > 0 ? json(issue.line) : json(nullptr)},
+                      {"message", issue.message}});
+  }
+  j["issues"] = std::move(issues);
+  return j;
+}
+
+std::string ReportToText(const Report& report, int max_nodes_listed) {
+  std::string out;
+  auto line = [&out](const std::string& label, const std::string& value) {
+    out += Pad(label, 12) + value + "\n";
+  };
+  line("topology", (report.source.empty() ? std::string("(generated)") : report.source) +
+                       (report.directed ? "  (directed)" : "  (undirected)"));
+  line("nodes", std::to_string(report.nodes) + "   edges " + std::to_string(report.edges));
+  line("connected", std::string(YesNo(report.connected)) + " (" +
+                        std::to_string(report.components) + " component" +
+                        (report.components == 1 ? "" : "s") +
+                        (report.directed ? ", strongly connected" : "") + ")");
+  line("degree", "min " + std::to_string(report.degree.min) + "   mean " +
+                     Fixed(report.degree.mean, 2) + "   max " + std::to_string(report.degree.max));
+  line("diameter", report.diameter ? std::to_string(*report.diameter) +
+                                         (report.diameter_exact ? "" : " (lower bound)")
+                                   : "none (disconnected)");
+  const MixingProperties& p = report.properties;
+  line("weights", std::string(WeightsKindName(report.weights)) + ": row-stochastic " +
+                      YesNo(p.row_stochastic) + ", column-stochastic " +
+                      YesNo(p.column_stochastic) + ", symmetric " + YesNo(p.symmetric) +
+                      ", doubly stochastic " + YesNo(p.doubly_stochastic));
+  if (!p.doubly_stochastic) {
+    line("", "not doubly stochastic: agents agree on a weighted, not the plain, average");
+  }
+  const SpectralInfo& s = report.spectral;
+  line("rho", s.rho ? Precise(*s.rho) + "   (max |λ2|, |λn| of W; " + s.method + ")"
+                    : "unknown (" + s.note + ")");
+  line("gap", s.spectral_gap ? Precise(*s.spectral_gap) : "unknown");
+  char eps[32];
+  std::snprintf(eps, sizeof(eps), "%g", report.epsilon);
+  line("rounds", s.consensus_rounds
+                     ? std::to_string(*s.consensus_rounds) + "   (gossip rounds to shrink "
+                                                             "disagreement by " + eps + ")"
+                     : std::string("none (") + (report.connected ? "rho >= 1" : "disconnected") + ")");
+  out += "\nnode list:\n";
+  bool any_group = false;
+  for (const NodeReport& n : report.node_list) any_group |= !n.group.empty();
+  bool any_state = false;
+  for (const NodeReport& n : report.node_list) any_state |= !n.state.empty();
+  size_t id_width = 4;
+  for (const NodeReport& n : report.node_list) id_width = std::max(id_width, n.id.size() + 2);
+  std::string header = "  " + Pad("id", id_width) + Pad(report.directed ? "in/out" : "degree", 8) +
+                       Pad("addr", 24);
+  if (any_group) header += Pad("group", 12);
+  if (any_state) header += "state";
+  while (!header.empty() && header.back() == ' ') header.pop_back();
+  out += header + "\n";
+  int listed = 0;
+  for (const NodeReport& n : report.node_list) {
+    if (listed++ >= max_nodes_listed) break;
+    std::string degree = report.directed
+                             ? std::to_string(n.in_degree) + "/" + std::to_string(n.out_degree)
+                             : std::to_string(n.degree);
+    std::string row = "  " + Pad(n.id, id_width) + Pad(degree, 8) +
+                      Pad(n.addr.empty() ? "-" : n.addr, 24);
+    if (any_group) row += Pad(n.group.empty() ? "-" : n.group, 12);
+    if (any_state) row += n.state;
+    while (!row.empty() && row.back() == ' ') row.pop_back();
+    out += row + "\n";
+  }
+  if (static_cast<int>(report.node_list.size()) > max_nodes_listed) {
+    out += "  ... " + std::to_string(report.node_list.size() - static_cast<size_t>(max_nodes_listed)) +
+           " more (use --json for all)\n";
+  }
+  if (!report.issues.empty()) {
+    out += "\nproblems:\n";
+    for (const Issue& issue : report.issues) out += "  " + FormatIssue(report.source, issue) + "\n";
+  }
+  return out;
+}
+
+}  // namespace grapevine::topology

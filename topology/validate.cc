@@ -1,0 +1,124 @@
+#include "topology/validate.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "topology/addr.h"
+#include "topology/graph_metrics.h"
+#include "topology/number.h"
+
+namespace grapevine::topology {
+namespace {
+
+constexpr int kMaxListed = 10;  // per repetitive warning, before a summary line
+
+std::string EdgeText(const Topology& t, const Edge& e) {
+  return t.node(e.u).name + (t.directed() ? " -> " : " -- ") + t.node(e.v).name;
+}
+
+void CheckEdges(const Topology& t, std::vector<Issue>* issues) {
+  std::unordered_map<uint64_t, int> first_line;
+  for (const Edge& e : t.edges()) {
+    if (e.u == e.v) {
+      issues->push_back({Severity::kError, e.line,
+                         "self-loop on node " + t.node(e.u).name +
+                             " (a node always mixes its own model; remove the edge)"});
+      continue;
+    }
+    int a = t.directed() ? e.u : std::min(e.u, e.v);
+    int b = t.directed() ? e.v : std::max(e.u, e.v);
+    uint64_t key = (static_cast<uint64_t>(a) << 32) | static_cast<uint32_t>(b);
+    auto [it, inserted] = first_line.emplace(key, e.line);
+    if (!inserted) {
+      std::string first = it->second > 0 ? " (first at line " + std::to_string(it->second) + ")" : "";
+      issues->push_back({Severity::kError, e.line, "duplicate edge " + EdgeText(t, e) + first});
+    }
+    if (e.weight && *e.weight < 0) {
+      issues->push_back({Severity::kError, e.line,
+                         "negative weight " + FormatDouble(*e.weight) + " on edge " + EdgeText(t, e)});
+    }
+  }
+}
+
+void CheckAddrs(const Topology& t, std::vector<Issue>* issues) {
+  std::map<std::string, int> owner;
+  std::vector<int> missing;
+  for (int i = 0; i < t.num_nodes(); ++i) {
+    const Node& node = t.node(i);
+    if (node.addr.empty()) {
+      missing.push_back(i);
+      continue;
+    }
+    Result<HostPort> parsed = ParseAddr(node.addr);
+    if (!parsed.ok()) {
+      issues->push_back({Severity::kError, node.line,
+                         "node " + node.name + ": malformed addr " + parsed.status().message()});
+      continue;
+    }
+    // Normalise so "localhost:1" and "localhost:01" collide.
+    std::string key = parsed->host + ":" + std::to_string(parsed->port);
+    auto [it, inserted] = owner.emplace(key, i);
+    if (!inserted) {
+      issues->push_back({Severity::kError, node.line,
+                         "duplicate addr " + node.addr + ": nodes " + t.node(it->second).name +
+                             " and " + node.name + " cannot both listen there"});
+    }
+  }
+  if (missing.empty()) return;
+  if (static_cast<int>(missing.size()) == t.num_nodes()) {
+    issues->push_back({Severity::kWarning, 0,
+                       "no node has an addr: fine for analysis, but `grapevine agent "
+                       "--topology` needs addr=HOST:PORT on every node"});
+    return;
+  }
+  for (size_t k = 0; k < missing.size() && k < kMaxListed; ++k) {
+    const Node& node = t.node(missing[k]);
+    issues->push_back({Severity::kWarning, node.line, "node " + node.name + " has no addr"});
+  }
+  if (missing.size() > kMaxListed) {
+    issues->push_back({Severity::kWarning, 0,
+                       std::to_string(missing.size() - kMaxListed) + " more nodes have no addr"});
+  }
+}
+
+void CheckConnectivity(const Topology& t, bool is_error, std::vector<Issue>* issues) {
+  ComponentInfo components = Components(t);
+  if (components.count <= 1) return;
+  // Name one node from each of the first two components so the user can look.
+  int a = 0;
+  int b = -1;
+  for (int i = 0; i < t.num_nodes() && b < 0; ++i) {
+    if (components.component_of[static_cast<size_t>(i)] != components.component_of[0]) b = i;
+  }
+  std::string what = t.directed() ? "not strongly connected" : "disconnected";
+  std::string message = "graph is " + what + ": " + std::to_string(components.count) +
+                        " components (e.g. node " + t.node(a).name + " and node " +
+                        t.node(b).name + " " +
+                        (t.directed() ? "do not reach each other both ways" : "are not linked") +
+                        "); agents in different components never agree";
+  issues->push_back({is_error ? Severity::kError : Severity::kWarning, 0, message});
+}
+
+}  // namespace
+
+std::vector<Issue> Validate(const Topology& topology, const ValidateOptions& options) {
+  std::vector<Issue> issues;
+  if (topology.num_nodes() == 0) {
+    issues.push_back({Severity::kError, 0, "empty graph: no nodes"});
+    return issues;
+  }
+  CheckEdges(topology, &issues);
+  CheckAddrs(topology, &issues);
+  CheckConnectivity(topology, options.disconnected_is_error, &issues);
+  (void)MixingWeights(topology, options.weights, &issues);
+  std::stable_sort(issues.begin(), issues.end(), [](const Issue& x, const Issue& y) {
+    // Line-numbered problems in file order first, then whole-graph ones.
+    int lx = x.line > 0 ? x.line : 1 << 30;
+    int ly = y.line > 0 ? y.line : 1 << 30;
+    return lx < ly;
+  });
+  return issues;
+}
+
+}  // namespace grapevine::topology
