@@ -1,8 +1,8 @@
 #include "learn/csv.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -98,8 +98,7 @@ Result<Dataset> ReadCsv(const std::string& path) {
     if (!ParseFloat(fields[0], &label) || label < 0 || label != std::floor(label) ||
         label >= kMaxCsvClasses) {
       return Status::Invalid(where() + ": column 1: label '" + std::string(fields[0]) +
-                             "' is not an integer in [0, " + std::to_string(kMaxCsvClasses) +
-                             ")");
+                             "' is not an integer in [0, " + std::to_string(kMaxCsvClasses) + ")");
     }
     labels.push_back(static_cast<int32_t>(label));
     max_label = std::max(max_label, static_cast<int>(label));

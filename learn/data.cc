@@ -46,8 +46,8 @@ Result<int64_t> ParseCount(const std::string& spec, const std::string& text, int
 
 // pixel/255, then (v − mean)/std with the training set's global statistics; the byte
 // histogram gives exact statistics and a 256-entry lookup table does the conversion.
-void ImagesToDataset(const IdxImages& images, const std::array<float, 256>& table,
-                     int num_classes, Dataset* out) {
+void ImagesToDataset(const IdxImages& images, const std::array<float, 256>& table, int num_classes,
+                     Dataset* out) {
   out->shape = Shape{1, images.rows, images.cols};
   out->num_classes = num_classes;
   out->y = images.labels;

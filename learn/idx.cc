@@ -94,8 +94,8 @@ Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims) {
   const uint32_t actual_magic = BigEndian32(magic);
   if (actual_magic != expected_magic) {
     std::string what = magic[0] != 0 || magic[1] != 0 ? "not an IDX file"
-                       : magic[2] != 0x08          ? "IDX element type is not unsigned byte"
-                                                   : "wrong number of dimensions";
+                       : magic[2] != 0x08             ? "IDX element type is not unsigned byte"
+                                                      : "wrong number of dimensions";
     return Status::Invalid(path + ": bad magic " + Hex32(actual_magic) + " at byte 0: expected " +
                            Hex32(expected_magic) + " (" + what + ")");
   }
@@ -105,9 +105,8 @@ Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims) {
   std::vector<uint8_t> header(4 * out.dims.size());
   GV_ASSIGN_OR_RETURN(got, ReadFully(file.get(), header.data(), header.size(), path, 4));
   if (got < header.size()) {
-    return Status::Invalid(path + ": truncated at byte " + std::to_string(4 + got) +
-                           ": expected " + std::to_string(header.size()) +
-                           " bytes of dimensions");
+    return Status::Invalid(path + ": truncated at byte " + std::to_string(4 + got) + ": expected " +
+                           std::to_string(header.size()) + " bytes of dimensions");
   }
   uint64_t payload = 1;
   for (size_t i = 0; i < out.dims.size(); ++i) {
@@ -138,8 +137,8 @@ Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims) {
     const uint64_t step = trusted ? payload : std::max(done, kInitialBuffer);
     const uint64_t next = std::min(payload, done + step);
     out.data.resize(next);
-    GV_ASSIGN_OR_RETURN(got, ReadFully(file.get(), out.data.data() + done, next - done, path,
-                                       data_offset + done));
+    GV_ASSIGN_OR_RETURN(
+        got, ReadFully(file.get(), out.data.data() + done, next - done, path, data_offset + done));
     done += got;
     if (done < next) break;
   }
@@ -152,9 +151,9 @@ Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims) {
   uint8_t extra;
   GV_ASSIGN_OR_RETURN(got, ReadFully(file.get(), &extra, 1, path, data_offset + payload));
   if (got != 0) {
-    return Status::Invalid(path + ": trailing data at byte " +
-                           std::to_string(data_offset + payload) + unit + ": the header describes " +
-                           std::to_string(data_offset + payload) + " bytes");
+    return Status::Invalid(
+        path + ": trailing data at byte " + std::to_string(data_offset + payload) + unit +
+        ": the header describes " + std::to_string(data_offset + payload) + " bytes");
   }
   return out;
 }
@@ -191,9 +190,8 @@ Result<IdxImages> ReadIdxPair(const std::string& images_path, const std::string&
   GV_ASSIGN_OR_RETURN(IdxArray images, ReadIdx(images_path, 3));
   GV_ASSIGN_OR_RETURN(IdxArray labels, ReadIdx(labels_path, 1));
   if (images.dims[0] != labels.dims[0]) {
-    return Status::Invalid(images_path + " has " + std::to_string(images.dims[0]) +
-                           " images but " + labels_path + " has " +
-                           std::to_string(labels.dims[0]) + " labels");
+    return Status::Invalid(images_path + " has " + std::to_string(images.dims[0]) + " images but " +
+                           labels_path + " has " + std::to_string(labels.dims[0]) + " labels");
   }
   if (images.dims[1] > INT_MAX / images.dims[2]) {
     return Status::Invalid(images_path + ": image size " + std::to_string(images.dims[1]) + "x" +

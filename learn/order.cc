@@ -62,8 +62,8 @@ double HerdingBound(const Eigen::Ref<const Eigen::MatrixXf>& vectors,
   double bound = 0.0;
   for (int64_t i : order) {
     prefix += vectors.col(i).cast<double>() - mean;
-    const double value = norm == HerdingNorm::kInf ? prefix.lpNorm<Eigen::Infinity>()
-                                                   : prefix.norm();
+    const double value =
+        norm == HerdingNorm::kInf ? prefix.lpNorm<Eigen::Infinity>() : prefix.norm();
     bound = std::max(bound, value);
   }
   return bound;
@@ -99,8 +99,13 @@ class RandomReshuffle final : public ExampleOrder {
 class PairBalance final : public ExampleOrder {
  public:
   PairBalance(int64_t n, int64_t dim, uint64_t seed, bool share)
-      : n_(n), seed_(seed), share_(share), sum_(Eigen::VectorXf::Zero(dim)), pending_(dim),
-        own_delta_(share ? dim : 0), slot_of_(static_cast<size_t>(n)) {
+      : n_(n),
+        seed_(seed),
+        share_(share),
+        sum_(Eigen::VectorXf::Zero(dim)),
+        pending_(dim),
+        own_delta_(share ? dim : 0),
+        slot_of_(static_cast<size_t>(n)) {
     SetOrder(SeededPermutation(n_, MixSeed(seed_, kEpochStream)));
   }
 
@@ -154,9 +159,7 @@ class PairBalance final : public ExampleOrder {
     std::vector<int64_t> next(static_cast<size_t>(n_));
     int64_t front = 0;
     int64_t back = n_;  // one past the last free back slot
-    auto unit_end = [&](size_t u) {
-      return u + 1 < unit_start_.size() ? unit_start_[u + 1] : n_;
-    };
+    auto unit_end = [&](size_t u) { return u + 1 < unit_start_.size() ? unit_start_[u + 1] : n_; };
     auto place_front = [&](int64_t begin, int64_t end) {
       for (int64_t k = begin; k < end; ++k) next[static_cast<size_t>(front++)] = order_[k];
     };
@@ -186,8 +189,8 @@ class PairBalance final : public ExampleOrder {
  private:
   void SetOrder(std::vector<int64_t> order) {
     order_ = std::move(order);
-    for (size_t k = 0; k < order_.size(); ++k) slot_of_[static_cast<size_t>(order_[k])] =
-        static_cast<int64_t>(k);
+    for (size_t k = 0; k < order_.size(); ++k)
+      slot_of_[static_cast<size_t>(order_[k])] = static_cast<int64_t>(k);
     sum_.setZero();
     own_delta_.setZero();
     has_pending_ = false;
@@ -199,8 +202,8 @@ class PairBalance final : public ExampleOrder {
   const uint64_t seed_;
   const bool share_;
   uint64_t epoch_ = 0;
-  Eigen::VectorXf sum_;      // s: running signed sum of pair differences (+ neighbours')
-  Eigen::VectorXf pending_;  // gradient of the first unit of the open pair
+  Eigen::VectorXf sum_;        // s: running signed sum of pair differences (+ neighbours')
+  Eigen::VectorXf pending_;    // gradient of the first unit of the open pair
   Eigen::VectorXf own_delta_;  // cd-grab: this order's share of s not yet taken
   bool has_pending_ = false;
   std::vector<int64_t> order_;
@@ -213,8 +216,8 @@ class PairBalance final : public ExampleOrder {
 
 Result<std::unique_ptr<ExampleOrder>> MakeOrder(const std::string& kind, int64_t n, int64_t dim,
                                                 uint64_t seed) {
-  if (n < 1) return Status::Invalid("example order: need at least one example, got " +
-                                    std::to_string(n));
+  if (n < 1)
+    return Status::Invalid("example order: need at least one example, got " + std::to_string(n));
   if (kind == "rr") return std::unique_ptr<ExampleOrder>(new RandomReshuffle(n, seed));
   if (kind == "grab" || kind == "cd-grab") {
     if (dim < 1) return Status::Invalid(kind + " order: gradient dimension must be positive");

@@ -41,8 +41,8 @@ double LogGamma(double alpha, std::mt19937_64& rng) {
 }
 
 // Indices of each class, each list shuffled by `rng`.
-std::vector<std::vector<int64_t>> ShuffledByClass(std::span<const int32_t> labels,
-                                                  int num_classes, std::mt19937_64& rng) {
+std::vector<std::vector<int64_t>> ShuffledByClass(std::span<const int32_t> labels, int num_classes,
+                                                  std::mt19937_64& rng) {
   std::vector<std::vector<int64_t>> by_class(static_cast<size_t>(num_classes));
   for (size_t i = 0; i < labels.size(); ++i) {
     by_class[static_cast<size_t>(labels[i])].push_back(static_cast<int64_t>(i));
@@ -71,8 +71,8 @@ std::vector<int64_t> RoundCounts(const std::vector<double>& proportions, int64_t
 }
 
 Shards Iid(size_t n, int nodes, uint64_t seed) {
-  const std::vector<int64_t> perm = SeededPermutation(static_cast<int64_t>(n),
-                                                      MixSeed(seed, kIidStream));
+  const std::vector<int64_t> perm =
+      SeededPermutation(static_cast<int64_t>(n), MixSeed(seed, kIidStream));
   Shards out(static_cast<size_t>(nodes));
   for (int i = 0; i < nodes; ++i) {
     const size_t begin = n * static_cast<size_t>(i) / static_cast<size_t>(nodes);
@@ -142,10 +142,10 @@ Result<Shards> Classes(std::span<const int32_t> labels, int num_classes, int k, 
                              std::to_string(num_classes) + " classes");
     }
     if (static_cast<int64_t>(k) * nodes < num_classes) {
-      return Status::Invalid("classes:" + std::to_string(k) + " with " + std::to_string(nodes) +
-                             " nodes covers only " + std::to_string(k * nodes) + " of " +
-                             std::to_string(num_classes) + " classes; use k >= " +
-                             std::to_string((num_classes + nodes - 1) / nodes));
+      return Status::Invalid(
+          "classes:" + std::to_string(k) + " with " + std::to_string(nodes) +
+          " nodes covers only " + std::to_string(k * nodes) + " of " + std::to_string(num_classes) +
+          " classes; use k >= " + std::to_string((num_classes + nodes - 1) / nodes));
     }
     // Walk i, i+N, i+2N, … (mod C); when that cycle (length C/g) closes, step one
     // class further, so a node's K classes are distinct for any K <= C.
@@ -178,14 +178,14 @@ Shards FedAvgShards(std::span<const int32_t> labels, int nodes, uint64_t seed) {
   const size_t n = labels.size();
   // Sort by label; the seeded permutation breaks ties so a shard is a random sample of
   // its classes.
-  std::vector<int64_t> sorted = SeededPermutation(static_cast<int64_t>(n),
-                                                  MixSeed(seed, kShardsStream));
+  std::vector<int64_t> sorted =
+      SeededPermutation(static_cast<int64_t>(n), MixSeed(seed, kShardsStream));
   std::stable_sort(sorted.begin(), sorted.end(), [&](int64_t a, int64_t b) {
     return labels[static_cast<size_t>(a)] < labels[static_cast<size_t>(b)];
   });
   const size_t num_shards = 2 * static_cast<size_t>(nodes);
-  const std::vector<int64_t> shard_perm = SeededPermutation(
-      static_cast<int64_t>(num_shards), MixSeed(seed, kShardsStream + 1000));
+  const std::vector<int64_t> shard_perm =
+      SeededPermutation(static_cast<int64_t>(num_shards), MixSeed(seed, kShardsStream + 1000));
   Shards out(static_cast<size_t>(nodes));
   for (size_t k = 0; k < num_shards; ++k) {
     const size_t s = static_cast<size_t>(shard_perm[k]);
@@ -263,12 +263,12 @@ Result<Shards> PartitionAll(std::span<const int32_t> labels, int num_classes,
   for (size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0 || labels[i] >= num_classes) {
       return Status::Invalid("partition: label " + std::to_string(labels[i]) + " of example " +
-                             std::to_string(i) + " is outside [0, " +
-                             std::to_string(num_classes) + ")");
+                             std::to_string(i) + " is outside [0, " + std::to_string(num_classes) +
+                             ")");
     }
   }
   const size_t needed = spec.kind == PartitionSpec::Kind::kShards ? 2 * static_cast<size_t>(nodes)
-                                                                   : static_cast<size_t>(nodes);
+                                                                  : static_cast<size_t>(nodes);
   if (labels.size() < needed) {
     return Status::Invalid("partition " + spec.ToString() + ": " + std::to_string(labels.size()) +
                            " examples are too few for " + std::to_string(nodes) + " nodes");
@@ -281,8 +281,7 @@ Result<Shards> PartitionAll(std::span<const int32_t> labels, int num_classes,
       shards = Dirichlet(labels, num_classes, spec.alpha, nodes, seed);
       break;
     case PartitionSpec::Kind::kClasses: {
-      GV_ASSIGN_OR_RETURN(shards, Classes(labels, num_classes, spec.classes_per_node, nodes,
-                                          seed));
+      GV_ASSIGN_OR_RETURN(shards, Classes(labels, num_classes, spec.classes_per_node, nodes, seed));
       break;
     }
     case PartitionSpec::Kind::kShards: shards = FedAvgShards(labels, nodes, seed); break;

@@ -43,9 +43,8 @@ Result<PartitionSpec> ParsePartition(const std::string& spec);
 // Invalid if labels are out of [0, num_classes), nodes < 1, or the data cannot give every
 // node a non-empty shard under this spec (the message says why).
 Result<std::vector<std::vector<int64_t>>> PartitionAll(std::span<const int32_t> labels,
-                                                       int num_classes,
-                                                       const PartitionSpec& spec, int nodes,
-                                                       uint64_t seed);
+                                                       int num_classes, const PartitionSpec& spec,
+                                                       int nodes, uint64_t seed);
 
 // Node `node`'s shard (sorted ascending), indices into `labels`.
 Result<std::vector<int64_t>> PartitionIndices(std::span<const int32_t> labels, int num_classes,

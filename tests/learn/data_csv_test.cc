@@ -16,7 +16,8 @@ class CsvTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::path(::testing::TempDir()) /
-           ("csv_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("csv_test_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

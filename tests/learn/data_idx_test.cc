@@ -18,7 +18,8 @@ class IdxTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::path(::testing::TempDir()) /
-           ("idx_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("idx_test_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -27,7 +28,8 @@ class IdxTest : public ::testing::Test {
 
   static std::vector<uint8_t> Bytes(size_t n, int salt) {
     std::vector<uint8_t> v(n);
-    for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>((i * 37 + static_cast<size_t>(salt)) % 256);
+    for (size_t i = 0; i < n; ++i)
+      v[i] = static_cast<uint8_t>((i * 37 + static_cast<size_t>(salt)) % 256);
     return v;
   }
   static std::vector<uint8_t> ReadRaw(const std::string& path) {
@@ -36,7 +38,8 @@ class IdxTest : public ::testing::Test {
   }
   static void WriteRaw(const std::string& path, const std::vector<uint8_t>& bytes) {
     std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
   }
 
   fs::path dir_;

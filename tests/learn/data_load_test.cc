@@ -32,9 +32,9 @@ TEST(DataSpecTest, ParsesEveryKind) {
 }
 
 TEST(DataSpecTest, RejectsBadSpecs) {
-  for (const char* bad : {"mnist", "idx:", "csv:", "csv:a,", "synthetic:", "synthetic:x",
-                          "synthetic:10:0", "synthetic:10:3:1", "synthetic:1:2:3:4",
-                          "synthetic:-5"}) {
+  for (const char* bad :
+       {"mnist", "idx:", "csv:", "csv:a,", "synthetic:", "synthetic:x", "synthetic:10:0",
+        "synthetic:10:3:1", "synthetic:1:2:3:4", "synthetic:-5"}) {
     auto r = ParseDataSpec(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {

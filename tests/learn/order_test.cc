@@ -1,11 +1,11 @@
 // Example orders: rr permutations, PairBalance decisions, micro-batch blocks, herding bound.
+#include "learn/order.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <numeric>
 #include <random>
-
-#include "learn/order.h"
 
 namespace grapevine::learn {
 namespace {
@@ -18,8 +18,7 @@ bool IsPermutation(const std::vector<int64_t>& order, int64_t n) {
   return sorted == iota;
 }
 
-std::unique_ptr<ExampleOrder> Make(const std::string& kind, int64_t n, int64_t dim,
-                                   uint64_t seed) {
+std::unique_ptr<ExampleOrder> Make(const std::string& kind, int64_t n, int64_t dim, uint64_t seed) {
   auto order = MakeOrder(kind, n, dim, seed);
   GV_CHECK(order.ok());
   return std::move(order).value();
@@ -93,7 +92,8 @@ TEST(OrderTest, PairBalancePutsAnUnpairedLastUnitInTheMiddle) {
   const std::vector<int64_t> o = grab->EpochOrder();
   std::mt19937_64 rng(1);
   for (int k = 0; k < 5; ++k) {
-    grab->Observe(o[k], Eigen::Vector2f(static_cast<float>(rng() % 7), static_cast<float>(rng() % 5)));
+    grab->Observe(o[k],
+                  Eigen::Vector2f(static_cast<float>(rng() % 7), static_cast<float>(rng() % 5)));
   }
   grab->EndEpoch();
   EXPECT_TRUE(IsPermutation(grab->EpochOrder(), 5));
@@ -109,9 +109,10 @@ TEST(OrderTest, MicroBatchesAreReorderedAsBlocks) {
     ASSERT_TRUE(IsPermutation(o, 10));
     const std::vector<std::vector<int64_t>> blocks = {
         {o.begin(), o.begin() + 4}, {o.begin() + 4, o.begin() + 8}, {o.begin() + 8, o.end()}};
-    for (int start : {0, 4, 8}) grab->Observe(o[start], Eigen::Vector3f(static_cast<float>(StandardNormal(rng)),
-                                                static_cast<float>(StandardNormal(rng)),
-                                                static_cast<float>(StandardNormal(rng))));
+    for (int start : {0, 4, 8})
+      grab->Observe(o[start], Eigen::Vector3f(static_cast<float>(StandardNormal(rng)),
+                                              static_cast<float>(StandardNormal(rng)),
+                                              static_cast<float>(StandardNormal(rng))));
     grab->EndEpoch();
     const std::vector<int64_t>& next = grab->EpochOrder();
     for (const auto& block : blocks) {
@@ -149,7 +150,8 @@ TEST(OrderTest, GrabBeatsRandomReshufflingOnHerdingBound) {
   Eigen::VectorXf mean(d);
   for (int64_t f = 0; f < d; ++f) mean(f) = static_cast<float>(StandardNormal(rng));
   for (int64_t i = 0; i < n; ++i) {
-    for (int64_t f = 0; f < d; ++f) vectors(f, i) = mean(f) + static_cast<float>(StandardNormal(rng));
+    for (int64_t f = 0; f < d; ++f)
+      vectors(f, i) = mean(f) + static_cast<float>(StandardNormal(rng));
   }
   auto grab = Make("grab", n, d, 21);
   const double first_epoch = HerdingBound(vectors, grab->EpochOrder());

@@ -1,5 +1,7 @@
 // Partitioning: disjoint, covering, deterministic, non-empty for every kind; the exact
 // class layouts of classes:K; dirichlet skew grows as alpha shrinks.
+#include "learn/partition.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include <set>
 
 #include "learn/order.h"
-#include "learn/partition.h"
 
 namespace grapevine::learn {
 namespace {
@@ -17,7 +18,8 @@ constexpr int kClasses = 10;
 std::vector<int32_t> RandomLabels(size_t n, int classes, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<int32_t> labels(n);
-  for (auto& y : labels) y = static_cast<int32_t>(UniformBelow(rng, static_cast<uint64_t>(classes)));
+  for (auto& y : labels)
+    y = static_cast<int32_t>(UniformBelow(rng, static_cast<uint64_t>(classes)));
   return labels;
 }
 
@@ -52,8 +54,8 @@ void ExpectValidPartition(const std::vector<int32_t>& labels, const std::string&
 
 TEST(PartitionTest, EveryKindIsDisjointCoveringDeterministicAndNonEmpty) {
   const std::vector<int32_t> labels = RandomLabels(3000, kClasses, 1);
-  for (const char* spec : {"iid", "dirichlet:0.1", "dirichlet:1", "dirichlet:100", "shards",
-                           "classes", "classes:1"}) {
+  for (const char* spec :
+       {"iid", "dirichlet:0.1", "dirichlet:1", "dirichlet:100", "shards", "classes", "classes:1"}) {
     for (int nodes : {1, 3, 8, 20}) {
       if (std::string(spec) == "classes:1" && nodes < kClasses) continue;  // would not cover
       for (uint64_t seed : {1u, 42u}) ExpectValidPartition(labels, spec, nodes, seed);
@@ -142,7 +144,8 @@ TEST(PartitionTest, ShardsGiveEachNodeFewClasses) {
 // histogram and the global one.
 double Skew(const std::vector<int32_t>& labels, const std::vector<std::vector<int64_t>>& shards) {
   std::vector<double> global(kClasses, 0.0);
-  for (int32_t y : labels) global[static_cast<size_t>(y)] += 1.0 / static_cast<double>(labels.size());
+  for (int32_t y : labels)
+    global[static_cast<size_t>(y)] += 1.0 / static_cast<double>(labels.size());
   double total = 0.0;
   for (const auto& shard : shards) {
     std::vector<double> local(kClasses, 0.0);
@@ -178,7 +181,8 @@ TEST(PartitionTest, DirichletSkewGrowsAsAlphaShrinks) {
 TEST(PartitionTest, DirichletRepairsEmptyNodes) {
   // Tiny alpha with more nodes than classes leaves nodes empty before the repair.
   const std::vector<int32_t> labels = RandomLabels(200, kClasses, 8);
-  for (uint64_t seed = 1; seed <= 5; ++seed) ExpectValidPartition(labels, "dirichlet:0.0001", 30, seed);
+  for (uint64_t seed = 1; seed <= 5; ++seed)
+    ExpectValidPartition(labels, "dirichlet:0.0001", 30, seed);
 }
 
 TEST(PartitionTest, ParserValidatesSpecs) {
@@ -186,8 +190,8 @@ TEST(PartitionTest, ParserValidatesSpecs) {
   EXPECT_EQ(ParsePartition("classes:3")->classes_per_node, 3);
   EXPECT_EQ(ParsePartition("dirichlet:0.5")->ToString(), "dirichlet:0.5");
   for (const char* bad : {"", "random", "iid:2", "dirichlet", "dirichlet:", "dirichlet:0",
-                          "dirichlet:-1", "dirichlet:abc", "dirichlet:1e-300", "dirichlet:1e9", "classes:0", "classes:1.5",
-                          "classes:x", "shards:3"}) {
+                          "dirichlet:-1", "dirichlet:abc", "dirichlet:1e-300", "dirichlet:1e9",
+                          "classes:0", "classes:1.5", "classes:x", "shards:3"}) {
     EXPECT_FALSE(ParsePartition(bad).ok()) << bad;
   }
 }
