@@ -10,7 +10,7 @@
 //
 // Syntax errors end parsing and come back as a Status ("file:line: problem").
 // Problems that do not stop parsing (non-numeric weight, an edge naming a node that no
-// node statement declares when the file declares nodes, a malformed attribute) are
+// node statement declares when the file's node statements give addresses) are
 // appended to `issues`, so one run can report them all.
 //
 // Thread-safety: pure functions.

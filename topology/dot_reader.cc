@@ -396,14 +396,17 @@ class DotParser {
     }
   }
 
-  // When the file declares nodes with node statements, a node that only appears in
-  // edges is almost always a typo; files that declare no nodes use DOT's implicit rule.
+  // When the file gives addresses in node statements it describes the whole swarm, so a
+  // node that only appears in edges is almost always a typo; files without addresses
+  // keep DOT's rule that an edge declares its nodes.
   void CheckUndeclaredNodes() {
-    if (declared_.empty()) return;
+    bool any_addr = false;
+    for (int index : declared_) any_addr |= !topology_.node(index).addr.empty();
+    if (!any_addr) return;
     for (const auto& [index, line] : first_edge_line_) {
       if (declared_.count(index)) continue;
       AddIssue(line, "edge names unknown node '" + topology_.node(index).name +
-                         "' (no node statement declares it)");
+                         "' (no node statement declares it, and the others have addr)");
     }
   }
 

@@ -69,7 +69,7 @@ std::string WriteDot(const Topology& topology, const DotWriteOptions& options) {
   const char* op = directed ? " -> " : " -- ";
   for (const Edge& edge : topology.edges()) {
     out += "  " + DotId(topology.node(edge.u).name) + op + DotId(topology.node(edge.v).name);
-    if (options.write_weights && edge.weight) out += " [weight=" + FormatDouble(*edge.weight) + "]";
+    if (options.write_weights && edge.weight) out += " [weight=" + DotId(FormatDouble(*edge.weight)) + "]";
     out += ";\n";
   }
   out += "}\n";

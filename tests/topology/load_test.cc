@@ -1,0 +1,41 @@
+#include <gtest/gtest.h>
+
+#include "topology/load.h"
+#include "test_util.h"
+
+namespace grapevine::topology {
+namespace {
+
+TEST(LoadTest, FormatByExtensionThenContent) {
+  EXPECT_EQ(DetectFormat("a.dot", ""), Format::kDot);
+  EXPECT_EQ(DetectFormat("a.GV", ""), Format::kDot);
+  EXPECT_EQ(DetectFormat("a.graphml", ""), Format::kGraphml);
+  EXPECT_EQ(DetectFormat("a.edges", "graph {}"), Format::kEdgeList);  // extension wins
+  EXPECT_EQ(DetectFormat("noext", "  <?xml version='1.0'?><graphml/>"), Format::kGraphml);
+  EXPECT_EQ(DetectFormat("noext", "// c\n/* d */ strict digraph { a -> b }"), Format::kDot);
+  EXPECT_EQ(DetectFormat("dir.d/noext", "# comment\nGraph { }"), Format::kDot);
+  EXPECT_EQ(DetectFormat("noext", "# comment\n0 1\n"), Format::kEdgeList);
+  EXPECT_EQ(DetectFormat("noext", "graphite 1\n"), Format::kEdgeList);
+}
+
+TEST(LoadTest, MissingFileIsNotFound) {
+  Result<Topology> t = LoadTopology(DataPath("does-not-exist.dot"));
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ExitCodeFor(t.status()), 2);
+}
+
+TEST(LoadTest, ExamplesLoadAndFindNodesByName) {
+  for (const char* name : {"ring4.dot", "ring5.dot", "ring8.dot", "complete5.dot", "complete8.dot",
+                           "ring8.graphml", "ring8.edges"}) {
+    std::string path = std::string(GRAPEVINE_SOURCE_DIR) + "/examples/" + name;
+    Result<Topology> t = LoadTopology(path);
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    std::optional<int> last = t->FindNode(std::to_string(t->num_nodes() - 1));
+    ASSERT_TRUE(last.has_value()) << name;
+    EXPECT_EQ(t->addr(*last), "127.0.0.1:" + std::to_string(47000 + t->num_nodes() - 1)) << name;
+  }
+}
+
+}  // namespace
+}  // namespace grapevine::topology

@@ -1,0 +1,159 @@
+// `grapevine topo ...` end to end: runs the real binary, checks exit codes, output and
+// the files it writes.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "topology/load.h"
+
+namespace grapevine::topology {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class TopoCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/topo-cli-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static std::string Slurp(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+  }
+
+  // `env` is prepended to the command (e.g. "PATH=/nonexistent ").
+  Run Exec(const std::string& args, const std::string& env = "") {
+    fs::path out = dir_ / "stdout";
+    fs::path err = dir_ / "stderr";
+    std::string command = env + "'" + std::string(GRAPEVINE_EXE) + "' " + args + " >'" +
+                          out.string() + "' 2>'" + err.string() + "'";
+    int status = std::system(command.c_str());
+    Run run;
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.out = Slurp(out);
+    run.err = Slurp(err);
+    return run;
+  }
+
+  std::string Example(const std::string& name) {
+    return std::string(GRAPEVINE_SOURCE_DIR) + "/examples/" + name;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(TopoCliTest, GenWritesAStartableFile) {
+  fs::path file = dir_ / "t.dot";
+  Run run = Exec("topo gen torus 9 --seed 3 --base-port 48000 -o " + file.string());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  Topology t = LoadTopology(file.string()).value();
+  EXPECT_EQ(t.num_nodes(), 9);
+  EXPECT_EQ(t.num_edges(), 18);
+  EXPECT_EQ(t.addr(8), "127.0.0.1:48008");
+  EXPECT_EQ(Exec("topo check " + file.string()).exit_code, 0);
+}
+
+TEST_F(TopoCliTest, GenRejectsBadRequests) {
+  EXPECT_EQ(Exec("topo gen hypercube 12").exit_code, 2);
+  EXPECT_EQ(Exec("topo gen pretzel 12").exit_code, 2);
+  Run run = Exec("topo gen erdos-renyi 60 --p 0.001");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("not connected"), std::string::npos) << run.err;
+}
+
+TEST_F(TopoCliTest, InspectJson) {
+  Run run = Exec("topo inspect " + Example("ring8.graphml") + " --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  nlohmann::json j = nlohmann::json::parse(run.out);
+  EXPECT_EQ(j["nodes"], 8);
+  EXPECT_EQ(j["connected"], true);
+  EXPECT_EQ(j["diameter"], 4);
+  EXPECT_EQ(j["consensus_rounds"], 32);
+  EXPECT_EQ(j["node_list"][7]["addr"], "127.0.0.1:47007");
+  run = Exec("topo inspect " + Example("complete5.dot") + " --weights uniform --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(nlohmann::json::parse(run.out)["rho"], 0.0);
+}
+
+TEST_F(TopoCliTest, InspectTextAndDisconnectedWarning) {
+  fs::path file = dir_ / "split.edges";
+  std::ofstream(file) << "0 1\n2 3\n";
+  Run run = Exec("topo inspect " + file.string());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("connected   no (2 components)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("warning: graph is disconnected"), std::string::npos) << run.out;
+}
+
+TEST_F(TopoCliTest, ParseErrorsExit2WithFileAndLine) {
+  fs::path file = dir_ / "bad.dot";
+  std::ofstream(file) << "graph {\n  a -- b\n  b -> c\n}\n";
+  for (const char* sub : {"inspect", "check"}) {
+    Run run = Exec(std::string("topo ") + sub + " " + file.string());
+    EXPECT_EQ(run.exit_code, 2);
+    EXPECT_NE(run.err.find(file.string() + ":3:"), std::string::npos) << run.err;
+  }
+  EXPECT_EQ(Exec("topo inspect " + (dir_ / "missing.dot").string()).exit_code, 2);
+}
+
+TEST_F(TopoCliTest, CheckListsEveryProblem) {
+  fs::path file = dir_ / "bad.dot";
+  std::ofstream(file) << "graph {\n a [addr=\"h:1\"]\n b [addr=\"h:1\"]\n c [addr=\"h\"]\n"
+                         " a -- a\n a -- b\n b -- a\n d [addr=\"h:4\"]\n}\n";
+  Run run = Exec("topo check " + file.string());
+  EXPECT_EQ(run.exit_code, 2);
+  for (const char* expected : {":3: error: duplicate addr", ":4: error: node c: malformed addr",
+                               ":5: error: self-loop", ":7: error: duplicate edge",
+                               "error: graph is disconnected"}) {
+    EXPECT_NE(run.err.find(expected), std::string::npos) << expected << "\n" << run.err;
+  }
+  EXPECT_EQ(Exec("topo check " + Example("complete8.dot")).exit_code, 0);
+}
+
+TEST_F(TopoCliTest, CheckDirectedMetropolisGivesHint) {
+  fs::path file = dir_ / "d.dot";
+  std::ofstream(file) << "digraph { a -> b -> a }\n";
+  EXPECT_EQ(Exec("topo check " + file.string()).exit_code, 0);  // default: uniform
+  Run run = Exec("topo check " + file.string() + " --weights metropolis");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("--weights uniform"), std::string::npos) << run.err;
+}
+
+TEST_F(TopoCliTest, RenderDotAndSvg) {
+  fs::path dot = dir_ / "r.dot";
+  ASSERT_EQ(Exec("topo render " + Example("ring4.dot") + " --weights metropolis -o " + dot.string()).exit_code, 0);
+  std::string text = Slurp(dot);
+  EXPECT_NE(text.find("127.0.0.1:47003"), std::string::npos);
+  EXPECT_NE(text.find("label=0.333"), std::string::npos) << text;
+  fs::path svg = dir_ / "r.svg";
+  Run run = Exec("topo render " + Example("ring4.dot") + " -o " + svg.string());
+  if (std::system("command -v neato >/dev/null 2>&1") == 0) {
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_NE(Slurp(svg).find("<svg"), std::string::npos);
+  }
+  // Without Graphviz on PATH: exit 1, say how to install, still write the DOT.
+  fs::path svg2 = dir_ / "nographviz.svg";
+  run = Exec("topo render " + Example("ring4.dot") + " -o " + svg2.string(), "PATH=/nonexistent ");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("apt-get install graphviz"), std::string::npos) << run.err;
+  EXPECT_TRUE(fs::exists(dir_ / "nographviz.dot"));
+}
+
+}  // namespace
+}  // namespace grapevine::topology
