@@ -7,6 +7,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <map>
+#include <string>
 
 namespace grapevine::tools {
 
@@ -18,6 +20,8 @@ using CommandRegistrar = void (*)(CLI::App& app, CommandContext& ctx);
 
 // Called from static initialisers; returns true so it can initialise a bool.
 bool RegisterCommand(const char* name, CommandRegistrar registrar);
+// Every registered subcommand, by name.
+std::map<std::string, CommandRegistrar>& CommandRegistry();
 
 }  // namespace grapevine::tools
 

@@ -1,24 +1,8 @@
 // The `grapevine` command line: dispatches to the subcommands registered in
 // tools/*_cmd.cc. Exit codes: 0 success, 1 runtime failure, 2 bad input or usage.
 #include <cstdio>
-#include <map>
-#include <string>
 
 #include "tools/command.h"
-
-namespace grapevine::tools {
-namespace {
-std::map<std::string, CommandRegistrar>& Registry() {
-  static std::map<std::string, CommandRegistrar> registry;
-  return registry;
-}
-}  // namespace
-
-bool RegisterCommand(const char* name, CommandRegistrar registrar) {
-  Registry()[name] = registrar;
-  return true;
-}
-}  // namespace grapevine::tools
 
 int main(int argc, char** argv) {
   using namespace grapevine::tools;
@@ -26,7 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "grapevine 0.1.0");
   CommandContext ctx;
-  for (auto& [name, registrar] : Registry()) registrar(app, ctx);
+  for (auto& [name, registrar] : CommandRegistry()) registrar(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

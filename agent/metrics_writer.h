@@ -1,0 +1,35 @@
+// MetricsWriter: the agent's JSONL metrics file (--metrics FILE), one object per line.
+// Lines are flushed as they are written so `grapevine launch` can follow progress; the
+// schema is documented in tools/run_summary.h and docs/agent.md.
+//
+// Thread-safety: Write() takes a lock; safe from any thread.
+#pragma once
+
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+#include "base/status.h"
+
+
+namespace grapevine::agent {
+
+class MetricsWriter {
+ public:
+  MetricsWriter() = default;
+  ~MetricsWriter();
+  MetricsWriter(const MetricsWriter&) = delete;
+  MetricsWriter& operator=(const MetricsWriter&) = delete;
+
+  // Empty path: metrics are dropped. Truncates an existing file.
+  Status Open(const std::string& path);
+  // `json_line` is one serialised JSON object without the newline.
+  void Write(const std::string& json_line);
+  void Close();
+
+ private:
+  std::mutex mu_;
+  std::FILE* file_ = nullptr;
+};
+
+}  // namespace grapevine::agent

@@ -1,0 +1,118 @@
+// Connection: one TCP connection to a peer or a CLI client, after DESIGN §3.
+//
+// Moves frames and nothing else: a handshake coroutine (Hello, optional HMAC
+// challenge-response), then one reader and one writer coroutine. The reader decodes
+// frames into proto::Envelope and hands them to Callbacks::on_envelope; the writer
+// drains a bounded outbound queue in which a newer gossip model replaces an older one
+// that has not started to go out. Protocol decisions are made by the owner (Node),
+// never here.
+//
+// Thread-safety: every member function must be called on the io_context's thread
+// (the network thread). Owned by shared_ptr; the coroutines keep it alive until both
+// have finished.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "proto/auth.h"
+#include "proto/codec.h"
+#include "proto/messages.h"
+
+namespace grapevine::agent::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct ConnectionOptions {
+  uint32_t max_frame_bytes = 256u << 20;          // after the handshake
+  uint32_t handshake_frame_bytes = 64u << 10;     // before it: strangers get little
+  std::chrono::milliseconds handshake_timeout{5000};
+  std::chrono::milliseconds idle_timeout{30000};  // no byte read for this long: close
+  size_t max_queued_frames = 1024;                // control frames; oldest dropped beyond
+  const proto::Secret* secret = nullptr;          // null: open swarm
+  bool initiator = false;                         // we dialled (keys differ per direction)
+};
+
+// What a queued frame is, so the writer can coalesce models.
+enum class SendClass { kControl, kGossipModel };
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  struct Callbacks {
+    // Handshake (and authentication) finished; peer_hello() is valid.
+    std::function<void(const std::shared_ptr<Connection>&)> on_ready;
+    std::function<void(const std::shared_ptr<Connection>&, proto::Envelope&&)> on_envelope;
+    // Called once, when the connection is gone; `why` is OK for a clean close.
+    std::function<void(const std::shared_ptr<Connection>&, const Status& why)> on_closed;
+  };
+
+  Connection(tcp::socket socket, ConnectionOptions options, Callbacks callbacks,
+             proto::Hello my_hello, std::string label);
+  ~Connection();
+
+  void Start();
+  // Queues a message; dropped silently (counted) when closed or the queue is full.
+  void Send(std::shared_ptr<const proto::EncodedMessage> msg, SendClass cls = SendClass::kControl);
+  void Send(const proto::Envelope& env) {
+    Send(std::make_shared<const proto::EncodedMessage>(proto::Encode(env)));
+  }
+  void Close(const Status& why);
+
+  bool ready() const { return ready_; }
+  bool initiator() const { return options_.initiator; }
+  bool closed() const { return closed_; }
+  const proto::Hello& peer_hello() const { return peer_hello_; }
+  const std::string& label() const { return label_; }
+  std::string remote_endpoint() const { return remote_; }
+  uint64_t bytes_in() const { return bytes_in_; }
+  uint64_t bytes_out() const { return bytes_out_; }
+  uint64_t frames_dropped() const { return frames_dropped_; }
+  uint64_t models_superseded() const { return models_superseded_; }
+
+ private:
+  struct Outgoing {
+    std::shared_ptr<const proto::EncodedMessage> msg;
+    SendClass cls;
+  };
+
+  asio::awaitable<void> Run();
+  asio::awaitable<void> Handshake();
+  asio::awaitable<void> ReadLoop();
+  asio::awaitable<void> WriteLoop();
+  asio::awaitable<void> Watchdog();
+  // Reads one frame; Status errors mean "drop the connection".
+  asio::awaitable<Result<proto::Envelope>> ReadEnvelope(uint32_t limit);
+  asio::awaitable<void> WriteFrame(const proto::EncodedMessage& msg);
+  void Fail(const Status& why);
+
+  tcp::socket socket_;
+  ConnectionOptions options_;
+  Callbacks callbacks_;
+  proto::Hello my_hello_;
+  proto::Hello peer_hello_;
+  std::string label_;
+  std::string remote_;
+  std::deque<Outgoing> queue_;
+  asio::steady_timer queue_signal_;
+  asio::steady_timer watchdog_;
+  std::chrono::steady_clock::time_point last_read_;
+  std::optional<proto::FrameAuthenticator> auth_;  // set once both sides proved the secret
+  bool mac_out_ = false;  // our frames carry a MAC (after our AuthResult)
+  bool mac_in_ = false;   // peer's frames carry a MAC (after its AuthResult)
+  bool ready_ = false;
+  bool closed_ = false;
+  uint64_t bytes_in_ = 0;
+  uint64_t bytes_out_ = 0;
+  uint64_t frames_dropped_ = 0;
+  uint64_t models_superseded_ = 0;
+};
+
+}  // namespace grapevine::agent::net

@@ -1,0 +1,482 @@
+#include "agent/node.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <Eigen/Core>
+#include <cmath>
+#include <future>
+#include <thread>
+#include <nlohmann/json.hpp>
+
+#include "learn/data.h"
+#include "learn/model.h"
+#include "learn/optimizer.h"
+#include "learn/schedule.h"
+#include "learn/partition.h"
+#include "learn/trainer.h"
+#include "proto/hash.h"
+#include "topology/load.h"
+
+namespace grapevine::agent {
+
+namespace {
+constexpr auto kTickPeriod = std::chrono::milliseconds(50);
+constexpr auto kJoinTimeout = std::chrono::seconds(30);
+
+Result<std::pair<int, int>> ParseShard(const std::string& text) {
+  auto slash = text.find('/');
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument(text);
+    int i = std::stoi(text.substr(0, slash));
+    int n = std::stoi(text.substr(slash + 1));
+    if (n <= 0 || i < 0 || i >= n) throw std::out_of_range(text);
+    return std::make_pair(i, n);
+  } catch (const std::exception&) {
+    return Status::Invalid("bad --shard '" + text + "': expected I/N with 0 <= I < N");
+  }
+}
+}  // namespace
+
+Node::Node(NodeOptions options) : options_(std::move(options)) {}
+
+Node::~Node() {
+  stop_ = true;
+  mailbox_.Wake();
+  if (network_) network_->Stop();
+}
+
+Result<std::unique_ptr<Node>> Node::Create(NodeOptions options) {
+  std::unique_ptr<Node> node(new Node(std::move(options)));
+  GV_RETURN_IF_ERROR(node->Setup());
+  return node;
+}
+
+Status Node::Setup() {
+  started_ = std::chrono::steady_clock::now();
+  const bool by_topology = !options_.topology_path.empty();
+  const bool by_join = !options_.join_addr.empty();
+  if (by_topology == by_join) {
+    return Status::Invalid("give either --topology FILE with --node ID, or --join HOST:PORT");
+  }
+  if (options_.rounds <= 0) return Status::Invalid("--rounds must be positive");
+  if (options_.local_steps <= 0) return Status::Invalid("--local-steps must be positive");
+  if (options_.eval_every <= 0) return Status::Invalid("--eval-every must be positive");
+  if (options_.init != "shared" && options_.init != "per-node") {
+    return Status::Invalid("--init must be shared or per-node, not '" + options_.init + "'");
+  }
+  GV_RETURN_IF_ERROR(BuildTrainerOptions().status());
+  GV_RETURN_IF_ERROR(learn::ParsePartition(options_.partition).status());
+
+  if (!options_.secret_file.empty()) {
+    GV_ASSIGN_OR_RETURN(secret_, proto::LoadSecretFile(options_.secret_file));
+  } else {
+    spdlog::warn("no --secret-file: this swarm is open; anyone who reaches the port can join, "
+                 "read models and push models");
+  }
+  GV_RETURN_IF_ERROR(metrics_.Open(options_.metrics_path));
+  GV_ASSIGN_OR_RETURN(data_, learn::LoadData(options_.data, options_.seed));
+
+  core::MembershipConfig config = options_.membership_preset == "fast"
+                                      ? core::MembershipConfig::Fast()
+                                      : core::MembershipConfig::Lan();
+  config.join_attach_k = options_.join_k;
+  config.min_degree = options_.min_degree;
+
+  net::NetworkOptions net_options;
+  net_options.max_frame_bytes = options_.max_frame_bytes;
+  net_options.secret = secret_ ? &*secret_ : nullptr;
+  net::Network::Handlers handlers;
+  handlers.on_envelope = [this](const net::ConnectionPtr& c, proto::Envelope&& env) {
+    OnEnvelope(c, std::move(env));
+  };
+  handlers.on_signal = [this](int sig) {
+    spdlog::info("signal {}: leaving the swarm", sig);
+    stop_ = true;
+    mailbox_.Wake();
+    ready_cv_.notify_all();
+  };
+  network_ = std::make_unique<net::Network>(net_options, std::move(handlers));
+
+  if (by_topology) {
+    GV_ASSIGN_OR_RETURN(topology::Topology topo, topology::LoadTopology(options_.topology_path));
+    if (topo.directed()) {
+      return Status::Invalid(options_.topology_path +
+                             ": agents need an undirected graph (use `graph`, not `digraph`)");
+    }
+    auto index = topo.FindNode(options_.node);
+    if (!index) {
+      return Status::Invalid(options_.topology_path + ": no node '" + options_.node + "'");
+    }
+    std::vector<proto::MemberRecord> members;
+    for (int i = 0; i < topo.num_nodes(); ++i) {
+      if (topo.addr(i).empty()) {
+        return Status::Invalid(options_.topology_path + ": node '" + topo.node(i).name +
+                               "' has no addr attribute (host:port)");
+      }
+      members.push_back({static_cast<proto::NodeId>(i), topo.addr(i), proto::MemberState::kAlive,
+                         0});
+    }
+    std::vector<proto::Edge> edges;
+    for (const auto& e : topo.edges()) {
+      edges.push_back({static_cast<proto::NodeId>(std::min(e.u, e.v)),
+                       static_cast<proto::NodeId>(std::max(e.u, e.v))});
+    }
+    self_id_ = static_cast<proto::NodeId>(*index);
+    self_addr_ = topo.addr(*index);
+    self_name_ = options_.node;
+    node_count_ = topo.num_nodes();
+    membership_ = std::make_unique<core::Membership>(config, self_id_, self_addr_,
+                                                     options_.seed * 7919 + *index);
+    GV_RETURN_IF_ERROR(membership_->Bootstrap(std::move(members), std::move(edges)));
+    GV_RETURN_IF_ERROR(network_->Listen(self_addr_));
+    network_->SetIdentity(self_id_, membership_->incarnation());
+    int shard_index = *index, shard_count = node_count_;
+    if (!options_.shard.empty()) {
+      GV_ASSIGN_OR_RETURN(auto shard, ParseShard(options_.shard));
+      std::tie(shard_index, shard_count) = shard;
+    }
+    GV_RETURN_IF_ERROR(SetupTrainer(shard_index, shard_count));
+    joined_ = true;
+  } else {
+    if (options_.listen_addr.empty()) {
+      return Status::Invalid("--join needs --listen HOST:PORT (where this agent listens)");
+    }
+    if (!options_.shard.empty()) GV_RETURN_IF_ERROR(ParseShard(options_.shard).status());
+    GV_RETURN_IF_ERROR(network_->Listen(options_.listen_addr));
+    self_addr_ = network_->listen_addr();
+    // The membership is created when the join reply names our id.
+    auto model = learn::ParseModel(options_.model, data_.train.shape, data_.train.num_classes);
+    if (!model.ok()) return model.status();
+    fingerprint_ = (*model)->Fingerprint();
+  }
+  joiner_config_ = config;
+  core::RoundDeadlineConfig deadline;
+  deadline.max = std::chrono::milliseconds(options_.deadline_max_ms);
+  deadline.initial = std::min<core::Duration>(deadline.initial, deadline.max);
+  deadline.staleness = static_cast<uint64_t>(options_.staleness);
+  deadline_ = core::RoundDeadline(deadline);
+  return Status::Ok();
+}
+
+Result<learn::TrainerOptions> Node::BuildTrainerOptions() const {
+  learn::TrainerOptions t;
+  if (options_.batch <= 0) return Status::Invalid("--batch must be positive");
+  if (!(options_.lr > 0)) return Status::Invalid("--lr must be positive");
+  t.batch_size = options_.batch;
+  t.learning_rate = options_.lr;
+  GV_ASSIGN_OR_RETURN(t.optimizer.kind, learn::ParseOptimizerKind(options_.optimizer));
+  t.optimizer.momentum = options_.momentum;
+  t.optimizer.nesterov = options_.nesterov;
+  t.optimizer.weight_decay = options_.weight_decay;
+  GV_RETURN_IF_ERROR(learn::ValidateOptimizerOptions(t.optimizer));
+  GV_ASSIGN_OR_RETURN(t.schedule, learn::ParseSchedule(options_.schedule));
+  if (options_.order != "rr" && options_.order != "grab") {
+    return Status::Invalid("--order must be rr or grab, not '" + options_.order + "'");
+  }
+  t.order = options_.order;
+  return t;
+}
+
+Status Node::SetupTrainer(int shard_index, int shard_count) {
+  GV_ASSIGN_OR_RETURN(std::vector<int64_t> shard,
+                      learn::PartitionIndices(data_.train.y, data_.train.num_classes,
+                                              options_.partition, shard_index, shard_count,
+                                              options_.seed));
+  GV_ASSIGN_OR_RETURN(learn::TrainerOptions t, BuildTrainerOptions());
+  GV_ASSIGN_OR_RETURN(std::unique_ptr<learn::Model> model,
+                      learn::ParseModel(options_.model, data_.train.shape,
+                                        data_.train.num_classes));
+  // Cosine schedules need a horizon: the epochs of this shard the run will take.
+  const double total_samples = static_cast<double>(options_.rounds) * options_.local_steps *
+                               options_.batch;
+  t.total_epochs = std::max<int64_t>(
+      1, static_cast<int64_t>(std::ceil(total_samples / std::max<size_t>(1, shard.size()))));
+  t.seed = options_.seed * 7919 + static_cast<uint64_t>(shard_index);
+  // shared init: every agent starts from one model (D-PSGD style); per-node: its own seed
+  // (DIMAT starts its agents that way).
+  const uint64_t init_seed = options_.init == "per-node"
+                                 ? options_.seed * 1000003 + static_cast<uint64_t>(shard_index)
+                                 : options_.seed;
+  Eigen::VectorXf init = model->InitParams(init_seed);
+  fingerprint_ = model->Fingerprint();
+  const int64_t num_params = model->num_params();
+  GV_ASSIGN_OR_RETURN(trainer_, learn::Trainer::Create(std::move(model), data_.train.Subset(shard),
+                                                       t, std::move(init)));
+  spdlog::info("node {} ({}): {} training examples (partition {}, shard {}/{}), model {} "
+               "({} parameters)",
+               self_id_.load(), self_addr_, shard.size(), options_.partition, shard_index,
+               shard_count, options_.model, num_params);
+  return Status::Ok();
+}
+
+int Node::Run() {
+  network_->Start();
+  network_->Every(kTickPeriod, [this] { OnTick(); });
+  if (!options_.join_addr.empty()) {
+    network_->Post([this] { StartJoin(); });
+    std::unique_lock<std::mutex> lock(mu_);
+    bool ok = ready_cv_.wait_for(lock, kJoinTimeout, [&] {
+      return stop_.load() || !failure_.ok() || (joined_ && initial_ != nullptr);
+    });
+    if (!failure_.ok() || !ok || stop_) {
+      Status why = !failure_.ok() ? failure_
+                                  : Status::Unavailable("could not join through " +
+                                                        options_.join_addr + " within 30 s");
+      lock.unlock();
+      if (!stop_) spdlog::error("{}", why.ToString());
+      network_->Stop();
+      return stop_ && failure_.ok() ? 0 : 1;
+    }
+  }
+  std::thread trainer([this] { TrainingThread(); });
+  trainer.join();
+
+  // Leave gracefully: announce, give the frames a moment to go out, close.
+  std::promise<void> left;
+  network_->Post([this, &left] {
+    if (membership_) Execute(membership_->Leave(clock_.Now()));
+    left.set_value();
+  });
+  left.get_future().wait_for(std::chrono::seconds(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  network_->Stop();
+  metrics_.Close();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!failure_.ok()) {
+    spdlog::error("{}", failure_.ToString());
+    return 1;
+  }
+  return 0;
+}
+
+void Node::Fail(const Status& why) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failure_.ok()) failure_ = why;
+  }
+  stop_ = true;
+  mailbox_.Wake();
+  ready_cv_.notify_all();
+}
+
+// ---------------------------------------------------------------- network thread
+
+void Node::OnTick() {
+  bytes_in_ = network_->bytes_in();
+  bytes_out_ = network_->bytes_out();
+  superseded_net_ = network_->models_superseded();
+  if (!membership_) return;
+  Execute(membership_->OnTick(clock_.Now()));
+  PublishView();
+}
+
+void Node::PublishView() {
+  std::map<proto::NodeId, std::string> keep;
+  auto members = membership_->Members();
+  std::map<proto::NodeId, std::string> addr;
+  for (const auto& m : members) addr[m.id] = m.addr;
+  auto neighbours = membership_->LiveNeighbours();
+  for (auto id : neighbours) keep[id] = addr[id];
+  network_->KeepConnected(keep);
+  neighbours_alive_ = static_cast<int>(neighbours.size());
+  auto row = membership_->MixingRow();
+  std::lock_guard<std::mutex> lock(mu_);
+  view_.mixing.clear();
+  view_.self_weight = 1.0;
+  for (const auto& [id, w] : row) {
+    if (id == self_id_.load()) {
+      view_.self_weight = w;
+    } else {
+      view_.mixing.emplace_back(id, w);
+    }
+  }
+}
+
+void Node::Execute(core::Actions&& actions) {
+  for (auto& out : actions.send) {
+    proto::NodeId to = out.to;
+    std::string addr = out.addr;
+    auto env = membership_->Wrap(std::move(out));
+    network_->Send(to, addr, std::make_shared<const proto::EncodedMessage>(proto::Encode(env)));
+  }
+  HandleEvents(actions.events);
+}
+
+void Node::HandleEvents(const std::vector<core::Event>& events) {
+  for (const auto& e : events) {
+    switch (e.kind) {
+      case core::EventKind::kEdgeAdded:
+        spdlog::info("edge {} -- {} added", e.edge.a, e.edge.b);
+        break;
+      case core::EventKind::kIdConflict:
+        Fail(Status::Internal("node id " + std::to_string(e.node) +
+                              " was taken by another joiner; restart the agent to join again"));
+        break;
+      default:
+        spdlog::info("member {}: {}", e.node, core::EventKindName(e.kind));
+    }
+  }
+  if (!events.empty()) {
+    PublishView();
+    mailbox_.Wake();  // the set of neighbours to wait for may have changed
+  }
+}
+
+proto::StatusReply Node::BuildStatus() const {
+  proto::StatusReply reply;
+  reply.self = self_id_.load();
+  reply.algo = options_.algo;
+  if (membership_) {
+    for (const auto& m : membership_->Members()) {
+      proto::NodeStatus s;
+      s.id = m.id;
+      s.addr = m.addr;
+      s.state = m.state;
+      s.incarnation = m.incarnation;
+      if (m.id == self_id_.load()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        s.round = view_.round;
+        s.last_accuracy = view_.last_accuracy;
+        s.bytes_in = bytes_in_;
+        s.bytes_out = bytes_out_;
+      }
+      reply.nodes.push_back(std::move(s));
+    }
+    reply.edges = membership_->LiveEdges();
+  }
+  return reply;
+}
+
+void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
+  const proto::NodeId from = net::Network::PeerId(conn);
+  if (membership_ && from != proto::kNoNode) {
+    Execute(membership_->OnMessage(from, env, clock_.Now()));
+  }
+  std::visit(
+      [&](auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, proto::StatusRequest>) {
+          proto::Envelope reply;
+          reply.sender = self_id_.load();
+          reply.body = BuildStatus();
+          network_->Reply(conn, reply);
+        } else if constexpr (std::is_same_v<T, proto::JoinRequest>) {
+          if (!membership_ || net::Network::IsClient(conn)) return;
+          proto::Envelope reply;
+          reply.sender = self_id_.load();
+          if (body.arch_fingerprint != fingerprint_) {
+            reply.body = proto::JoinReply{false, "model architecture differs from the swarm's",
+                                          proto::kNoNode, {}, {}, {}};
+            network_->Reply(conn, reply);
+            return;
+          }
+          auto [join_reply, actions] = membership_->HandleJoin(body, clock_.Now());
+          spdlog::info("join from {}: {}", body.listen_addr,
+                       join_reply.accepted ? "admitted as node " +
+                                                 std::to_string(join_reply.assigned_id)
+                                           : "refused: " + join_reply.reason);
+          reply.body = std::move(join_reply);
+          network_->Reply(conn, reply);
+          Execute(std::move(actions));
+        } else if constexpr (std::is_same_v<T, proto::JoinReply>) {
+          OnJoinReply(body);
+        } else if constexpr (std::is_same_v<T, proto::ModelRequest>) {
+          std::shared_ptr<const proto::ModelPayload> latest;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            latest = view_.latest;
+          }
+          if (!latest || from == proto::kNoNode) return;  // nothing yet; the joiner retries
+          proto::Envelope reply;
+          reply.sender = self_id_.load();
+          proto::ModelPayload payload = *latest;
+          payload.purpose = proto::ModelPurpose::kStateTransfer;
+          reply.body = std::move(payload);
+          network_->Reply(conn, reply);
+        } else if constexpr (std::is_same_v<T, proto::ModelPayload>) {
+          if (from == proto::kNoNode) return;  // only identified peers push models
+          if (body.arch_fingerprint != fingerprint_) {
+            ++models_bad_fingerprint_;
+            ++models_rejected_;
+            spdlog::warn("rejected model from node {}: architecture fingerprint {:x} != ours {:x}",
+                         from, body.arch_fingerprint, fingerprint_);
+            return;
+          }
+          auto model = std::make_shared<const proto::ModelPayload>(std::move(body));
+          if (model->purpose == proto::ModelPurpose::kStateTransfer) {
+            std::lock_guard<std::mutex> lock(mu_);
+            if (!initial_) {
+              initial_ = model;
+              ready_cv_.notify_all();
+            }
+            return;
+          }
+          mailbox_.Put(std::move(model));
+        } else if constexpr (std::is_same_v<T, proto::Unimplemented>) {
+          spdlog::warn("node {} does not implement message kind {}", from, body.kind);
+        }
+      },
+      env.body);
+}
+
+void Node::StartJoin() {
+  spdlog::info("joining through {} (listening on {})", options_.join_addr, self_addr_);
+  network_->DialAnonymous(
+      options_.join_addr,
+      [this](const net::ConnectionPtr& conn) {
+        proto::Envelope req;
+        req.body = proto::JoinRequest{self_addr_, fingerprint_};
+        network_->Reply(conn, req);
+      },
+      [this](const Status& why) { Fail(why.WithContext("joining through " + options_.join_addr)); });
+}
+
+void Node::OnJoinReply(const proto::JoinReply& reply) {
+  if (membership_) return;  // duplicate
+  if (!reply.accepted) {
+    Fail(Status::Invalid("join refused by " + options_.join_addr + ": " + reply.reason));
+    return;
+  }
+  self_id_ = reply.assigned_id;
+  membership_ = std::make_unique<core::Membership>(joiner_config_, reply.assigned_id, self_addr_,
+                                                   options_.seed * 7919 + reply.assigned_id);
+  auto actions = membership_->ApplyJoinReply(reply, clock_.Now());
+  if (!actions.ok()) {
+    Fail(actions.status());
+    return;
+  }
+  network_->SetIdentity(self_id_, membership_->incarnation());
+  node_count_ = static_cast<int>(reply.members.size());
+  int shard_index = static_cast<int>(reply.assigned_id);
+  int shard_count = shard_index + 1;
+  if (!options_.shard.empty()) std::tie(shard_index, shard_count) = *ParseShard(options_.shard);
+  Status st = SetupTrainer(shard_index, shard_count);
+  if (!st.ok()) {
+    Fail(st);
+    return;
+  }
+  spdlog::info("joined as node {} with neighbours [{}]", self_id_.load(),
+               fmt::join(reply.neighbours, ", "));
+  Execute(std::move(*actions));
+  PublishView();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    joined_ = true;
+  }
+  // State transfer: ask every new neighbour; the first complete model wins.
+  auto addr_of = [&](proto::NodeId id) {
+    for (const auto& m : reply.members)
+      if (m.id == id) return m.addr;
+    return std::string();
+  };
+  proto::Envelope req;
+  req.sender = self_id_.load();
+  req.incarnation = membership_->incarnation();
+  req.body = proto::ModelRequest{proto::ModelPurpose::kStateTransfer};
+  auto encoded = std::make_shared<const proto::EncodedMessage>(proto::Encode(req));
+  for (auto id : reply.neighbours) network_->Send(id, addr_of(id), encoded);
+  ready_cv_.notify_all();
+}
+
+}  // namespace grapevine::agent

@@ -1,0 +1,131 @@
+// Node: one grapevine agent — the composition root (DESIGN §2).
+//
+// Owns two threads and wires everything together:
+//  - the network thread (agent/net Network): connections, membership
+//    (agent/core Membership), joins, status requests, model reception. It never trains.
+//  - the training thread: local steps (learn::Trainer), publishing its model to its
+//    live neighbours, waiting for theirs within an adaptive deadline, merging, test
+//    evaluation and the metrics file. It never blocks on I/O: it talks to the network
+//    thread only through Network::Post and the Mailbox.
+// The main thread calls Run(), which returns the process exit status.
+//
+// node.cc holds set-up and the network-thread side; node_training.cc the training
+// thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/core/membership.h"
+#include "agent/core/round_deadline.h"
+#include "agent/mailbox.h"
+#include "agent/metrics_writer.h"
+#include "agent/node_options.h"
+#include "agent/net/network.h"
+#include "base/status.h"
+#include "learn/dataset.h"
+#include "learn/trainer.h"
+#include "proto/auth.h"
+
+
+namespace grapevine::agent {
+
+class Node {
+ public:
+  // Validates options, loads the secret, the topology and the data. Bad input comes
+  // back as Status (the CLI exits 2).
+  static Result<std::unique_ptr<Node>> Create(NodeOptions options);
+  ~Node();
+
+  // Blocks until the rounds are done or SIGINT/SIGTERM; leaves the swarm gracefully.
+  // Returns 0 on success, 1 on a runtime failure.
+  int Run();
+
+  proto::NodeId id() const { return self_id_.load(); }
+
+ private:
+  explicit Node(NodeOptions options);
+
+  // What the training thread needs from the network thread's view; guarded by mu_.
+  struct SharedView {
+    std::vector<std::pair<proto::NodeId, double>> mixing;  // neighbours' weights
+    double self_weight = 1.0;
+    uint64_t round = 0;
+    double last_accuracy = -1;
+    std::shared_ptr<const proto::ModelPayload> latest;  // for state transfer
+  };
+
+  Status Setup();
+  Status SetupTrainer(int shard_index, int shard_count);
+  Result<learn::TrainerOptions> BuildTrainerOptions() const;
+  // ---- network thread ----
+  void OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env);
+  void OnTick();
+  void Execute(core::Actions&& actions);
+  void HandleEvents(const std::vector<core::Event>& events);
+  void PublishView();
+  void StartJoin();
+  void OnJoinReply(const proto::JoinReply& reply);
+  proto::StatusReply BuildStatus() const;
+  void SendModelTo(proto::NodeId to, std::shared_ptr<const proto::EncodedMessage> msg);
+  // ---- training thread ----
+  void TrainingThread();
+  void RunRound(uint64_t round, bool last);
+  std::vector<std::pair<std::shared_ptr<const proto::ModelPayload>, double>> CollectNeighbours(
+      uint64_t round);
+  Status ValidateModel(const proto::ModelPayload& m) const;
+  void MergeRound(uint64_t round);
+  void Publish(uint64_t round, bool send);
+  void WriteMetrics(uint64_t round, double loss, std::optional<double> accuracy);
+  void Fail(const Status& why);
+
+  NodeOptions options_;
+  std::optional<proto::Secret> secret_;
+  std::unique_ptr<net::Network> network_;
+  std::unique_ptr<core::Membership> membership_;  // network thread only
+  core::MembershipConfig joiner_config_;
+  core::SteadyClock clock_;
+  std::atomic<proto::NodeId> self_id_{proto::kNoNode};
+  std::string self_addr_;
+  std::string self_name_;
+  int node_count_ = 0;
+
+  learn::DataSplit data_;
+  std::unique_ptr<learn::Trainer> trainer_;  // training thread once started
+  uint64_t fingerprint_ = 0;
+  Mailbox mailbox_;
+  core::RoundDeadline deadline_;  // training thread only
+  MetricsWriter metrics_;
+
+  mutable std::mutex mu_;
+  SharedView view_;
+  std::condition_variable ready_cv_;
+  bool joined_ = false;                                  // guarded by mu_
+  std::shared_ptr<const proto::ModelPayload> initial_;   // state transfer, guarded by mu_
+  Status failure_;                                       // guarded by mu_
+
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> bytes_in_{0};
+  std::atomic<uint64_t> bytes_out_{0};
+  std::atomic<uint64_t> superseded_net_{0};
+  std::atomic<int> neighbours_alive_{0};
+  std::atomic<uint64_t> models_rejected_{0};
+  std::atomic<uint64_t> models_merged_{0};
+  std::atomic<uint64_t> models_bad_fingerprint_{0};
+  std::atomic<uint64_t> models_stale_{0};
+  // Training thread only:
+  std::map<proto::NodeId, uint64_t> merged_version_;  // last merged version per neighbour
+  double last_loss_ = 0;
+  double last_wait_seconds_ = 0;
+  std::chrono::steady_clock::time_point sent_at_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace grapevine::agent

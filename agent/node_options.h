@@ -1,0 +1,59 @@
+// NodeOptions: everything one agent is started with. Filled by `grapevine agent`
+// (flags, TOML config) and by `grapevine launch` for each child; defaults here are the
+// documented defaults (docs/agent.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace grapevine::agent {
+
+struct NodeOptions {
+  // ---- identity: either a topology file + node name, or a seed to join through ----
+  std::string topology_path;
+  std::string node;         // node name in the topology file
+  std::string join_addr;    // host:port of any member
+  std::string listen_addr;  // joiners: where to listen (host:port; port 0 = any)
+
+  // ---- learning (same meaning as in `grapevine train`) ----
+  std::string data = "fashion-mnist";
+  std::string model = "mlp:784-256-128-10";
+  std::string optimizer = "sgd";
+  float lr = 0.05f;
+  float momentum = 0.9f;
+  bool nesterov = false;
+  float weight_decay = 0.0f;
+  int batch = 64;
+  std::string order = "rr";
+  std::string schedule = "constant";
+  int threads = 1;
+  uint64_t seed = 1;
+  std::string partition = "iid";
+  // Joiners: which shard of the data to train on, "I/N"; empty = assigned id / id+1.
+  std::string shard;
+
+  // ---- rounds ----
+  std::string algo = "wa";
+  std::string init = "shared";  // shared | per-node
+  int rounds = 30;
+  int local_steps = 100;       // optimizer steps per round
+  int eval_every = 1;          // rounds between test evaluations
+  int64_t eval_samples = 0;    // test examples per evaluation; 0 = the whole test set
+  bool sync = false;           // wait for every live neighbour's same round
+  int staleness = 4;           // async: skip neighbour models older than this many rounds
+  int deadline_max_ms = 2000;  // async: never wait longer than this for neighbours
+  int linger_ms = 1500;        // after the last round keep serving models this long
+
+  // ---- membership ----
+  int join_k = 2;
+  int min_degree = 2;
+  std::string membership_preset = "lan";  // lan | fast
+
+  // ---- operations ----
+  std::string metrics_path;  // JSONL, one line per round
+  std::string secret_file;
+  uint32_t max_frame_bytes = 256u << 20;
+  std::string log_level = "info";
+};
+
+}  // namespace grapevine::agent

@@ -1,0 +1,58 @@
+// The agent's training and swarm flags, declared once and shared by `grapevine agent`
+// (parses them) and `grapevine launch` (parses them too, then passes them on to each
+// child agent). One table, so the two commands cannot drift apart.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "agent/node_options.h"
+
+namespace grapevine::tools {
+
+// Calls f(flag, member, help) for every flag both commands share (not identity flags).
+template <typename Options, typename F>
+void ForEachSharedFlag(Options& o, F&& f) {
+  f("--data", o.data, "fashion-mnist | idx:DIR | csv:FILE[,TEST] | synthetic[:N[:D[:C]]]");
+  f("--model", o.model, "model spec: mlp:784-256-128-10, cnn:c32-p-c64-p-d128 (docs/learn.md)");
+  f("--optimizer", o.optimizer, "sgd | adam | adamw");
+  f("--lr", o.lr, "learning rate");
+  f("--momentum", o.momentum, "SGD momentum");
+  f("--nesterov", o.nesterov, "Nesterov momentum (SGD)");
+  f("--weight-decay", o.weight_decay, "L2 weight decay");
+  f("--batch", o.batch, "minibatch size");
+  f("--order", o.order, "example order: rr (random reshuffling) | grab (PairBalance)");
+  f("--schedule", o.schedule, "constant | step:FACTOR[:EVERY] | cosine (per epoch of the shard)");
+  f("--threads", o.threads, "Eigen threads for local training");
+  f("--seed", o.seed, "seed for init, partition, order and peer choices");
+  f("--partition", o.partition, "iid | dirichlet:ALPHA | classes:K | shards");
+  f("--algo", o.algo, "merge algorithm: wa (weighted average)");
+  f("--init", o.init, "shared (one initial model) | per-node (each node its own seed)");
+  f("--rounds", o.rounds, "rounds to train (each = --local-steps optimizer steps + one merge)");
+  f("--local-steps", o.local_steps, "optimizer steps per round");
+  f("--eval-every", o.eval_every, "rounds between test evaluations");
+  f("--eval-samples", o.eval_samples, "test examples per evaluation (0 = whole test set)");
+  f("--sync", o.sync, "wait for every live neighbour's model of the same round");
+  f("--staleness", o.staleness, "async: merge neighbour models at most this many rounds old");
+  f("--deadline-max-ms", o.deadline_max_ms, "async: longest wait for neighbours per round");
+  f("--linger-ms", o.linger_ms, "keep serving this long after the last round");
+  f("--join-k", o.join_k, "a joiner is attached to this many least-loaded members");
+  f("--min-degree", o.min_degree, "repair: reconnect when live degree falls below this");
+  f("--membership", o.membership_preset, "failure-detector timers: lan | fast");
+  f("--secret-file", o.secret_file, "shared secret: HMAC authentication of every connection");
+  f("--max-frame-bytes", o.max_frame_bytes, "largest frame accepted from a peer");
+  f("--log-level", o.log_level, "trace | debug | info | warn | error");
+}
+
+// Adds the shared flags to a CLI11 (sub)command.
+void AddSharedFlags(CLI::App* app, agent::NodeOptions* options);
+
+// The shared flags as arguments for a child `grapevine agent`.
+std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options);
+
+// Applies --log-level and a log pattern that names the node.
+void ConfigureLogging(const std::string& level, const std::string& node_label);
+
+}  // namespace grapevine::tools

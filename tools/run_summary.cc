@@ -1,0 +1,90 @@
+#include "tools/run_summary.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+
+namespace grapevine::tools {
+
+Result<AgentMetrics> ReadAgentMetrics(const std::string& path, const std::string& node) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot open metrics file " + path);
+  AgentMetrics m;
+  m.node = node;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) {
+      ++m.bad_lines;
+      continue;
+    }
+    m.lines.push_back(std::move(j));
+  }
+  return m;
+}
+
+nlohmann::json SummarizeRun(const std::vector<AgentMetrics>& agents, const std::string& algo,
+                            int rounds, double wall_seconds) {
+  std::map<int64_t, std::pair<double, int>> per_round;  // round -> (sum, count)
+  std::vector<double> finals;
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+  nlohmann::json per_agent = nlohmann::json::array();
+  for (const auto& a : agents) {
+    double last_acc = -1;
+    int64_t last_round = -1;
+    uint64_t out = 0, in = 0;
+    for (const auto& l : a.lines) {
+      int64_t r = l.value("round", int64_t{-1});
+      last_round = std::max(last_round, r);
+      out = std::max<uint64_t>(out, l.value("bytes_out", uint64_t{0}));
+      in = std::max<uint64_t>(in, l.value("bytes_in", uint64_t{0}));
+      if (l.contains("test_accuracy") && l["test_accuracy"].is_number()) {
+        double acc = l["test_accuracy"].get<double>();
+        last_acc = acc;
+        auto& slot = per_round[r];
+        slot.first += acc;
+        slot.second += 1;
+      }
+    }
+    bytes_sent += out;
+    bytes_received += in;
+    if (last_acc >= 0) finals.push_back(last_acc);
+    per_agent.push_back({{"node", a.node},
+                         {"final_accuracy", last_acc >= 0 ? nlohmann::json(last_acc) : nullptr},
+                         {"rounds", last_round + 1},
+                         {"bytes_sent", out},
+                         {"bytes_received", in}});
+  }
+  nlohmann::json s;
+  s["algo"] = algo;
+  s["nodes"] = agents.size();
+  s["rounds"] = rounds;
+  s["wall_seconds"] = wall_seconds;
+  nlohmann::json final_obj;
+  if (finals.empty()) {
+    final_obj = {{"mean_accuracy", nullptr}, {"min_accuracy", nullptr}, {"max_accuracy", nullptr}};
+  } else {
+    double sum = 0;
+    for (double f : finals) sum += f;
+    final_obj = {{"mean_accuracy", sum / static_cast<double>(finals.size())},
+                 {"min_accuracy", *std::min_element(finals.begin(), finals.end())},
+                 {"max_accuracy", *std::max_element(finals.begin(), finals.end())},
+                 {"agents_reporting", finals.size()}};
+  }
+  s["final"] = final_obj;
+  s["bytes_sent_total"] = bytes_sent;
+  s["bytes_received_total"] = bytes_received;
+  nlohmann::json pr = nlohmann::json::array();
+  for (const auto& [round, acc] : per_round) {
+    pr.push_back({{"round", round},
+                  {"mean_accuracy", acc.first / acc.second},
+                  {"agents", acc.second}});
+  }
+  s["per_round"] = pr;
+  s["per_agent"] = per_agent;
+  return s;
+}
+
+}  // namespace grapevine::tools
