@@ -40,9 +40,14 @@ struct Event {
   uint64_t incarnation = 0;
 };
 
+// A message to send. Usually `to` is a member id and `addr` where it listens (empty
+// when only a reply path exists: send on the connection `to` came in on). One case
+// has to == kNoNode: telling the loser of an id conflict that it lost — its id now
+// names the winner, so it must be reached by `addr` alone, on a connection not
+// registered under any id (e.g. the net layer's anonymous dial).
 struct Outgoing {
   proto::NodeId to = proto::kNoNode;
-  std::string addr;  // where `to` listens; may be empty when only a reply path exists
+  std::string addr;
   proto::Body body;
 };
 

@@ -147,7 +147,8 @@ void Membership::TellConflictLoser(const MemberRecord& winner, const std::string
   it->second = now;
   proto::MembershipUpdate update;
   update.members.push_back(winner);
-  actions.send.push_back(Outgoing{winner.id, loser_addr, std::move(update)});
+  // to = kNoNode: the id names the winner, so this must go by address only.
+  actions.send.push_back(Outgoing{proto::kNoNode, loser_addr, std::move(update)});
 }
 
 void Membership::AddEdge(const Edge& edge, Actions& actions) {

@@ -483,6 +483,33 @@ TEST(Membership, IdConflictLoserStopsWinnerInsists) {
             gossip.end());
 }
 
+TEST(Membership, ThirdPartyTellsConflictLoserByAddressOnly) {
+  auto m = RingNode(0, 4);
+  proto::MembershipUpdate u;
+  u.members = {{8, "h:b", MemberState::kAlive, 0}};
+  m->OnMessage(1, Env(1, 0, u), kStart);
+  u.members = {{8, "h:a", MemberState::kAlive, 0}};  // "h:a" < "h:b": a owns 8
+  const Actions a = m->OnMessage(2, Env(2, 0, u), kStart);
+  EXPECT_TRUE(Has(a, EventKind::kMemberReplaced, 8));
+  auto told = [](const Actions& acts) {
+    int n = 0;
+    for (const Outgoing& o : acts.send) {
+      const auto* upd = std::get_if<proto::MembershipUpdate>(&o.body);
+      if (upd != nullptr && o.to == proto::kNoNode && o.addr == "h:b") {
+        EXPECT_EQ(upd->members.at(0).addr, "h:a");
+        ++n;
+      }
+    }
+    return n;
+  };
+  EXPECT_EQ(told(a), 1);
+  // The loser's stale record shows up again: told again, once per probe interval.
+  u.members = {{8, "h:b", MemberState::kAlive, 3}};
+  EXPECT_EQ(told(m->OnMessage(3, Env(3, 0, u), kStart)), 0);
+  EXPECT_EQ(told(m->OnMessage(3, Env(3, 0, u), kStart + kConfig.probe_interval)), 1);
+  EXPECT_EQ(m->table().Find(8)->addr, "h:a");
+}
+
 TEST(Membership, WrapFillsHeaderAndPiggybacksGossip) {
   auto m = RingNode(0, 4);
   proto::MembershipUpdate u;
