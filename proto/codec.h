@@ -44,7 +44,8 @@ class EncodedMessage {
   EncodedMessage(const EncodedMessage&) = delete;
   EncodedMessage& operator=(const EncodedMessage&) = delete;
 
-  // Segment table, then each segment. Valid while *this lives and is not moved from.
+  // Segment table, then each segment. The spans stay valid while this message,
+  // or the one it is moved into, lives.
   std::vector<std::span<const uint8_t>> Pieces() const;
   // Total bytes over all pieces (the frame's payload length); a multiple of 8.
   size_t size() const;
