@@ -81,7 +81,9 @@ void Membership::ApplySelfRecord(const MemberRecord& record, TimePoint now, Acti
       edge_broadcasts_.Clear();
       actions.events.push_back(Event{EventKind::kIdConflict, self_, {}, record.incarnation});
     } else {
-      Broadcast(*table_.Find(self_));  // we win: make sure everyone hears our record
+      // We win: make sure everyone hears our record, and the other node its defeat.
+      Broadcast(*table_.Find(self_));
+      TellConflictLoser(*table_.Find(self_), record.addr, now, actions);
     }
     return;
   }

@@ -475,8 +475,11 @@ TEST(Membership, IdConflictLoserStopsWinnerInsists) {
   winner->TakeGossip(100);
   winner->TakeGossip(100);
   u.members = {{0, "z:0", MemberState::kAlive, 7}};
-  winner->OnMessage(1, Env(1, 0, u), kStart);
+  const Actions w = winner->OnMessage(1, Env(1, 0, u), kStart);
   EXPECT_FALSE(winner->conflicted());
+  bool told_loser = false;
+  for (const Outgoing& o : w.send) told_loser |= o.to == proto::kNoNode && o.addr == "z:0";
+  EXPECT_TRUE(told_loser);
   const auto gossip = winner->TakeGossip(16);
   EXPECT_NE(std::find(gossip.begin(), gossip.end(),
                       MemberRecord{0, Addr(0), MemberState::kAlive, 0}),
