@@ -21,9 +21,14 @@ void SortCandidates(const MemberTable& table, const std::set<NodeId>& own_compon
 
 }  // namespace
 
-NodeId NextJoinId(const MemberTable& table) {
+NodeId NextJoinId(const MemberTable& table, NodeId admitter) {
   const NodeId max = table.MaxId();
-  return max == proto::kNoNode ? 0 : max + 1;
+  if (max == proto::kNoNode) return 0;
+  const std::vector<NodeId> live = table.LiveIds();  // sorted
+  const auto it = std::lower_bound(live.begin(), live.end(), admitter);
+  const NodeId rank =
+      it != live.end() && *it == admitter ? static_cast<NodeId>(it - live.begin()) : 0;
+  return max + 1 + rank;
 }
 
 std::vector<NodeId> PickAttachPoints(const MemberTable& table, int k, int max_degree) {

@@ -1,10 +1,12 @@
 // Join and repair policies: pure choices over a MemberTable, shared by every node so
 // that all of them make the same choice from the same view.
 //
-//   * Join: the new id is one more than the largest id ever seen (dead and left ids
-//     included, so ids are never reused). Two members admitting joiners at the same
-//     time can hand out the same id; MemberTable's conflict rule (smaller address
-//     wins) settles it and the loser joins again (see docs/membership.md).
+//   * Join: the new id is (largest id ever seen, dead and left included, so ids are
+//     never reused) + 1 + the admitter's rank among live members. The rank offset
+//     keeps two members with the same view from handing out the same id at once
+//     (ids are unique, not dense; joins through one member stay dense). Members with
+//     different views can still collide; MemberTable's conflict rule (smaller
+//     address wins) settles it and the loser joins again (see docs/membership.md).
 //   * Attach / repair candidates are ordered by: below the soft max degree first,
 //     then not already in the chooser's live component (repair only, so a split
 //     graph is stitched back), then lowest live degree, then lowest id.
@@ -22,8 +24,8 @@
 
 namespace grapevine::agent::core {
 
-// The id a member hands to the next joiner.
-NodeId NextJoinId(const MemberTable& table);
+// The id `admitter` hands to the next joiner.
+NodeId NextJoinId(const MemberTable& table, NodeId admitter);
 
 // Up to k alive members (state alive, never suspect) to attach a joiner to.
 std::vector<NodeId> PickAttachPoints(const MemberTable& table, int k, int max_degree);

@@ -451,7 +451,7 @@ std::pair<proto::JoinReply, Actions> Membership::HandleJoin(const proto::JoinReq
     if (r.addr == request.listen_addr && IsLiveState(r.state)) id = r.id;  // a retry
   }
   if (id == proto::kNoNode) {
-    id = NextJoinId(table_);
+    id = NextJoinId(table_, self_);
     const std::vector<NodeId> attach =
         PickAttachPoints(table_, config_.join_attach_k, config_.max_degree);
     ApplyRecord(MemberRecord{id, request.listen_addr, MemberState::kAlive, 0}, now, actions);

@@ -21,10 +21,19 @@ void Kill(MemberTable& t, NodeId id) {
 
 TEST(GraphPolicy, NextJoinIdNeverReusesDeadOrLeftIds) {
   MemberTable t = Table(3, {});
-  EXPECT_EQ(NextJoinId(t), 3u);
+  EXPECT_EQ(NextJoinId(t, 0), 3u);
   t.Apply({9, "h:9", MemberState::kLeft, 0}, TimePoint{});
-  EXPECT_EQ(NextJoinId(t), 10u);
-  EXPECT_EQ(NextJoinId(MemberTable{}), 0u);
+  EXPECT_EQ(NextJoinId(t, 0), 10u);
+  EXPECT_EQ(NextJoinId(MemberTable{}, 0), 0u);
+}
+
+TEST(GraphPolicy, NextJoinIdDiffersBetweenAdmittersWithTheSameView) {
+  MemberTable t = Table(4, {});
+  Kill(t, 1);
+  // Live ranks: 0 -> 0, 2 -> 1, 3 -> 2.
+  EXPECT_EQ(NextJoinId(t, 0), 4u);
+  EXPECT_EQ(NextJoinId(t, 2), 5u);
+  EXPECT_EQ(NextJoinId(t, 3), 6u);
 }
 
 TEST(GraphPolicy, AttachToLeastLoadedAliveTiesById) {
