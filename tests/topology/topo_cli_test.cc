@@ -16,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct CliRun {
   int exit_code = -1;
   std::string out;
   std::string err;
@@ -39,13 +39,13 @@ class TopoCliTest : public ::testing::Test {
   }
 
   // `env` is prepended to the command (e.g. "PATH=/nonexistent ").
-  Run Exec(const std::string& args, const std::string& env = "") {
+  CliRun Exec(const std::string& args, const std::string& env = "") {
     fs::path out = dir_ / "stdout";
     fs::path err = dir_ / "stderr";
     std::string command = env + "'" + std::string(GRAPEVINE_EXE) + "' " + args + " >'" +
                           out.string() + "' 2>'" + err.string() + "'";
     int status = std::system(command.c_str());
-    Run run;
+    CliRun run;
     run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     run.out = Slurp(out);
     run.err = Slurp(err);
@@ -61,7 +61,7 @@ class TopoCliTest : public ::testing::Test {
 
 TEST_F(TopoCliTest, GenWritesAStartableFile) {
   fs::path file = dir_ / "t.dot";
-  Run run = Exec("topo gen torus 9 --seed 3 --base-port 48000 -o " + file.string());
+  CliRun run = Exec("topo gen torus 9 --seed 3 --base-port 48000 -o " + file.string());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   Topology t = LoadTopology(file.string()).value();
   EXPECT_EQ(t.num_nodes(), 9);
@@ -73,13 +73,13 @@ TEST_F(TopoCliTest, GenWritesAStartableFile) {
 TEST_F(TopoCliTest, GenRejectsBadRequests) {
   EXPECT_EQ(Exec("topo gen hypercube 12").exit_code, 2);
   EXPECT_EQ(Exec("topo gen pretzel 12").exit_code, 2);
-  Run run = Exec("topo gen erdos-renyi 60 --p 0.001");
+  CliRun run = Exec("topo gen erdos-renyi 60 --p 0.001");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("not connected"), std::string::npos) << run.err;
 }
 
 TEST_F(TopoCliTest, InspectJson) {
-  Run run = Exec("topo inspect " + Example("ring8.graphml") + " --json");
+  CliRun run = Exec("topo inspect " + Example("ring8.graphml") + " --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   nlohmann::json j = nlohmann::json::parse(run.out);
   EXPECT_EQ(j["nodes"], 8);
@@ -95,7 +95,7 @@ TEST_F(TopoCliTest, InspectJson) {
 TEST_F(TopoCliTest, InspectTextAndDisconnectedWarning) {
   fs::path file = dir_ / "split.edges";
   std::ofstream(file) << "0 1\n2 3\n";
-  Run run = Exec("topo inspect " + file.string());
+  CliRun run = Exec("topo inspect " + file.string());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("connected   no (2 components)"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("warning: graph is disconnected"), std::string::npos) << run.out;
@@ -105,7 +105,7 @@ TEST_F(TopoCliTest, ParseErrorsExit2WithFileAndLine) {
   fs::path file = dir_ / "bad.dot";
   std::ofstream(file) << "graph {\n  a -- b\n  b -> c\n}\n";
   for (const char* sub : {"inspect", "check"}) {
-    Run run = Exec(std::string("topo ") + sub + " " + file.string());
+    CliRun run = Exec(std::string("topo ") + sub + " " + file.string());
     EXPECT_EQ(run.exit_code, 2);
     EXPECT_NE(run.err.find(file.string() + ":3:"), std::string::npos) << run.err;
   }
@@ -116,7 +116,7 @@ TEST_F(TopoCliTest, CheckListsEveryProblem) {
   fs::path file = dir_ / "bad.dot";
   std::ofstream(file) << "graph {\n a [addr=\"h:1\"]\n b [addr=\"h:1\"]\n c [addr=\"h\"]\n"
                          " a -- a\n a -- b\n b -- a\n d [addr=\"h:4\"]\n}\n";
-  Run run = Exec("topo check " + file.string());
+  CliRun run = Exec("topo check " + file.string());
   EXPECT_EQ(run.exit_code, 2);
   for (const char* expected : {":3: error: duplicate addr", ":4: error: node c: malformed addr",
                                ":5: error: self-loop", ":7: error: duplicate edge",
@@ -130,7 +130,7 @@ TEST_F(TopoCliTest, CheckDirectedMetropolisGivesHint) {
   fs::path file = dir_ / "d.dot";
   std::ofstream(file) << "digraph { a -> b -> a }\n";
   EXPECT_EQ(Exec("topo check " + file.string()).exit_code, 0);  // default: uniform
-  Run run = Exec("topo check " + file.string() + " --weights metropolis");
+  CliRun run = Exec("topo check " + file.string() + " --weights metropolis");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("--weights uniform"), std::string::npos) << run.err;
 }
@@ -142,7 +142,7 @@ TEST_F(TopoCliTest, RenderDotAndSvg) {
   EXPECT_NE(text.find("127.0.0.1:47003"), std::string::npos);
   EXPECT_NE(text.find("label=0.333"), std::string::npos) << text;
   fs::path svg = dir_ / "r.svg";
-  Run run = Exec("topo render " + Example("ring4.dot") + " -o " + svg.string());
+  CliRun run = Exec("topo render " + Example("ring4.dot") + " -o " + svg.string());
   if (std::system("command -v neato >/dev/null 2>&1") == 0) {
     ASSERT_EQ(run.exit_code, 0) << run.err;
     EXPECT_NE(Slurp(svg).find("<svg"), std::string::npos);
