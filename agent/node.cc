@@ -269,6 +269,25 @@ void Node::OnTick() {
   if (!membership_) return;
   Execute(membership_->OnTick(clock_.Now()));
   PublishView();
+  if (!options_.join_addr.empty()) RequestStateTransfer();
+}
+
+void Node::RequestStateTransfer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (initial_) return;
+  }
+  auto now = clock_.Now();
+  if (now - last_model_request_ < std::chrono::seconds(1)) return;
+  last_model_request_ = now;
+  proto::Envelope req;
+  req.sender = self_id_.load();
+  req.incarnation = membership_->incarnation();
+  req.body = proto::ModelRequest{proto::ModelPurpose::kStateTransfer};
+  auto encoded = std::make_shared<const proto::EncodedMessage>(proto::Encode(req));
+  std::map<proto::NodeId, std::string> addr;
+  for (const auto& m : membership_->Members()) addr[m.id] = m.addr;
+  for (auto id : membership_->LiveNeighbours()) network_->Send(id, addr[id], encoded);
 }
 
 void Node::PublishView() {
@@ -382,18 +401,13 @@ void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
         } else if constexpr (std::is_same_v<T, proto::JoinReply>) {
           OnJoinReply(body);
         } else if constexpr (std::is_same_v<T, proto::ModelRequest>) {
-          std::shared_ptr<const proto::ModelPayload> latest;
+          std::shared_ptr<const proto::EncodedMessage> latest;
           {
             std::lock_guard<std::mutex> lock(mu_);
             latest = view_.latest;
           }
           if (!latest || from == proto::kNoNode) return;  // nothing yet; the joiner retries
-          proto::Envelope reply;
-          reply.sender = self_id_.load();
-          proto::ModelPayload payload = *latest;
-          payload.purpose = proto::ModelPurpose::kStateTransfer;
-          reply.body = std::move(payload);
-          network_->Reply(conn, reply);
+          network_->Send(from, "", latest);
         } else if constexpr (std::is_same_v<T, proto::ModelPayload>) {
           if (from == proto::kNoNode) return;  // only identified peers push models
           if (body.arch_fingerprint != fingerprint_) {
@@ -404,13 +418,14 @@ void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
             return;
           }
           auto model = std::make_shared<const proto::ModelPayload>(std::move(body));
-          if (model->purpose == proto::ModelPurpose::kStateTransfer) {
+          if (!options_.join_addr.empty()) {
+            // A joiner's first model from a neighbour is its state transfer.
             std::lock_guard<std::mutex> lock(mu_);
             if (!initial_) {
               initial_ = model;
               ready_cv_.notify_all();
+              return;
             }
-            return;
           }
           mailbox_.Put(std::move(model));
         } else if constexpr (std::is_same_v<T, proto::Unimplemented>) {
@@ -464,18 +479,9 @@ void Node::OnJoinReply(const proto::JoinReply& reply) {
     std::lock_guard<std::mutex> lock(mu_);
     joined_ = true;
   }
-  // State transfer: ask every new neighbour; the first complete model wins.
-  auto addr_of = [&](proto::NodeId id) {
-    for (const auto& m : reply.members)
-      if (m.id == id) return m.addr;
-    return std::string();
-  };
-  proto::Envelope req;
-  req.sender = self_id_.load();
-  req.incarnation = membership_->incarnation();
-  req.body = proto::ModelRequest{proto::ModelPurpose::kStateTransfer};
-  auto encoded = std::make_shared<const proto::EncodedMessage>(proto::Encode(req));
-  for (auto id : reply.neighbours) network_->Send(id, addr_of(id), encoded);
+  // State transfer: ask every new neighbour (again each second until a model came);
+  // the first valid model wins.
+  RequestStateTransfer();
   ready_cv_.notify_all();
 }
 

@@ -59,7 +59,7 @@ class Node {
     double self_weight = 1.0;
     uint64_t round = 0;
     double last_accuracy = -1;
-    std::shared_ptr<const proto::ModelPayload> latest;  // for state transfer
+    std::shared_ptr<const proto::EncodedMessage> latest;  // last published model
   };
 
   Status Setup();
@@ -72,6 +72,7 @@ class Node {
   void HandleEvents(const std::vector<core::Event>& events);
   void PublishView();
   void StartJoin();
+  void RequestStateTransfer();
   void OnJoinReply(const proto::JoinReply& reply);
   proto::StatusReply BuildStatus() const;
   void SendModelTo(proto::NodeId to, std::shared_ptr<const proto::EncodedMessage> msg);
@@ -91,6 +92,7 @@ class Node {
   std::unique_ptr<net::Network> network_;
   std::unique_ptr<core::Membership> membership_;  // network thread only
   core::MembershipConfig joiner_config_;
+  core::TimePoint last_model_request_{};  // network thread only
   core::SteadyClock clock_;
   std::atomic<proto::NodeId> self_id_{proto::kNoNode};
   std::string self_addr_;

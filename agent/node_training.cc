@@ -93,29 +93,29 @@ void Node::RunRound(uint64_t round, bool last) {
 }
 
 void Node::Publish(uint64_t round, bool send) {
-  auto payload = std::make_shared<proto::ModelPayload>();
+  proto::ModelPayload payload;
   const Eigen::VectorXf& x = trainer_->params();
-  payload->origin = self_id_.load();
-  payload->purpose = proto::ModelPurpose::kGossip;
-  payload->version = static_cast<uint64_t>(trainer_->steps());
-  payload->round = round;
-  payload->samples_seen = static_cast<uint64_t>(trainer_->samples_seen());
-  payload->arch_fingerprint = fingerprint_;
-  payload->train_loss = static_cast<float>(last_loss_);
-  payload->values.assign(x.data(), x.data() + x.size());
-  payload->content_hash = proto::ContentHash(payload->values);
-  std::shared_ptr<const proto::ModelPayload> snapshot = payload;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    view_.latest = snapshot;
-  }
-  if (!send) return;
+  payload.origin = self_id_.load();
+  payload.purpose = proto::ModelPurpose::kGossip;
+  payload.version = static_cast<uint64_t>(trainer_->steps());
+  payload.round = round;
+  payload.samples_seen = static_cast<uint64_t>(trainer_->samples_seen());
+  payload.arch_fingerprint = fingerprint_;
+  payload.train_loss = static_cast<float>(last_loss_);
+  payload.values.assign(x.data(), x.data() + x.size());
+  payload.content_hash = proto::ContentHash(payload.values);
   proto::Envelope env;
   env.sender = self_id_.load();
-  env.body = *snapshot;
-  // Encoded once here, on the training thread; the network thread only writes bytes.
-  auto encoded = std::make_shared<const proto::EncodedMessage>(proto::Encode(env));
-  sent_at_ = std::chrono::steady_clock::now();
+  env.body = std::move(payload);
+  // Encoded once, here on the training thread and without copying the values again
+  // (the message owns the envelope); the network thread only writes bytes. The same
+  // message answers joiners' state-transfer requests.
+  auto encoded = std::make_shared<const proto::EncodedMessage>(proto::Encode(std::move(env)));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    view_.latest = encoded;
+  }
+  if (!send) return;
   network_->Post([this, encoded] {
     if (!membership_) return;
     std::map<proto::NodeId, std::string> addr;

@@ -250,10 +250,13 @@ awaitable<Result<proto::Envelope>> Connection::ReadEnvelope(uint32_t limit) {
   if (mac_in_ && (header->flags & proto::kFlagMac) == 0) {
     co_return Status::AuthFailed("frame without MAC on an authenticated connection");
   }
-  std::vector<uint8_t> payload(header->length);
+  // Grown as bytes arrive: a 12-byte header alone cannot make us commit memory.
+  std::vector<uint8_t> payload;
+  const size_t length = header->length;
   size_t done = 0;
-  while (done < payload.size()) {
-    size_t want = std::min(kReadChunk, payload.size() - done);
+  while (done < length) {
+    size_t want = std::min(kReadChunk, length - done);
+    payload.resize(done + want);
     size_t got = co_await asio::async_read(socket_, asio::buffer(payload.data() + done, want),
                                            use_awaitable);
     done += got;
