@@ -1,5 +1,6 @@
 #include "tools/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
@@ -20,6 +21,16 @@ namespace fs = std::filesystem;
 
 constexpr const char* kFaintColor = "#7b8794";
 constexpr size_t kMaxMarkerPoints = 40;  // mean curves get point markers up to this length
+constexpr const char* kAccuracyCaption =
+    "<p class=\"muted\">x: rounds completed. Line: mean test accuracy of the agents that "
+    "evaluated in that round; band: their min–max; faint lines: single agents (hover for the "
+    "node).</p>";
+constexpr const char* kCompareCaption =
+    "<p class=\"muted\">x: rounds completed. Lines: mean test accuracy across agents per run; "
+    "bands: min–max across agents; dashed: the target.</p>";
+constexpr const char* kBytesCaption =
+    "<p class=\"muted\">Bytes sent in each round, summed over agents (growth of every agent's "
+    "bytes_out counter since its previous round).</p>";
 
 class FileWriter {
  public:
@@ -118,6 +129,7 @@ PlotOptions AccuracyOptions(const std::string& title) {
   o.y_floor = 0;
   o.y_ceil = 1;
   o.x_integer = true;
+  o.x_min = 1;  // rounds completed start at 1
   return o;
 }
 
@@ -129,6 +141,7 @@ PlotOptions BytesOptions(const std::string& title, const std::string& unit) {
   o.y_label = "sent per round (" + unit + ")";
   o.y_from_zero = true;
   o.x_integer = true;
+  o.x_min = 1;
   return o;
 }
 
@@ -155,8 +168,10 @@ std::string RunAccuracySvg(const RunView& v) {
                                std::to_string(v.agents.size()) + " agents)"));
   plot.AddBand(AccuracyBand(v, PaletteColor(0), "min–max across agents", 0.2));
   bool first = true;
+  // Fainter the more agents there are, so 64 lines still read as a cloud around the mean.
+  const double faint = std::clamp(6.0 / static_cast<double>(std::max<size_t>(v.agents.size(), 1)), 0.15, 0.45);
   for (const auto& a : v.agents) {
-    PlotLine line{first ? "each agent" : "", kFaintColor, {}, 1.0, 0.4, false, false,
+    PlotLine line{first ? "each agent" : "", kFaintColor, {}, 1.0, faint, false, false,
                   "node " + a.node};
     for (const auto& [round, acc] : a.accuracy) line.points.push_back({static_cast<double>(round), acc});
     if (line.points.empty()) continue;
@@ -315,8 +330,9 @@ Result<std::vector<std::string>> WriteRunReport(const std::string& dir, const Ru
   body += HtmlSection("Summary", "<div style=\"display:flex;gap:32px;flex-wrap:wrap;"
                                  "align-items:flex-start\">" +
                                      ResultsTable(v) + SettingsTable(run.summary) + "</div>");
-  body += HtmlSection("Test accuracy", "<div class=\"figure\">" + accuracy_svg + "</div>");
-  body += HtmlSection("Traffic", "<div class=\"figure\">" + bytes_svg + "</div>");
+  body += HtmlSection("Test accuracy",
+                      "<div class=\"figure\">" + accuracy_svg + "</div>" + kAccuracyCaption);
+  body += HtmlSection("Traffic", "<div class=\"figure\">" + bytes_svg + "</div>" + kBytesCaption);
   body += HtmlSection("Topology", topo_html);
   body += HtmlSection("Agents", AgentTable(v, dir, Addresses(topology_dot_path), scale) +
                                     RoundTable(v));
@@ -404,8 +420,9 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
                 rows) +
           "<p class=\"muted\">Final accuracy: each agent's last evaluation. Rounds to target: "
           "first round whose mean accuracy across agents reached the target.</p>");
-  body += HtmlSection("Test accuracy", "<div class=\"figure\">" + accuracy_svg + "</div>");
-  body += HtmlSection("Traffic", "<div class=\"figure\">" + bytes_svg + "</div>");
+  body += HtmlSection("Test accuracy",
+                      "<div class=\"figure\">" + accuracy_svg + "</div>" + kCompareCaption);
+  body += HtmlSection("Traffic", "<div class=\"figure\">" + bytes_svg + "</div>" + kBytesCaption);
   body += HtmlSection("Files", FileList(dir, files.written()));
   const std::string subtitle = "comparison of " + std::to_string(runs.size()) +
                                " runs · report written " + UtcNow();

@@ -24,7 +24,7 @@ pre.command { background: #0d1117; color: #e6edf3; padding: 10px 12px; border-ra
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { padding: 5px 12px; border-bottom: 1px solid #eaeef2; text-align: left; }
 th { background: #f6f8fa; font-weight: 600; border-bottom: 1px solid #d0d7de; }
-td.num, th.num { text-align: right; }
+td.num, th.num { text-align: right; white-space: nowrap; }
 tr:hover td { background: #f8fafc; }
 .figure svg, .figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
 .note { background: #fff8c5; border: 1px solid #d4a72c66; border-radius: 6px; padding: 8px 12px; }

@@ -297,9 +297,11 @@ std::string SvgPlot::Render() const {
                     XmlEscape(kFontFamily) + "\" role=\"img\">\n";
   out += "<title>" + XmlEscape(options_.title) + "</title>\n";
   out += "<rect width=\"" + w + "\" height=\"" + h + "\" fill=\"#ffffff\"/>\n";
-  out += "<defs><clipPath id=\"" + clip + "\"><rect x=\"" + Num(f.left) + "\" y=\"" +
-         Num(f.top) + "\" width=\"" + Num(f.right - f.left) + "\" height=\"" +
-         Num(f.bottom - f.top) + "\"/></clipPath></defs>\n";
+  // The clip box is a little larger than the plot area so markers on its edges stay round.
+  constexpr double kClipPad = 6;
+  out += "<defs><clipPath id=\"" + clip + "\"><rect x=\"" + Num(f.left - kClipPad) + "\" y=\"" +
+         Num(f.top - kClipPad) + "\" width=\"" + Num(f.right - f.left + 2 * kClipPad) +
+         "\" height=\"" + Num(f.bottom - f.top + 2 * kClipPad) + "\"/></clipPath></defs>\n";
   out += "<text x=\"" + Num(f.left) + "\" y=\"20\" font-size=\"16\" font-weight=\"600\" "
          "fill=\"#222\">" + XmlEscape(options_.title) + "</text>\n";
   out += RenderLegend(f);

@@ -50,8 +50,8 @@ struct PlotOptions {
   std::string title;
   std::string x_label;
   std::string y_label;
-  int width = 760;
-  int height = 400;
+  int width = 1000;
+  int height = 420;
   // Fixed axis ranges; unset: a nice range around the data.
   std::optional<double> x_min, x_max, y_min, y_max;
   // Bounds for the automatic y range (accuracy: 0 and 1).
