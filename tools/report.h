@@ -12,6 +12,8 @@
 // accuracy.svg and bytes.svg with one curve per run, compare.json (the table) and
 // report.html with a table of final accuracy, rounds to a target and bytes.
 //
+// ReadRunFolder reads a run folder back (for `grapevine report`, tools/report_cmd.cc).
+//
 // Rounds are counted as rounds completed (metrics `round` + 1) in plots and tables.
 // Both functions only read `RunData`; the files are overwritten. Expected failures
 // (cannot create or write a file) come back as a Status.
@@ -44,5 +46,11 @@ Result<std::vector<std::string>> WriteRunReport(const std::string& dir, const Ru
 Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
                                                     const std::vector<RunData>& runs,
                                                     double target, const std::string& command);
+
+// Reads a run folder written by `grapevine launch` (summary.json, metrics/*.jsonl) back
+// into a RunData: agents in the order of DIR/topology.dot when it can be read, else by
+// file name; label = summary "algo", else the folder name. A missing folder or
+// metrics/ is NotFound; a missing or malformed summary.json gives an empty summary.
+Result<RunData> ReadRunFolder(const std::string& dir);
 
 }  // namespace grapevine::tools

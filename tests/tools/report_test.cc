@@ -186,3 +186,80 @@ TEST_F(ReportTest, CompareReportOverlaysRunsAndTabulatesTargets) {
 
 }  // namespace
 }  // namespace grapevine::tools
+
+namespace grapevine::tools {
+namespace {
+
+class ReadRunFolderTest : public ReportTest {
+ protected:
+  void WriteMetrics(const AgentMetrics& a) {
+    fs::create_directories(dir_ + "/metrics");
+    std::ofstream out(dir_ + "/metrics/" + a.node + ".jsonl");
+    for (const auto& l : a.lines) out << l.dump() << "\n";
+  }
+};
+
+TEST_F(ReadRunFolderTest, AgentsInTopologyOrderWithSummary) {
+  std::ofstream(topology_) << "graph g { n10 [addr=\"h:1\"]; n9 [addr=\"h:2\"]; n10 -- n9; }\n";
+  WriteMetrics(Agent("n9", 4, 2, 0.5, 0.1, 10));
+  WriteMetrics(Agent("n10", 4, 2, 0.5, 0.1, 10));
+  WriteMetrics(Agent("extra", 2, 1, 0.5, 0.1, 10));
+  std::ofstream(dir_ + "/summary.json") << R"({"algo": "choco", "wall_seconds": 3})";
+  std::ofstream(dir_ + "/metrics/n9.jsonl", std::ios::app) << "{\"round\": 4, \"trunc";
+  auto run = ReadRunFolder(dir_);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->label, "choco");
+  ASSERT_EQ(run->agents.size(), 3u);
+  EXPECT_EQ(run->agents[0].node, "n10");
+  EXPECT_EQ(run->agents[1].node, "n9");
+  EXPECT_EQ(run->agents[2].node, "extra");
+  EXPECT_EQ(run->agents[1].lines.size(), 4u);
+  EXPECT_EQ(run->agents[1].bad_lines, 1u);
+  EXPECT_EQ(run->summary["wall_seconds"], 3);
+
+  // The report of a folder read back links each agent's metrics file.
+  ASSERT_TRUE(WriteRunReport(dir_, *run, topology_, "cmd").ok());
+  EXPECT_NE(ReadAll(dir_ + "/report.html").find("href=\"metrics/n9.jsonl\""), std::string::npos);
+}
+
+TEST_F(ReadRunFolderTest, MalformedSummaryAndMissingFolder) {
+  WriteMetrics(Agent("a", 2, 1, 0.5, 0.1, 10));
+  std::ofstream(dir_ + "/summary.json") << "{not json";
+  auto run = ReadRunFolder(dir_ + "/");
+  ASSERT_TRUE(run.ok());
+  EXPECT_TRUE(run->summary.is_object());
+  EXPECT_EQ(run->label, fs::path(dir_).filename().string());
+  auto missing = ReadRunFolder(dir_ + "/nothing");
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ReportTest, NamesAreEscapedInTheHtml) {
+  RunData run = FakeRun("<algo>", 0.5);
+  run.agents[0].node = "<script>";
+  ASSERT_TRUE(WriteRunReport(dir_, run, "", "a & b").ok());
+  std::string html = ReadAll(dir_ + "/report.html");
+  EXPECT_EQ(html.find("<script>"), std::string::npos);
+  EXPECT_EQ(html.find("<algo>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("a &amp; b"), std::string::npos);
+  EXPECT_TRUE(xmlcheck::BalancedTags(html));
+}
+
+TEST_F(ReportTest, CompareUsesTheSummaryWhenARunHasNoMetrics) {
+  RunData only_summary;
+  only_summary.label = "old";
+  only_summary.summary = {{"final", {{"mean_accuracy", 0.61}, {"min_accuracy", 0.5},
+                                     {"max_accuracy", 0.7}}},
+                          {"bytes_sent_total", 1234},
+                          {"wall_seconds", 9.5}};
+  auto files = WriteCompareReport(dir_, {FakeRun("dimat", 0.5), only_summary}, 0.7, "cmd");
+  ASSERT_TRUE(files.ok());
+  auto table = nlohmann::json::parse(ReadAll(dir_ + "/compare.json"));
+  EXPECT_NEAR(table["runs"][1]["final_mean_accuracy"].get<double>(), 0.61, 1e-12);
+  EXPECT_EQ(table["runs"][1]["bytes_sent_total"], 1234);
+  EXPECT_EQ(table["runs"][1]["wall_seconds"], 9.5);
+  EXPECT_TRUE(table["runs"][1]["rounds_to_target"].is_null());
+}
+
+}  // namespace
+}  // namespace grapevine::tools
