@@ -42,11 +42,12 @@ void Conv2dLayer::Im2Col(const ConstMatrixRef& in) {
           const int64_t sh = h + ki - pad;
           for (int64_t kj = 0; kj < kernel_; ++kj, dst += c) {
             const int64_t sw = w + kj - pad;
+            // Plain loops: c is small (often 1), a memcpy call per entry costs more.
             if (sh < 0 || sh >= height_ || sw < 0 || sw >= width_) {
-              std::fill_n(dst, c, 0.0f);
+              for (int64_t i = 0; i < c; ++i) dst[i] = 0.0f;
             } else {
               const float* src = in.data() + (b * pixels + sh * width_ + sw) * in_stride;
-              std::copy_n(src, c, dst);
+              for (int64_t i = 0; i < c; ++i) dst[i] = src[i];
             }
           }
         }

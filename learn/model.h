@@ -95,8 +95,9 @@ struct EvalResult {
   int64_t examples = 0;
 };
 
-// Evaluates params on a whole dataset in chunks of `chunk` examples.
+// Evaluates params on a whole dataset in chunks of `chunk` examples (bounded scratch:
+// a CNN's im2col buffer grows with the chunk).
 EvalResult Evaluate(Model& model, const Eigen::VectorXf& params, const Dataset& data,
-                    int64_t chunk = 1000);
+                    int64_t chunk = 256);
 
 }  // namespace grapevine::learn
