@@ -4,6 +4,7 @@
 // report.h) so `grapevine topo live` can print the same report for a running swarm.
 //
 // Exit codes: 0 ok, 1 runtime failure (e.g. Graphviz missing for render), 2 bad input.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -110,11 +111,17 @@ struct CheckArgs {
 };
 
 int RunCheck(const CheckArgs& args) {
-  Result<Topology> topology = ReadOrReport(args.file);
+  // Reader problems (unknown node, bad weight) and validation problems in one list.
+  std::vector<Issue> issues;
+  Result<Topology> topology = ReadTopologyFile(args.file, &issues);
   if (!topology.ok()) return Fail(topology.status());
   Result<WeightsKind> weights = ChooseWeights(args.weights, *topology);
   if (!weights.ok()) return Fail(weights.status());
-  std::vector<Issue> issues = Validate(*topology, ValidateOptions{*weights, true});
+  std::vector<Issue> more = Validate(*topology, ValidateOptions{*weights, true});
+  issues.insert(issues.end(), more.begin(), more.end());
+  std::stable_sort(issues.begin(), issues.end(), [](const Issue& x, const Issue& y) {
+    return (x.line > 0 ? x.line : 1 << 30) < (y.line > 0 ? y.line : 1 << 30);
+  });
   for (const Issue& issue : issues) {
     std::fprintf(stderr, "%s\n", FormatIssue(args.file, issue).c_str());
   }

@@ -25,7 +25,7 @@ namespace grapevine::topology {
 
 struct SpectralOptions {
   double epsilon = 1e-3;  // disagreement factor for consensus_rounds
-  int dense_limit = 1500;
+  int dense_limit = 1000;
 };
 
 struct SpectralInfo {

@@ -115,11 +115,13 @@ TEST_F(TopoCliTest, ParseErrorsExit2WithFileAndLine) {
 TEST_F(TopoCliTest, CheckListsEveryProblem) {
   fs::path file = dir_ / "bad.dot";
   std::ofstream(file) << "graph {\n a [addr=\"h:1\"]\n b [addr=\"h:1\"]\n c [addr=\"h\"]\n"
-                         " a -- a\n a -- b\n b -- a\n d [addr=\"h:4\"]\n}\n";
+                         " a -- a\n a -- b\n b -- a\n d [addr=\"h:4\"]\n a -- zz [weight=w]\n}\n";
   CliRun run = Exec("topo check " + file.string());
   EXPECT_EQ(run.exit_code, 2);
   for (const char* expected : {":3: error: duplicate addr", ":4: error: node c: malformed addr",
                                ":5: error: self-loop", ":7: error: duplicate edge",
+                               ":9: error: edge weight 'w' is not a number",
+                               ":9: error: edge names unknown node 'zz'",
                                "error: graph is disconnected"}) {
     EXPECT_NE(run.err.find(expected), std::string::npos) << expected << "\n" << run.err;
   }
