@@ -119,5 +119,21 @@ TEST(SpectralTest, ConsensusRoundsFormula) {
   EXPECT_EQ(ConsensusRounds(0.9, 1e-2), 44);  // ln(100)/-ln(0.9) = 43.7
 }
 
+
+TEST(SpectralTest, ArnoldiAgreesWithDenseOnADigraph) {
+  // Directed exponential graph (i -> i + 2^k): mixes fast, so Arnoldi converges.
+  Topology t(/*directed=*/true);
+  const int n = 300;
+  for (int i = 0; i < n; ++i) t.FindOrAddNode(std::to_string(i));
+  for (int i = 0; i < n; ++i) {
+    for (int hop = 1; hop < n; hop <<= 1) t.AddEdge(i, (i + hop) % n);
+  }
+  SpectralInfo dense = Spectrum(t, WeightsKind::kUniform);
+  SpectralInfo sparse = Spectrum(t, WeightsKind::kUniform, /*dense_limit=*/100);
+  EXPECT_EQ(sparse.method, "arnoldi");
+  ASSERT_TRUE(sparse.rho.has_value()) << sparse.note;
+  EXPECT_NEAR(*sparse.rho, *dense.rho, 1e-8);
+}
+
 }  // namespace
 }  // namespace grapevine::topology
