@@ -165,6 +165,64 @@ Status Invalid(GraphKind kind, const std::string& message) {
   return Status::Invalid(std::string(GraphKindName(kind)) + ": " + message);
 }
 
+// The seeded kinds: drawn until connected (bounded), so a generated file is usable.
+Result<EdgeSet> RandomEdges(GraphKind kind, int n, const GeneratorOptions& options) {
+  Rng rng(options.seed);
+  EdgeSet edges;
+  switch (kind) {
+    case GraphKind::kRandomRegular: {
+      int d = options.degree > 0 ? options.degree : 4;
+      if (d >= n) return Invalid(kind, "degree must be < N");
+      if ((static_cast<long long>(n) * d) % 2 != 0) return Invalid(kind, "N * degree must be even");
+      bool connected = false;
+      for (int draw = 0; draw < kMaxRedraws && !connected; ++draw) {
+        if (!RandomRegularOnce(n, d, rng, &edges)) {
+          return Invalid(kind, "could not draw a simple regular graph; try another degree");
+        }
+        connected = IsConnected(Build(n, edges, options));
+      }
+      if (!connected) {
+        return Invalid(kind, "no connected graph in " + std::to_string(kMaxRedraws) +
+                                 " draws; use degree >= 3");
+      }
+      return edges;
+    }
+    case GraphKind::kErdosRenyi: {
+      double p = options.p >= 0 ? options.p
+                                : std::min(1.0, 2.0 * std::log(std::max(n, 2)) / std::max(n, 2));
+      if (p > 1) return Invalid(kind, "p must be in [0, 1]");
+      bool connected = false;
+      for (int draw = 0; draw < kMaxRedraws && !connected; ++draw) {
+        edges = ErdosRenyiOnce(n, p, rng);
+        connected = IsConnected(Build(n, edges, options));
+      }
+      if (!connected) {
+        char threshold[32];
+        std::snprintf(threshold, sizeof(threshold), "%.3g", std::log(std::max(n, 2)) / std::max(n, 2));
+        return Invalid(kind, "not connected in " + std::to_string(kMaxRedraws) +
+                                 " draws; raise --p above the threshold ln(N)/N = " + threshold);
+      }
+      return edges;
+    }
+    case GraphKind::kSmallWorld: {
+      int d = options.degree > 0 ? options.degree : 4;
+      double p = options.p >= 0 ? options.p : 0.1;
+      if (d % 2 != 0 || d >= n) return Invalid(kind, "degree must be even and < N");
+      if (p > 1) return Invalid(kind, "p must be in [0, 1]");
+      bool connected = false;
+      for (int draw = 0; draw < kMaxRedraws && !connected; ++draw) {
+        edges = SmallWorldOnce(n, d, p, rng);
+        connected = IsConnected(Build(n, edges, options));
+      }
+      if (!connected) return Invalid(kind, "not connected in 100 draws; lower --p");
+      return edges;
+    }
+    default:
+      break;
+  }
+  return Status::Internal("not a random graph kind");
+}
+
 }  // namespace
 
 Result<GraphKind> ParseGraphKind(const std::string& name) {
@@ -194,7 +252,6 @@ Result<Topology> Generate(GraphKind kind, int n, const GeneratorOptions& options
   if (!options.host.empty() && (options.base_port < 1 || options.base_port + n - 1 > 65535)) {
     return Invalid(kind, "ports base-port..base-port+N-1 must lie in 1..65535");
   }
-  Rng rng(options.seed);
   EdgeSet edges;
   switch (kind) {
     case GraphKind::kRing:
@@ -232,51 +289,10 @@ Result<Topology> Generate(GraphKind kind, int n, const GeneratorOptions& options
       }
       break;
     }
-    case GraphKind::kRandomRegular: {
-      int d = options.degree > 0 ? options.degree : 4;
-      if (d >= n) return Invalid(kind, "degree must be < N");
-      if ((static_cast<long long>(n) * d) % 2 != 0) return Invalid(kind, "N * degree must be even");
-      bool connected = false;
-      for (int draw = 0; draw < kMaxRedraws && !connected; ++draw) {
-        if (!RandomRegularOnce(n, d, rng, &edges)) {
-          return Invalid(kind, "could not draw a simple regular graph; try another degree");
-        }
-        connected = IsConnected(Build(n, edges, options));
-      }
-      if (!connected) {
-        return Invalid(kind, "no connected graph in " + std::to_string(kMaxRedraws) +
-                                 " draws; use degree >= 3");
-      }
-      break;
-    }
-    case GraphKind::kErdosRenyi: {
-      double p = options.p >= 0 ? options.p
-                                : std::min(1.0, 2.0 * std::log(std::max(n, 2)) / std::max(n, 2));
-      if (p > 1) return Invalid(kind, "p must be in [0, 1]");
-      bool connected = false;
-      for (int draw = 0; draw < kMaxRedraws && !connected; ++draw) {
-        edges = ErdosRenyiOnce(n, p, rng);
-        connected = IsConnected(Build(n, edges, options));
-      }
-      if (!connected) {
-        char threshold[32];
-        std::snprintf(threshold, sizeof(threshold), "%.3g", std::log(std::max(n, 2)) / std::max(n, 2));
-        return Invalid(kind, "not connected in " + std::to_string(kMaxRedraws) +
-                                 " draws; raise --p above the threshold ln(N)/N = " + threshold);
-      }
-      break;
-    }
+    case GraphKind::kRandomRegular:
+    case GraphKind::kErdosRenyi:
     case GraphKind::kSmallWorld: {
-      int d = options.degree > 0 ? options.degree : 4;
-      double p = options.p >= 0 ? options.p : 0.1;
-      if (d % 2 != 0 || d >= n) return Invalid(kind, "degree must be even and < N");
-      if (p > 1) return Invalid(kind, "p must be in [0, 1]");
-      bool connected = false;
-      for (int draw = 0; draw < kMaxRedraws && !connected; ++draw) {
-        edges = SmallWorldOnce(n, d, p, rng);
-        connected = IsConnected(Build(n, edges, options));
-      }
-      if (!connected) return Invalid(kind, "not connected in 100 draws; lower --p");
+      GV_ASSIGN_OR_RETURN(edges, RandomEdges(kind, n, options));
       break;
     }
     case GraphKind::kTwoHub:
