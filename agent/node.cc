@@ -5,7 +5,9 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#include <algorithm>
 #include <future>
+#include <random>
 #include <thread>
 #include <nlohmann/json.hpp>
 
@@ -62,9 +64,11 @@ Status Node::Setup() {
   if (options_.rounds <= 0) return Status::Invalid("--rounds must be positive");
   if (options_.local_steps <= 0) return Status::Invalid("--local-steps must be positive");
   if (options_.eval_every <= 0) return Status::Invalid("--eval-every must be positive");
-  if (options_.init != "shared" && options_.init != "per-node") {
-    return Status::Invalid("--init must be shared or per-node, not '" + options_.init + "'");
-  }
+  GV_ASSIGN_OR_RETURN(spec_, algorithms::FindAlgorithm(options_.algo));
+  GV_ASSIGN_OR_RETURN(options_.init, algorithms::ResolveInit(spec_, options_.init));
+  if (options_.probe_samples <= 0) return Status::Invalid("--probe-samples must be positive");
+  if (options_.merge_every < 0) return Status::Invalid("--merge-every must be >= 0");
+  algorithm_ = MakeAlgorithm(spec_, AlgorithmOptions{options_.merge_every});
   GV_RETURN_IF_ERROR(BuildTrainerOptions().status());
   GV_RETURN_IF_ERROR(learn::ParsePartition(options_.partition).status());
 
@@ -203,10 +207,21 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
   const int64_t num_params = model->num_params();
   GV_ASSIGN_OR_RETURN(trainer_, learn::Trainer::Create(std::move(model), data_.train.Subset(shard),
                                                        t, std::move(init)));
+  if (spec_.name == "dimat") {
+    // Probe on the agent's OWN data (ALGORITHMS.md §1 step 3): a seeded sample, so a
+    // class-sorted shard still shows every class it has.
+    const learn::Dataset& own = trainer_->shard();
+    std::vector<int64_t> idx(static_cast<size_t>(own.size()));
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
+    std::mt19937_64 rng(options_.seed * 31 + static_cast<uint64_t>(shard_index));
+    std::shuffle(idx.begin(), idx.end(), rng);
+    idx.resize(std::min<size_t>(idx.size(), static_cast<size_t>(options_.probe_samples)));
+    probe_ = own.Subset(idx).x;
+  }
   spdlog::info("node {} ({}): {} training examples (partition {}, shard {}/{}), model {} "
-               "({} parameters)",
+               "({} parameters), algo {} (init {})",
                self_id_.load(), self_addr_, shard.size(), options_.partition, shard_index,
-               shard_count, options_.model, num_params);
+               shard_count, options_.model, num_params, options_.algo, options_.init);
   return Status::Ok();
 }
 

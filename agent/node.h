@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/algorithm.h"
+#include "agent/core/algorithms/algo_spec.h"
 #include "agent/core/membership.h"
 #include "agent/core/round_deadline.h"
 #include "agent/mailbox.h"
@@ -37,7 +39,7 @@
 
 namespace grapevine::agent {
 
-class Node {
+class Node : private AlgorithmContext {
  public:
   // Validates options, loads the secret, the topology and the data. Bad input comes
   // back as Status (the CLI exits 2).
@@ -79,11 +81,16 @@ class Node {
   // ---- training thread ----
   void TrainingThread();
   void RunRound(uint64_t round, bool last);
-  std::vector<std::pair<std::shared_ptr<const proto::ModelPayload>, double>> CollectNeighbours(
-      uint64_t round);
   Status ValidateModel(const proto::ModelPayload& m) const;
-  void MergeRound(uint64_t round);
-  void Publish(uint64_t round, bool send);
+  void PublishModel(uint64_t tick, bool send);
+  // AlgorithmContext (training thread):
+  learn::Trainer& trainer() override { return *trainer_; }
+  bool stopping() const override { return stop_.load(); }
+  void Publish(uint64_t tick) override { PublishModel(tick, /*send=*/true); }
+  void BeginExchange(uint64_t tick) override;
+  std::optional<std::vector<ArrivedModel>> PollExchange(bool block) override;
+  void MarkMerged(const std::vector<ArrivedModel>& models) override;
+  const Eigen::MatrixXf& probe() override { return probe_; }
   void WriteMetrics(uint64_t round, double loss, std::optional<double> accuracy);
   void Fail(const Status& why);
 
@@ -101,6 +108,9 @@ class Node {
 
   learn::DataSplit data_;
   std::unique_ptr<learn::Trainer> trainer_;  // training thread once started
+  algorithms::AlgoSpec spec_{};
+  std::unique_ptr<Algorithm> algorithm_;     // training thread once started
+  Eigen::MatrixXf probe_;                    // dimat: sample of the own shard
   uint64_t fingerprint_ = 0;
   Mailbox mailbox_;
   core::RoundDeadline deadline_;  // training thread only
@@ -124,6 +134,13 @@ class Node {
   std::atomic<uint64_t> models_stale_{0};
   // Training thread only:
   std::map<proto::NodeId, uint64_t> merged_version_;  // last merged version per neighbour
+  struct PendingExchange {
+    uint64_t tick = 0;
+    std::chrono::steady_clock::time_point start, deadline;
+    std::vector<std::pair<proto::NodeId, double>> mixing;
+    std::map<proto::NodeId, std::shared_ptr<const proto::ModelPayload>> got;
+  };
+  PendingExchange exchange_;
   double last_loss_ = 0;
   double last_wait_seconds_ = 0;
   std::chrono::steady_clock::time_point sent_at_;

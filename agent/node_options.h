@@ -33,8 +33,12 @@ struct NodeOptions {
   std::string shard;
 
   // ---- rounds ----
-  std::string algo = "wa";
-  std::string init = "shared";  // shared | per-node
+  std::string algo = "dimat";  // agent/core/algorithms/algo_spec.h
+  // shared | per-node; empty = the algorithm's default (per-node for dimat and wm,
+  // shared for the others; docs/algorithms.md).
+  std::string init;
+  int probe_samples = 2000;  // dimat: probe examples drawn from the agent's own shard
+  int merge_every = 0;       // lasgd: steps between background exchanges; 0 = --local-steps
   int rounds = 30;
   int local_steps = 100;       // optimizer steps per round
   int eval_every = 1;          // rounds between test evaluations

@@ -1,6 +1,7 @@
-// The training thread of a Node (see node.h): local steps, publish, collect within a
-// deadline, merge, evaluate, write metrics. Runs on its own thread; it reaches the
-// network only through Network::Post and the Mailbox.
+// The training thread of a Node (see node.h): runs the Algorithm round by round
+// (agent/algorithm.h), implements its AlgorithmContext (publish, exchanges within the
+// adaptive deadline), evaluates and writes metrics. Runs on its own thread; it reaches
+// the network only through Network::Post and the Mailbox.
 #include <spdlog/spdlog.h>
 
 #include <cmath>
@@ -40,7 +41,7 @@ void Node::TrainingThread() {
     spdlog::info("state transfer: starting from node {}'s model of round {}", initial->origin,
                  initial->round);
   }
-  Publish(start_round == 0 ? 0 : start_round - 1, /*send=*/false);  // joiners can fetch it
+  PublishModel(start_round == 0 ? 0 : start_round - 1, /*send=*/false);  // joiners can fetch it
   const uint64_t end_round = start_round + static_cast<uint64_t>(options_.rounds);
   for (uint64_t round = start_round; round < end_round && !stop_; ++round) {
     RunRound(round, round + 1 == end_round);
@@ -56,21 +57,13 @@ void Node::TrainingThread() {
 }
 
 void Node::RunRound(uint64_t round, bool last) {
-  double loss_sum = 0;
-  int steps = 0;
-  for (int s = 0; s < options_.local_steps && !stop_; ++s) {
-    loss_sum += trainer_->Step();
-    ++steps;
-  }
-  if (stop_) return;
-  last_loss_ = steps > 0 ? loss_sum / steps : 0.0;
-  if (!std::isfinite(last_loss_)) {
-    Fail(Status::Internal("training diverged (loss is not finite) in round " +
-                          std::to_string(round) + "; lower --lr"));
+  Result<double> loss = algorithm_->RunRound(*this, round, options_.local_steps);
+  if (!loss.ok()) {
+    Fail(loss.status());
     return;
   }
-  Publish(round, /*send=*/true);
-  MergeRound(round);
+  if (stop_) return;
+  last_loss_ = *loss;
 
   std::optional<double> accuracy;
   if ((round + 1) % static_cast<uint64_t>(options_.eval_every) == 0 || last) {
@@ -92,7 +85,7 @@ void Node::RunRound(uint64_t round, bool last) {
   WriteMetrics(round, last_loss_, accuracy);
 }
 
-void Node::Publish(uint64_t round, bool send) {
+void Node::PublishModel(uint64_t round, bool send) {
   proto::ModelPayload payload;
   const Eigen::VectorXf& x = trainer_->params();
   payload.origin = self_id_.load();
@@ -150,87 +143,83 @@ Status Node::ValidateModel(const proto::ModelPayload& m) const {
   return Status::Ok();
 }
 
-std::vector<std::pair<std::shared_ptr<const proto::ModelPayload>, double>>
-Node::CollectNeighbours(uint64_t round) {
-  // Wait for every live neighbour's model of this round, up to the adaptive deadline
+void Node::BeginExchange(uint64_t tick) {
+  // Wait for every live neighbour's model of this tick, up to the adaptive deadline
   // (--sync: up to a minute). Whatever arrived by then is merged if it is newer than
   // what was merged from that neighbour before and within the staleness bound.
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<std::pair<proto::NodeId, double>> mixing;
+  exchange_ = PendingExchange{};
+  exchange_.tick = tick;
+  exchange_.start = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    mixing = view_.mixing;
+    exchange_.mixing = view_.mixing;
   }
   std::vector<proto::NodeId> expected;
-  for (const auto& [id, w] : mixing) expected.push_back(id);
-  deadline_.StartRound(round, expected, start);
-  const auto deadline = options_.sync ? start + std::chrono::seconds(60) : deadline_.DeadlineAt();
-  std::map<proto::NodeId, std::shared_ptr<const proto::ModelPayload>> got;
+  for (const auto& [id, w] : exchange_.mixing) expected.push_back(id);
+  deadline_.StartRound(tick, expected, exchange_.start);
+  exchange_.deadline = options_.sync ? exchange_.start + std::chrono::seconds(60)
+                                     : deadline_.DeadlineAt();
+}
+
+std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
+  PendingExchange& ex = exchange_;
+  const uint64_t tick = ex.tick;
   auto current = [&](proto::NodeId id, const Mailbox::ModelPtr* boxed) {
-    auto have = got.find(id);
-    if (have != got.end() && have->second->round >= round) return true;
-    return boxed != nullptr && (*boxed)->round >= round;
+    auto have = ex.got.find(id);
+    if (have != ex.got.end() && have->second->round >= tick) return true;
+    return boxed != nullptr && (*boxed)->round >= tick;
   };
-  while (!stop_) {
-    auto now = std::chrono::steady_clock::now();
-    mailbox_.WaitUntil(std::min(deadline, now + kCollectSlice),
+  auto now = std::chrono::steady_clock::now();
+  if (block) {
+    mailbox_.WaitUntil(std::min(ex.deadline, now + kCollectSlice),
                        [&](const std::map<proto::NodeId, Mailbox::ModelPtr>& box) {
-                         for (const auto& [id, w] : mixing) {
+                         for (const auto& [id, w] : ex.mixing) {
                            auto it = box.find(id);
                            if (!current(id, it == box.end() ? nullptr : &it->second)) return false;
                          }
                          return true;
                        });
     now = std::chrono::steady_clock::now();
-    for (auto& [id, m] : mailbox_.TakeAll()) {
-      deadline_.OnArrival(id, m->round, now);
-      auto merged = merged_version_.find(id);
-      if (merged != merged_version_.end() && m->version <= merged->second) continue;
-      got[id] = m;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      mixing = view_.mixing;  // neighbours may have died or joined meanwhile
-    }
-    bool all = true;
-    for (const auto& [id, w] : mixing) all = all && current(id, nullptr);
-    if (all || now >= deadline) break;
   }
-  last_wait_seconds_ = Seconds(std::chrono::steady_clock::now() - start);
+  for (auto& [id, m] : mailbox_.TakeAll()) {
+    deadline_.OnArrival(id, m->round, now);
+    auto merged = merged_version_.find(id);
+    if (merged != merged_version_.end() && m->version <= merged->second) continue;
+    ex.got[id] = m;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ex.mixing = view_.mixing;  // neighbours may have died or joined meanwhile
+  }
+  bool all = true;
+  for (const auto& [id, w] : ex.mixing) all = all && current(id, nullptr);
+  if (!all && now < ex.deadline && !stop_) return std::nullopt;
+  last_wait_seconds_ = Seconds(now - ex.start);
 
-  std::vector<std::pair<std::shared_ptr<const proto::ModelPayload>, double>> out;
-  for (const auto& [id, w] : mixing) {
-    auto it = got.find(id);
-    if (it == got.end()) continue;
+  std::vector<ArrivedModel> out;
+  for (const auto& [id, w] : ex.mixing) {
+    auto it = ex.got.find(id);
+    if (it == ex.got.end()) continue;
     const auto& m = it->second;
-    if (m->round + static_cast<uint64_t>(options_.staleness) < round) {
+    if (m->round + static_cast<uint64_t>(options_.staleness) < tick) {
       ++models_stale_;
       continue;
     }
     Status st = ValidateModel(*m);
     if (!st.ok()) {
       ++models_rejected_;
-      spdlog::warn("rejected model from node {} (round {}): {}", id, m->round, st.message());
+      spdlog::warn("rejected model from node {} (tick {}): {}", id, m->round, st.message());
       continue;
     }
-    out.emplace_back(m, w);
+    out.push_back({m, w});
   }
+  ex.got.clear();
   return out;
 }
 
-void Node::MergeRound(uint64_t round) {
-  auto models = CollectNeighbours(round);
-  if (stop_ || models.empty()) return;
-  // Weighted average with the live Metropolis row; the weight of a neighbour whose
-  // model did not arrive (or was rejected) stays with self.
-  double neighbour_mass = 0;
-  for (const auto& [m, w] : models) neighbour_mass += w;
-  Eigen::VectorXf& x = trainer_->mutable_params();
-  x *= static_cast<float>(1.0 - neighbour_mass);
-  for (const auto& [m, w] : models) {
-    x += static_cast<float>(w) * Eigen::Map<const Eigen::VectorXf>(
-                                     m->values.data(), static_cast<Eigen::Index>(m->values.size()));
-    merged_version_[m->origin] = m->version;
+void Node::MarkMerged(const std::vector<ArrivedModel>& models) {
+  for (const auto& m : models) {
+    merged_version_[m.model->origin] = m.model->version;
     ++models_merged_;
   }
 }

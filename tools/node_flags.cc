@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "agent/core/algorithms/algo_spec.h"
+
 namespace grapevine::tools {
 
 void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
@@ -19,7 +21,9 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   app->get_option("--optimizer")->check(CLI::IsMember({"sgd", "adam", "adamw"}));
   app->get_option("--order")->check(CLI::IsMember({"rr", "grab"}));
   app->get_option("--init")->check(CLI::IsMember({"shared", "per-node"}));
-  app->get_option("--algo")->check(CLI::IsMember({"wa"}));
+  std::vector<std::string> algos;
+  for (const auto& a : agent::algorithms::AllAlgorithms()) algos.emplace_back(a.name);
+  app->get_option("--algo")->check(CLI::IsMember(algos));
   app->get_option("--membership")->check(CLI::IsMember({"lan", "fast"}));
   app->get_option("--log-level")->check(
       CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -27,6 +31,8 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   app->get_option("--batch")->check(CLI::PositiveNumber);
   app->get_option("--rounds")->check(CLI::PositiveNumber);
   app->get_option("--local-steps")->check(CLI::PositiveNumber);
+  app->get_option("--probe-samples")->check(CLI::PositiveNumber);
+  app->get_option("--merge-every")->check(CLI::NonNegativeNumber);
   app->get_option("--eval-every")->check(CLI::PositiveNumber);
   app->get_option("--threads")->check(CLI::PositiveNumber);
 }

@@ -28,8 +28,11 @@ void ForEachSharedFlag(Options& o, F&& f) {
   f("--threads", o.threads, "Eigen threads for local training");
   f("--seed", o.seed, "seed for init, partition, order and peer choices");
   f("--partition", o.partition, "iid | dirichlet:ALPHA | classes:K | shards");
-  f("--algo", o.algo, "merge algorithm: wa (weighted average)");
-  f("--init", o.init, "shared (one initial model) | per-node (each node its own seed)");
+  f("--algo", o.algo, "dimat | wa | wm | dpsgd | cdsgd | lasgd | local (docs/algorithms.md)");
+  f("--init", o.init,
+    "shared (one initial model) | per-node (each node its own seed); default per algorithm");
+  f("--probe-samples", o.probe_samples, "dimat: probe examples from the agent's own shard");
+  f("--merge-every", o.merge_every, "lasgd: steps between background exchanges (0 = a round)");
   f("--rounds", o.rounds, "rounds to train (each = --local-steps optimizer steps + one merge)");
   f("--local-steps", o.local_steps, "optimizer steps per round");
   f("--eval-every", o.eval_every, "rounds between test evaluations");

@@ -1,0 +1,226 @@
+// The algorithm families of algorithm.h. The math lives in merge/ and
+// agent/core/algorithms/consensus.h; this file only schedules steps and exchanges.
+#include "agent/algorithm.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <string>
+
+#include "agent/core/algorithms/consensus.h"
+#include "learn/trainer.h"
+#include "merge/aligned_merge.h"
+#include "merge/dimat.h"
+#include "merge/weight_matching.h"
+
+namespace grapevine::agent {
+
+namespace {
+
+using algorithms::WeightedVector;
+
+// Copies the arrived vectors once (the views alias the payloads, which stay alive in
+// `models`) and pairs them with their weights.
+struct Neighbours {
+  explicit Neighbours(const std::vector<ArrivedModel>& models) {
+    params.reserve(models.size());
+    for (const auto& m : models) params.emplace_back(m.params());
+    for (size_t k = 0; k < models.size(); ++k) {
+      weighted.push_back({&params[k], models[k].weight});
+      mass += models[k].weight;
+    }
+  }
+  std::vector<Eigen::VectorXf> params;
+  std::vector<WeightedVector> weighted;
+  double mass = 0;
+};
+
+Status CheckLoss(double loss, uint64_t round) {
+  if (std::isfinite(loss)) return Status::Ok();
+  return Status::Internal("training diverged (loss is not finite) in round " +
+                          std::to_string(round) + "; lower --lr");
+}
+
+// dimat, wa, wm: E local steps, publish, wait for the neighbours' round, merge, reset.
+class RoundMergeAlgorithm : public Algorithm {
+ public:
+  explicit RoundMergeAlgorithm(std::string_view name) : name_(name) {}
+
+  Result<double> RunRound(AlgorithmContext& ctx, uint64_t round, int steps) override {
+    learn::Trainer& t = ctx.trainer();
+    double loss = 0;
+    int done = 0;
+    for (; done < steps && !ctx.stopping(); ++done) loss += t.Step();
+    if (done == 0) return 0.0;
+    loss /= done;
+    GV_RETURN_IF_ERROR(CheckLoss(loss, round));
+    ctx.Publish(round);
+    auto models = ctx.Exchange(round);
+    if (models.empty() || ctx.stopping()) return loss;
+    Status st = Merge(ctx, models);
+    if (!st.ok()) {
+      ++merge_failures_;
+      spdlog::warn("{} merge failed in round {}: {}; keeping the local model", name_, round,
+                   st.message());
+      return loss;
+    }
+    ctx.MarkMerged(models);
+    t.ResetOptimizer();  // DIMAT recreates the optimizer after every merge; wa/wm follow
+    return loss;
+  }
+
+ private:
+  Status Merge(AlgorithmContext& ctx, const std::vector<ArrivedModel>& models) {
+    learn::Trainer& t = ctx.trainer();
+    Neighbours n(models);
+    Eigen::VectorXf& x = t.mutable_params();
+    if (name_ == "wa") {
+      algorithms::MixInPlace(n.weighted, &x);
+      return Status::Ok();
+    }
+    std::vector<merge::NeighbourModel> nm;
+    for (const auto& w : n.weighted) nm.push_back({w.x, w.weight});
+    // Rounding: the arrived weights may sum to a hair above 1 − self.
+    const double self_weight = std::max(0.0, 1.0 - n.mass);
+    Result<merge::MergeResult> merged =
+        name_ == "dimat"
+            ? merge::DimatMerge(t.model(), x, self_weight, nm, ctx.probe())
+            : merge::WeightMatchingMerge(t.model().layout(), t.model().symmetry(), x,
+                                         self_weight, nm);
+    if (!merged.ok()) return merged.status();
+    x = std::move(merged->params);
+    return Status::Ok();
+  }
+
+  std::string_view name_;
+};
+
+// dpsgd: step, publish, average (x_i ← Σ_j w_ij (x_j − η g_j)).
+// cdsgd: publish x, step, x ← mix(x_before) + (x_after − x_before); publishing before
+// the step overlaps the exchange with the gradient computation.
+// The optimizer keeps its state (momentum buffers travel with the local model).
+class PerStepAlgorithm : public Algorithm {
+ public:
+  explicit PerStepAlgorithm(bool combine_first) : combine_first_(combine_first) {}
+
+  Result<double> RunRound(AlgorithmContext& ctx, uint64_t round, int steps) override {
+    learn::Trainer& t = ctx.trainer();
+    double loss = 0;
+    int done = 0;
+    for (; done < steps && !ctx.stopping(); ++done) {
+      const uint64_t tick = round * static_cast<uint64_t>(steps) + static_cast<uint64_t>(done);
+      if (combine_first_) {
+        before_ = t.params();
+        ctx.Publish(tick);
+        loss += t.Step();
+        auto models = ctx.Exchange(tick);
+        Neighbours n(models);
+        algorithms::CombineThenAdapt(before_, n.weighted, &t.mutable_params());
+        ctx.MarkMerged(models);
+      } else {
+        loss += t.Step();
+        ctx.Publish(tick);
+        auto models = ctx.Exchange(tick);
+        Neighbours n(models);
+        algorithms::MixInPlace(n.weighted, &t.mutable_params());
+        ctx.MarkMerged(models);
+      }
+    }
+    if (done == 0) return 0.0;
+    loss /= done;
+    GV_RETURN_IF_ERROR(CheckLoss(loss, round));
+    return loss;
+  }
+
+ private:
+  bool combine_first_;
+  Eigen::VectorXf before_;
+};
+
+// lasgd: never waits. Every merge_every steps (when no exchange is in flight) it
+// publishes a snapshot s and keeps stepping; the step after the exchange completes,
+// x ← x + Σ_j w_j (x_j^snapshot − s). The in-flight exchange survives round ends.
+class LasgdAlgorithm : public Algorithm {
+ public:
+  explicit LasgdAlgorithm(int merge_every) : merge_every_(merge_every) {}
+
+  Result<double> RunRound(AlgorithmContext& ctx, uint64_t round, int steps) override {
+    learn::Trainer& t = ctx.trainer();
+    const int every = merge_every_ > 0 ? merge_every_ : steps;
+    double loss = 0;
+    int done = 0;
+    for (; done < steps && !ctx.stopping(); ++done) {
+      loss += t.Step();
+      ++since_exchange_;
+      if (in_flight_) {
+        auto models = ctx.PollExchange(/*block=*/false);
+        if (models) {
+          Neighbours n(*models);
+          algorithms::DeltaAdd(snapshot_, n.weighted, &t.mutable_params());
+          ctx.MarkMerged(*models);
+          in_flight_ = false;
+        }
+      }
+      if (!in_flight_ && since_exchange_ >= every) {
+        snapshot_ = t.params();
+        ctx.Publish(tick_);
+        ctx.BeginExchange(tick_);
+        ++tick_;
+        in_flight_ = true;
+        since_exchange_ = 0;
+      }
+    }
+    if (done == 0) return 0.0;
+    loss /= done;
+    GV_RETURN_IF_ERROR(CheckLoss(loss, round));
+    return loss;
+  }
+
+ private:
+  int merge_every_;
+  int since_exchange_ = 0;
+  bool in_flight_ = false;
+  uint64_t tick_ = 0;
+  Eigen::VectorXf snapshot_;
+};
+
+class LocalAlgorithm : public Algorithm {
+ public:
+  Result<double> RunRound(AlgorithmContext& ctx, uint64_t round, int steps) override {
+    double loss = 0;
+    int done = 0;
+    for (; done < steps && !ctx.stopping(); ++done) loss += ctx.trainer().Step();
+    if (done == 0) return 0.0;
+    loss /= done;
+    GV_RETURN_IF_ERROR(CheckLoss(loss, round));
+    return loss;
+  }
+};
+
+}  // namespace
+
+std::vector<ArrivedModel> AlgorithmContext::Exchange(uint64_t tick) {
+  BeginExchange(tick);
+  while (true) {
+    auto models = PollExchange(/*block=*/true);
+    if (models) return std::move(*models);
+  }
+}
+
+std::unique_ptr<Algorithm> MakeAlgorithm(const algorithms::AlgoSpec& spec,
+                                         const AlgorithmOptions& options) {
+  using algorithms::Family;
+  switch (spec.family) {
+    case Family::kRoundMerge:
+      return std::make_unique<RoundMergeAlgorithm>(spec.name);
+    case Family::kPerStep:
+      return std::make_unique<PerStepAlgorithm>(spec.name == "cdsgd");
+    case Family::kLocalAsync:
+      return std::make_unique<LasgdAlgorithm>(options.merge_every);
+    case Family::kLocal:
+      return std::make_unique<LocalAlgorithm>();
+  }
+  return nullptr;
+}
+
+}  // namespace grapevine::agent

@@ -1,0 +1,87 @@
+// Algorithm: one decentralized training algorithm (`--algo`) as the training thread
+// runs it. The Node owns one, created by MakeAlgorithm, and calls RunRound once per
+// round; evaluation, metrics and the round loop stay in the Node.
+//
+// An algorithm reaches the model and the network only through AlgorithmContext,
+// which the Node implements (publish to live neighbours, collect their models
+// within the adaptive deadline or --sync, poll without blocking). Exchanges are
+// identified by a "tick": the round for round algorithms, the global step index for
+// per-step ones, an exchange counter for lasgd; models carry it in their `round`
+// field and staleness is counted in ticks.
+//
+// Families (agent/core/algorithms/algo_spec.h):
+//  RoundMergeAlgorithm  dimat, wa, wm   E steps, publish, collect, merge, reset optimizer
+//  PerStepAlgorithm     dpsgd, cdsgd    one exchange per step
+//  LasgdAlgorithm       lasgd           background exchange + delta-add
+//  LocalAlgorithm       local           no communication
+// Thread-safety: everything here runs on the training thread only.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "agent/core/algorithms/algo_spec.h"
+#include "base/status.h"
+#include "proto/messages.h"
+
+namespace grapevine::learn {
+class Trainer;
+}  // namespace grapevine::learn
+
+namespace grapevine::agent {
+
+// A neighbour's model that arrived for an exchange, validated, with its w_ij.
+struct ArrivedModel {
+  std::shared_ptr<const proto::ModelPayload> model;
+  double weight = 0.0;
+  Eigen::Map<const Eigen::VectorXf> params() const {
+    return {model->values.data(), static_cast<Eigen::Index>(model->values.size())};
+  }
+};
+
+class AlgorithmContext {
+ public:
+  virtual ~AlgorithmContext() = default;
+  virtual learn::Trainer& trainer() = 0;
+  virtual bool stopping() const = 0;
+  // Sends the current parameters, tagged with `tick`, to every live neighbour.
+  virtual void Publish(uint64_t tick) = 0;
+  // Starts waiting for the neighbours' models of `tick` (one exchange at a time).
+  virtual void BeginExchange(uint64_t tick) = 0;
+  // Takes what arrived; blocks at most until `block` is true and the exchange is not
+  // done. Returns the models once every live neighbour delivered `tick` (or newer)
+  // or the deadline passed (--sync: up to a minute); nullopt while still waiting.
+  virtual std::optional<std::vector<ArrivedModel>> PollExchange(bool block) = 0;
+  // Records that these models were merged (counters, per-neighbour versions).
+  virtual void MarkMerged(const std::vector<ArrivedModel>& models) = 0;
+  // DIMAT probe: a seeded sample of the agent's own shard (features × samples).
+  virtual const Eigen::MatrixXf& probe() = 0;
+
+  // BeginExchange + blocking polls.
+  std::vector<ArrivedModel> Exchange(uint64_t tick);
+};
+
+class Algorithm {
+ public:
+  virtual ~Algorithm() = default;
+  // Runs round `round` (E = steps optimizer steps); returns the mean training loss.
+  virtual Result<double> RunRound(AlgorithmContext& ctx, uint64_t round, int steps) = 0;
+  // Bytes are counted by the network; this counts merges that failed and were skipped.
+  uint64_t merge_failures() const { return merge_failures_; }
+
+ protected:
+  uint64_t merge_failures_ = 0;
+};
+
+struct AlgorithmOptions {
+  int merge_every = 0;  // lasgd: steps between exchanges; 0 = once per round
+};
+
+// REQUIRES: spec comes from algorithms::FindAlgorithm.
+std::unique_ptr<Algorithm> MakeAlgorithm(const algorithms::AlgoSpec& spec,
+                                         const AlgorithmOptions& options);
+
+}  // namespace grapevine::agent

@@ -1,0 +1,110 @@
+// 8 agents on a loopback ring in one process, label-skewed synthetic data (each agent
+// sees 2 of 8 classes): every communicating algorithm must beat `local`, whose
+// agents can at best recognise their own two classes.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/node.h"
+
+namespace grapevine::agent {
+namespace {
+
+constexpr int kNodes = 8;
+
+std::filesystem::path TempDir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("gv_algo_" + std::to_string(getpid()) + "_" + name);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// A port range per process, so parallel ctest runs do not collide.
+int BasePort() { return 30000 + static_cast<int>(getpid() % 400) * 80; }
+
+// Mean final test accuracy of the ring.
+double RunRing(const std::string& algo, int port_base) {
+  auto dir = TempDir(algo);
+  const auto topo = dir / "ring.dot";
+  {
+    std::ofstream f(topo);
+    f << "graph ring {\n";
+    for (int i = 0; i < kNodes; ++i) {
+      f << "  " << i << " [addr=\"127.0.0.1:" << port_base + i << "\"];\n";
+    }
+    for (int i = 0; i < kNodes; ++i) f << "  " << i << " -- " << (i + 1) % kNodes << ";\n";
+    f << "}\n";
+  }
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (int i = 0; i < kNodes; ++i) {
+    NodeOptions o;
+    o.topology_path = topo.string();
+    o.node = std::to_string(i);
+    o.data = "synthetic:4000:20:8";
+    o.model = "mlp:20-32-8";
+    o.partition = "classes:2";
+    o.algo = algo;
+    o.rounds = 10;
+    o.local_steps = 20;
+    o.batch = 32;
+    o.lr = 0.05f;
+    o.eval_every = 10;
+    o.probe_samples = 200;
+    o.linger_ms = 300;
+    o.deadline_max_ms = 1000;
+    o.seed = 3;
+    o.membership_preset = "fast";
+    o.log_level = "warn";
+    o.metrics_path = (dir / ("node" + std::to_string(i) + ".jsonl")).string();
+    auto node = Node::Create(o);
+    EXPECT_TRUE(node.ok()) << node.status().ToString();
+    if (!node.ok()) return 0;
+    nodes.push_back(std::move(*node));
+  }
+  std::vector<int> codes(kNodes, -1);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kNodes; ++i) {
+    const auto k = static_cast<size_t>(i);
+    threads.emplace_back([&, k] { codes[k] = nodes[k]->Run(); });
+  }
+  for (auto& t : threads) t.join();
+  nodes.clear();
+  double sum = 0;
+  for (int i = 0; i < kNodes; ++i) {
+    EXPECT_EQ(codes[static_cast<size_t>(i)], 0) << algo << " node " << i;
+    std::ifstream f(dir / ("node" + std::to_string(i) + ".jsonl"));
+    std::string line;
+    double last = 0;
+    while (std::getline(f, line)) {
+      auto j = nlohmann::json::parse(line);
+      if (j.contains("test_accuracy")) last = j["test_accuracy"].get<double>();
+    }
+    sum += last;
+  }
+  std::filesystem::remove_all(dir);
+  const double mean = sum / kNodes;
+  std::printf("%-6s mean final test accuracy %.4f\n", algo.c_str(), mean);
+  return mean;
+}
+
+TEST(AlgorithmsRingTest, EveryAlgorithmBeatsLocal) {
+  const int base = BasePort();
+  const double local = RunRing("local", base);
+  // Measured (seed 3): local ≈ 0.25 (each agent knows 2 of 8 classes).
+  EXPECT_LT(local, 0.40);
+  const char* algos[] = {"dimat", "wa", "wm", "dpsgd", "cdsgd", "lasgd"};
+  int k = 1;
+  for (const char* algo : algos) {
+    const double acc = RunRing(algo, base + 10 * k++);
+    EXPECT_GT(acc, local + 0.15) << algo;
+  }
+}
+
+}  // namespace
+}  // namespace grapevine::agent
