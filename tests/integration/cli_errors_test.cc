@@ -1,0 +1,78 @@
+// Integration: bad input to `grapevine agent` exits 2 with a message that says what
+// is wrong (base/status.h ExitCodeFor; issue 4, "what must hold" 6).
+#include <filesystem>
+
+#include "tests/integration/harness.h"
+
+namespace grapevine::integration {
+namespace {
+
+class CliErrorsTest : public IntegrationTest {
+ protected:
+  std::string Ring() { return WriteRing("ring.dot", {FreePort(), FreePort(), FreePort()}); }
+  static std::vector<std::string> Synthetic() {
+    return {"--data", "synthetic", "--model", "mlp:20-32-4", "--rounds", "2"};
+  }
+  static std::vector<std::string> Concat(std::vector<std::string> a,
+                                         const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  }
+  static bool Has(const std::string& text, const std::string& what) {
+    return text.find(what) != std::string::npos;
+  }
+};
+
+TEST_F(CliErrorsTest, MissingTopologyFile) {
+  const std::string missing = dir() + "/missing.dot";
+  RunResult r = Run(Concat({"agent", "--topology", missing, "--node", "0"}, Synthetic()));
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "missing.dot")) << r.errors;
+}
+
+TEST_F(CliErrorsTest, NoSuchNode) {
+  RunResult r = Run(Concat({"agent", "--topology", Ring(), "--node", "99"}, Synthetic()));
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "99")) << r.errors;
+}
+
+TEST_F(CliErrorsTest, ModelDoesNotFitFashionMnist) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) {
+    GTEST_SKIP() << "fashion-mnist missing";
+  }
+  RunResult r = Run({"agent", "--topology", Ring(), "--node", "0", "--data", "fashion-mnist",
+                     "--model", "mlp:1-2", "--rounds", "2"});
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "mlp:1-2")) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "784")) << r.errors;  // names the input size it needs
+}
+
+TEST_F(CliErrorsTest, UnknownAlgo) {
+  RunResult r = Run(Concat({"agent", "--topology", Ring(), "--node", "0", "--algo", "nosuchalgo"},
+                           Synthetic()));
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "nosuchalgo")) << r.errors;
+}
+
+TEST_F(CliErrorsTest, MalformedTopologyNamesFileAndLine) {
+  const std::string bad = dir() + "/bad.dot";
+  WriteFile(bad,
+            "graph g {\n"
+            "  0 [addr=\"127.0.0.1:1\"];\n"
+            "  0 -- -- 1 ;;; [\n"
+            "}\n");
+  RunResult r = Run(Concat({"agent", "--topology", bad, "--node", "0"}, Synthetic()));
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "bad.dot:3")) << r.errors;
+}
+
+TEST_F(CliErrorsTest, TopologyAndJoinTogetherIsUsageError) {
+  RunResult r = Run(Concat({"agent", "--topology", Ring(), "--node", "0", "--join",
+                            "127.0.0.1:1"},
+                           Synthetic()));
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_FALSE(r.errors.empty());
+}
+
+}  // namespace
+}  // namespace grapevine::integration

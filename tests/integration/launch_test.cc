@@ -1,0 +1,107 @@
+// Integration: `grapevine launch` runs a whole swarm, writes summary.json, and on
+// SIGINT stops every agent it started within 5 s and still writes a partial summary
+// (DESIGN §8; issue 4, "what must hold" 5).
+#include <signal.h>
+
+#include <filesystem>
+
+#include "tests/integration/harness.h"
+
+namespace grapevine::integration {
+namespace {
+
+class LaunchTest : public IntegrationTest {
+ protected:
+  std::string Ring4() { return WriteRing("ring4.dot", {FreePort(), FreePort(), FreePort(), FreePort()}); }
+  static std::vector<std::string> Flags(int rounds) {
+    return {"--data", "synthetic", "--model", "mlp:20-32-4", "--rounds", std::to_string(rounds),
+            "--local-steps", "20", "--membership", "fast", "--deadline-max-ms", "500",
+            "--linger-ms", "300"};
+  }
+  static std::vector<std::string> Concat(std::vector<std::string> a,
+                                         const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  }
+};
+
+TEST_F(LaunchTest, ShortRunWritesSummary) {
+  const std::string out = dir() + "/run";
+  RunResult r = Run(Concat({"launch", Ring4(), "--out", out, "--timeout", "60"}, Flags(5)),
+                    seconds(90));
+  ASSERT_EQ(r.exit_code, 0) << r.output << r.errors;
+  auto summary = nlohmann::json::parse(ReadFileOrEmpty(out + "/summary.json"), nullptr, false);
+  ASSERT_FALSE(summary.is_discarded()) << "no summary.json in " << out;
+  for (const char* key : {"algo", "nodes", "rounds", "wall_seconds", "final", "bytes_sent_total",
+                          "per_round"}) {
+    EXPECT_TRUE(summary.contains(key)) << key << " missing: " << summary.dump();
+  }
+  EXPECT_EQ(summary.value("algo", ""), "wa");
+  EXPECT_EQ(summary.value("nodes", 0), 4);
+  EXPECT_EQ(summary.value("rounds", 0), 5);
+  EXPECT_GT(summary.value("wall_seconds", 0.0), 0.0);
+  EXPECT_TRUE(summary["bytes_sent_total"].is_number());
+  const auto& fin = summary["final"];
+  for (const char* key : {"mean_accuracy", "min_accuracy", "max_accuracy"}) {
+    ASSERT_TRUE(fin.contains(key) && fin[key].is_number()) << key << ": " << fin.dump();
+  }
+  EXPECT_LE(fin["min_accuracy"].get<double>(), fin["mean_accuracy"].get<double>());
+  EXPECT_LE(fin["mean_accuracy"].get<double>(), fin["max_accuracy"].get<double>());
+  EXPECT_GT(fin["mean_accuracy"].get<double>(), 0.5);  // 4 classes: chance is 0.25
+  ASSERT_TRUE(summary["per_round"].is_array());
+  ASSERT_EQ(summary["per_round"].size(), 5u) << summary["per_round"].dump();
+  for (size_t i = 0; i < 5; ++i) {
+    const auto& pr = summary["per_round"][i];
+    EXPECT_EQ(pr.value("round", -1), static_cast<int>(i));
+    EXPECT_TRUE(pr.contains("mean_accuracy") && pr["mean_accuracy"].is_number()) << pr.dump();
+  }
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(std::filesystem::exists(out + "/metrics/" + std::to_string(i) + ".jsonl"));
+    EXPECT_TRUE(std::filesystem::exists(out + "/logs/" + std::to_string(i) + ".log"));
+  }
+}
+
+TEST_F(LaunchTest, SigintStopsEveryAgentAndWritesPartialSummary) {
+  const std::string out = dir() + "/run";
+  Process& launcher =
+      Start("launch", Concat({"launch", Ring4(), "--out", out, "--timeout", "100"},
+                             Flags(1000000)));
+  // Mid-run: every agent has written a few rounds.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (int i = 0; i < 4; ++i) {
+          if (ReadJsonl(out + "/metrics/" + std::to_string(i) + ".jsonl").size() < 3) return false;
+        }
+        return true;
+      },
+      seconds(30)))
+      << launcher.Log();
+  std::vector<pid_t> agents = ChildrenOf(launcher.pid());
+  ASSERT_EQ(agents.size(), 4u);
+  for (pid_t pid : agents) AlsoKillAtEnd(pid);
+
+  const auto sent = std::chrono::steady_clock::now();
+  launcher.Signal(SIGINT);
+  auto code = launcher.Wait(seconds(5));
+  ASSERT_TRUE(code.has_value()) << "the launcher did not exit within 5 s";
+  EXPECT_NE(*code, 0);  // interrupted
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        for (pid_t pid : agents) {
+          if (ProcessAlive(pid)) return false;
+        }
+        return true;
+      },
+      seconds(5) - std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
+                                                            sent)));
+  for (pid_t pid : agents) EXPECT_FALSE(ProcessAlive(pid)) << "agent pid " << pid << " remains";
+
+  auto summary = nlohmann::json::parse(ReadFileOrEmpty(out + "/summary.json"), nullptr, false);
+  ASSERT_FALSE(summary.is_discarded()) << "no partial summary.json";
+  EXPECT_FALSE(summary.value("complete", true));
+  EXPECT_EQ(summary.value("nodes", 0), 4);
+  EXPECT_TRUE(summary["per_round"].is_array() && !summary["per_round"].empty());
+}
+
+}  // namespace
+}  // namespace grapevine::integration
