@@ -362,7 +362,12 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
   double x_lo = INFINITY, x_hi = -INFINITY;
   for (size_t i = 0; i < views.size(); ++i) {
     accuracy.AddBand(AccuracyBand(views[i], PaletteColor(i), "", 0.12));
-    bytes.AddLine(BytesLine(views[i], runs[i].label, PaletteColor(i), div));
+    // Runs often send exactly the same bytes (same model): earlier runs are drawn wider so
+    // a line hidden under a later one still shows as its border.
+    PlotLine line = BytesLine(views[i], runs[i].label, PaletteColor(i), div);
+    line.width = std::min(2.0 + 1.8 * static_cast<double>(views.size() - 1 - i), 8.0);
+    line.markers = false;
+    bytes.AddLine(std::move(line));
     for (const auto& g : views[i].rounds) {
       x_lo = std::min(x_lo, static_cast<double>(g.round));
       x_hi = std::max(x_hi, static_cast<double>(g.round));

@@ -204,22 +204,29 @@ PlotFrame SvgPlot::Frame() const {
   f.x0 = options_.x_min.value_or(xr.lo);
   f.x1 = options_.x_max.value_or(xr.hi);
   if (f.x1 <= f.x0) f.x1 = f.x0 + 1;
+  std::vector<double> y_all;
   if (options_.y_min && options_.y_max) {
     f.y0 = *options_.y_min;
     f.y1 = *options_.y_max;
   } else {
-    std::vector<double> t = NiceTicks(yr.lo, yr.hi, 6);
-    f.y0 = options_.y_min.value_or(t.front());
-    f.y1 = options_.y_max.value_or(t.back());
+    // The automatic range ends on ticks of the data's own tick set.
+    y_all = NiceTicks(yr.lo, yr.hi, 6);
+    f.y0 = options_.y_min.value_or(y_all.front());
+    f.y1 = options_.y_max.value_or(y_all.back());
     if (options_.y_floor && !options_.y_min) f.y0 = std::max(f.y0, *options_.y_floor);
     if (options_.y_ceil && !options_.y_max) f.y1 = std::min(f.y1, *options_.y_ceil);
   }
   if (f.y1 <= f.y0) f.y1 = f.y0 + 1;
+  if (y_all.empty() || f.y0 < y_all.front() || f.y1 > y_all.back()) y_all = NiceTicks(f.y0, f.y1, 6);
+  f.y_ticks = TicksWithin(y_all, f.y0, f.y1);
+  f.y_step = TickStep(y_all);
+  std::vector<double> x_all = NiceTicks(f.x0, f.x1, 8, options_.x_integer);
+  f.x_ticks = TicksWithin(x_all, f.x0, f.x1);
+  f.x_step = TickStep(x_all);
 
   // Left margin: room for the widest y tick label plus the rotated axis label.
-  std::vector<double> yt = NiceTicks(f.y0, f.y1, 6);
   size_t widest = 1;
-  for (double t : yt) widest = std::max(widest, FormatTick(t, TickStep(yt)).size());
+  for (double t : f.y_ticks) widest = std::max(widest, FormatTick(t, f.y_step).size());
   f.left = 30 + kCharWidth * static_cast<double>(widest) + 10;
   f.right = options_.width - kRightMargin;
   f.top = kTitleHeight + LegendRows() * kLegendRowHeight + 12;
@@ -250,25 +257,21 @@ std::string SvgPlot::RenderLegend(const PlotFrame& frame) const {
 
 std::string SvgPlot::RenderAxes(const PlotFrame& f) const {
   std::string out;
-  std::vector<double> yt = TicksWithin(NiceTicks(f.y0, f.y1, 6), f.y0, f.y1);
-  std::vector<double> all_yt = NiceTicks(f.y0, f.y1, 6);
-  for (double t : yt) {
+  for (double t : f.y_ticks) {
     double y = f.PixelY(t);
     out += "<line x1=\"" + Num(f.left) + "\" y1=\"" + Num(y) + "\" x2=\"" + Num(f.right) +
            "\" y2=\"" + Num(y) + "\" stroke=\"#e6e6e6\"/>";
     out += "<text x=\"" + Num(f.left - 8) + "\" y=\"" + Num(y + 4) + "\" font-size=\"12\" "
-           "text-anchor=\"end\" fill=\"#555\">" + FormatTick(t, TickStep(all_yt)) + "</text>\n";
+           "text-anchor=\"end\" fill=\"#555\">" + FormatTick(t, f.y_step) + "</text>\n";
   }
-  std::vector<double> all_xt = NiceTicks(f.x0, f.x1, 8, options_.x_integer);
-  for (double t : TicksWithin(all_xt, f.x0, f.x1)) {
+  for (double t : f.x_ticks) {
     double x = f.PixelX(t);
     out += "<line x1=\"" + Num(x) + "\" y1=\"" + Num(f.top) + "\" x2=\"" + Num(x) +
            "\" y2=\"" + Num(f.bottom) + "\" stroke=\"#f0f0f0\"/>";
     out += "<line x1=\"" + Num(x) + "\" y1=\"" + Num(f.bottom) + "\" x2=\"" + Num(x) +
            "\" y2=\"" + Num(f.bottom + 5) + "\" stroke=\"#888\"/>";
     out += "<text x=\"" + Num(x) + "\" y=\"" + Num(f.bottom + 19) + "\" font-size=\"12\" "
-           "text-anchor=\"middle\" fill=\"#555\">" + FormatTick(t, TickStep(all_xt)) +
-           "</text>\n";
+           "text-anchor=\"middle\" fill=\"#555\">" + FormatTick(t, f.x_step) + "</text>\n";
   }
   out += "<rect x=\"" + Num(f.left) + "\" y=\"" + Num(f.top) + "\" width=\"" +
          Num(f.right - f.left) + "\" height=\"" + Num(f.bottom - f.top) +

@@ -64,6 +64,8 @@ struct PlotOptions {
 struct PlotFrame {
   double left = 0, top = 0, right = 0, bottom = 0;  // pixels
   double x0 = 0, x1 = 1, y0 = 0, y1 = 1;            // data
+  std::vector<double> x_ticks, y_ticks;             // inside [x0, x1] and [y0, y1]
+  double x_step = 1, y_step = 1;                    // tick spacing (label precision)
   double PixelX(double x) const { return left + (x - x0) / (x1 - x0) * (right - left); }
   double PixelY(double y) const { return bottom - (y - y0) / (y1 - y0) * (bottom - top); }
 };

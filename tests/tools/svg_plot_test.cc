@@ -112,6 +112,21 @@ TEST(SvgPlotTest, AutomaticRangeStaysInsideFloorAndCeiling) {
   EXPECT_LE(f.y1, 1);
 }
 
+TEST(SvgPlotTest, AutomaticRangeEndsOnLabelledTicks) {
+  for (auto [lo, hi] : {std::pair{0.665, 0.845}, std::pair{0.31, 0.97}, std::pair{12.0, 4700.0}}) {
+    SvgPlot plot(PlotOptions{});
+    plot.AddLine({"", "#000", {{0, lo}, {10, hi}}, 1, 1, false, false, ""});
+    PlotFrame f = plot.Frame();
+    ASSERT_GE(f.y_ticks.size(), 2u);
+    EXPECT_DOUBLE_EQ(f.y_ticks.front(), f.y0) << lo;
+    EXPECT_DOUBLE_EQ(f.y_ticks.back(), f.y1) << hi;
+    EXPECT_LE(f.y0, lo);
+    EXPECT_GE(f.y1, hi);
+    std::string svg = plot.Render();
+    EXPECT_NE(svg.find(">" + FormatTick(f.y1, f.y_step) + "</text>"), std::string::npos);
+  }
+}
+
 TEST(SvgPlotTest, EmptyPlotStillRenders) {
   SvgPlot plot(PlotOptions{});
   std::string svg = plot.Render();
