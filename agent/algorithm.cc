@@ -137,9 +137,11 @@ class PerStepAlgorithm : public Algorithm {
   Eigen::VectorXf before_;
 };
 
-// lasgd: never waits. Every merge_every steps (when no exchange is in flight) it
-// publishes a snapshot s and keeps stepping; the step after the exchange completes,
-// x ← x + Σ_j w_j (x_j^snapshot − s). The in-flight exchange survives round ends.
+// lasgd: does not wait for an exchange. Every merge_every steps it publishes a
+// snapshot s and keeps stepping; the step after the exchange completes,
+// x ← x + Σ_j w_j (x_j^snapshot − s). The in-flight exchange survives round ends. At
+// most one exchange is in flight: when the next is due and the previous one is still
+// open, the agent waits for it (bounded by its deadline) — the staleness bound.
 class LasgdAlgorithm : public Algorithm {
  public:
   explicit LasgdAlgorithm(int merge_every) : merge_every_(merge_every) {}
@@ -154,12 +156,12 @@ class LasgdAlgorithm : public Algorithm {
       ++since_exchange_;
       if (in_flight_) {
         auto models = ctx.PollExchange(/*block=*/false);
-        if (models) {
-          Neighbours n(*models);
-          algorithms::DeltaAdd(snapshot_, n.weighted, &t.mutable_params());
-          ctx.MarkMerged(*models);
-          in_flight_ = false;
-        }
+        if (models) ApplyExchange(ctx, *models);
+      }
+      if (in_flight_ && since_exchange_ >= every) {
+        // Bounded asynchrony: at most one exchange in flight. If the previous one has
+        // not completed when the next is due, wait for it (its deadline bounds this).
+        ApplyExchange(ctx, ctx.PollUntilDone());
       }
       if (!in_flight_ && since_exchange_ >= every) {
         snapshot_ = t.params();
@@ -177,6 +179,13 @@ class LasgdAlgorithm : public Algorithm {
   }
 
  private:
+  void ApplyExchange(AlgorithmContext& ctx, const std::vector<ArrivedModel>& models) {
+    Neighbours n(models);
+    algorithms::DeltaAdd(snapshot_, n.weighted, &ctx.trainer().mutable_params());
+    ctx.MarkMerged(models);
+    in_flight_ = false;
+  }
+
   int merge_every_;
   int since_exchange_ = 0;
   bool in_flight_ = false;
@@ -201,6 +210,10 @@ class LocalAlgorithm : public Algorithm {
 
 std::vector<ArrivedModel> AlgorithmContext::Exchange(uint64_t tick) {
   BeginExchange(tick);
+  return PollUntilDone();
+}
+
+std::vector<ArrivedModel> AlgorithmContext::PollUntilDone() {
   while (true) {
     auto models = PollExchange(/*block=*/true);
     if (models) return std::move(*models);

@@ -60,8 +60,10 @@ class AlgorithmContext {
   // DIMAT probe: a seeded sample of the agent's own shard (features × samples).
   virtual const Eigen::MatrixXf& probe() = 0;
 
-  // BeginExchange + blocking polls.
+  // BeginExchange + PollUntilDone.
   std::vector<ArrivedModel> Exchange(uint64_t tick);
+  // Blocking polls of the open exchange until it is done (or stopping).
+  std::vector<ArrivedModel> PollUntilDone();
 };
 
 class Algorithm {

@@ -316,6 +316,10 @@ void Node::PublishView() {
   neighbours_alive_ = static_cast<int>(neighbours.size());
   auto row = membership_->MixingRow();
   std::lock_guard<std::mutex> lock(mu_);
+  if (!view_.published) {
+    view_.published = true;
+    ready_cv_.notify_all();
+  }
   view_.mixing.clear();
   view_.self_weight = 1.0;
   for (const auto& [id, w] : row) {

@@ -62,6 +62,7 @@ class Node : private AlgorithmContext {
     uint64_t round = 0;
     double last_accuracy = -1;
     std::shared_ptr<const proto::EncodedMessage> latest;  // last published model
+    bool published = false;  // the network thread filled `mixing` at least once
   };
 
   Status Setup();

@@ -26,7 +26,11 @@ void Node::TrainingThread() {
   uint64_t start_round = 0;
   std::shared_ptr<const proto::ModelPayload> initial;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    // The first exchange must know the neighbours: wait for the network thread's
+    // first view (one tick), or a round would be merged with nobody.
+    std::unique_lock<std::mutex> lock(mu_);
+    ready_cv_.wait_for(lock, std::chrono::seconds(5),
+                       [&] { return view_.published || stop_.load(); });
     initial = initial_;
   }
   if (initial) {
