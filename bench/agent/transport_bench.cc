@@ -156,7 +156,9 @@ void BM_GrapevineModel(benchmark::State& state) {
   const bool with_secret = state.range(0) != 0;
   proto::Secret secret;
   secret.bytes.assign(32, 0);
-  for (size_t i = 0; i < secret.bytes.size(); ++i) secret.bytes[i] = static_cast<uint8_t>(i * 7 + 1);
+  for (size_t i = 0; i < secret.bytes.size(); ++i) {
+    secret.bytes[i] = static_cast<uint8_t>(i * 7 + 1);
+  }
 
   agent::net::NetworkOptions options;
   options.handle_signals = false;

@@ -12,9 +12,12 @@ namespace {
 
 class LaunchTest : public IntegrationTest {
  protected:
-  std::string Ring4() { return WriteRing("ring4.dot", {FreePort(), FreePort(), FreePort(), FreePort()}); }
+  std::string Ring4() {
+    return WriteRing("ring4.dot", {FreePort(), FreePort(), FreePort(), FreePort()});
+  }
   static std::vector<std::string> Flags(int rounds) {
-    return {"--data", "synthetic", "--model", "mlp:20-32-4", "--rounds", std::to_string(rounds),
+    return {"--algo", "wa", "--data", "synthetic", "--model", "mlp:20-32-4",
+            "--rounds", std::to_string(rounds),
             "--local-steps", "20", "--membership", "fast", "--deadline-max-ms", "500",
             "--linger-ms", "300"};
   }
