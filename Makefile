@@ -19,9 +19,10 @@ build: deps
 test: build
 	@ctest --preset $(PRESET) -j $(JOBS)
 
+# The main job: a swarm of 8 agents (ring on 127.0.0.1:47000-47007) training on
+# Fashion-MNIST; progress live, then a run folder with summary.json and report.html.
 demo: build
-	$(GRAPEVINE) train --data fashion-mnist --model mlp:784-256-128-10 \
-	    --optimizer sgd --lr 0.05 --momentum 0.9 --batch 64 --epochs 3
+	$(GRAPEVINE) launch --out runs/demo-$$(date +%Y%m%d-%H%M%S)
 
 bench: build
 	@bench/run_all.sh $(BUILD)

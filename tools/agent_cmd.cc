@@ -2,6 +2,8 @@
 // running swarm through any member. See docs/agent.md.
 #include <spdlog/spdlog.h>
 
+#include <Eigen/Core>
+
 #include <cstdlib>
 #include <memory>
 
@@ -48,6 +50,7 @@ int RunAgent(agent::NodeOptions options) {
       options.node = topo->node(r).name;
     }
   }
+  Eigen::setNbThreads(options.threads);  // per agent; launch runs many agents per machine
   ConfigureLogging(options.log_level,
                    options.node.empty() ? "joiner" : "node " + options.node);
   auto node = agent::Node::Create(options);

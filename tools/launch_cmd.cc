@@ -14,6 +14,7 @@
 #include "tools/command.h"
 #include "tools/node_flags.h"
 #include "tools/process_group.h"
+#include "tools/report.h"
 #include "tools/run_summary.h"
 #include "topology/dot.h"
 #include "topology/generators.h"
@@ -52,7 +53,17 @@ std::string TailOfFile(const std::string& path, size_t max_bytes) {
   return s;
 }
 
+// Latest state of one agent, from the tail of its metrics file.
+struct AgentProgress {
+  int64_t round = -1;
+  double loss = 0;
+  double accuracy = -1;
+  int neighbours = 0;
+  double mb_sent = 0;
+};
+
 struct Progress {
+  std::vector<AgentProgress> agents;
   int64_t min_round = -1;
   int64_t max_round = -1;
   double mean_accuracy = -1;
@@ -64,25 +75,107 @@ Progress ReadProgress(const std::vector<std::string>& metric_files) {
   double acc_sum = 0;
   bool first = true;
   for (const auto& f : metric_files) {
+    AgentProgress a;
     auto m = ReadAgentMetrics(f, "");
-    int64_t round = -1;
-    double acc = -1;
     if (m.ok()) {
       for (const auto& l : m->lines) {
-        round = std::max<int64_t>(round, l.value("round", int64_t{-1}));
-        if (l.contains("test_accuracy")) acc = l["test_accuracy"].get<double>();
+        a.round = std::max<int64_t>(a.round, l.value("round", int64_t{-1}));
+        a.loss = l.value("loss", 0.0);
+        a.neighbours = l.value("neighbours_alive", 0);
+        a.mb_sent = static_cast<double>(l.value("bytes_out", uint64_t{0})) / 1e6;
+        if (l.contains("test_accuracy")) a.accuracy = l["test_accuracy"].get<double>();
       }
     }
-    p.min_round = first ? round : std::min(p.min_round, round);
-    p.max_round = std::max(p.max_round, round);
+    p.min_round = first ? a.round : std::min(p.min_round, a.round);
+    p.max_round = std::max(p.max_round, a.round);
     first = false;
-    if (acc >= 0) {
-      acc_sum += acc;
+    if (a.accuracy >= 0) {
+      acc_sum += a.accuracy;
       ++p.reporting;
     }
+    p.agents.push_back(a);
   }
   if (p.reporting > 0) p.mean_accuracy = acc_sum / p.reporting;
   return p;
+}
+
+// Progress on a terminal: a table redrawn in place. Elsewhere: one plain line per update.
+class ProgressDisplay {
+ public:
+  ProgressDisplay(std::vector<std::string> names, int rounds)
+      : names_(std::move(names)), rounds_(rounds), tty_(isatty(STDOUT_FILENO) != 0) {}
+
+  void Show(const Progress& p, double seconds) {
+    const double done = p.min_round + 1 <= 0 ? 0 : static_cast<double>(p.min_round + 1) / rounds_;
+    std::string eta = "?";
+    if (done > 0 && done < 1) {
+      eta = std::to_string(static_cast<int>(seconds / done * (1 - done))) + "s";
+    } else if (done >= 1) {
+      eta = "0s";
+    }
+    char head[200];
+    std::snprintf(head, sizeof(head),
+                  "[%6.1fs] rounds %lld-%lld of %d, mean test accuracy %s (%d agents), ETA %s",
+                  seconds, static_cast<long long>(p.min_round + 1),
+                  static_cast<long long>(p.max_round + 1), rounds_,
+                  p.mean_accuracy >= 0 ? std::to_string(p.mean_accuracy).substr(0, 6).c_str()
+                                       : "-",
+                  p.reporting, eta.c_str());
+    if (!tty_) {
+      std::printf("%s\n", head);
+      std::fflush(stdout);
+      return;
+    }
+    std::string out;
+    if (lines_ > 0) out += "\033[" + std::to_string(lines_) + "F";  // back to the table's top
+    char line[200];
+    std::snprintf(line, sizeof(line), "\033[2K  %-10s %6s %8s %9s %6s %9s\n", "agent", "round",
+                  "loss", "accuracy", "neigh", "MB sent");
+    out += line;
+    for (size_t i = 0; i < p.agents.size() && i < names_.size(); ++i) {
+      const auto& a = p.agents[i];
+      std::snprintf(line, sizeof(line), "\033[2K  %-10s %6lld %8.4f %9s %6d %9.1f\n",
+                    names_[i].c_str(), static_cast<long long>(a.round + 1), a.loss,
+                    a.accuracy >= 0 ? std::to_string(a.accuracy).substr(0, 6).c_str() : "-",
+                    a.neighbours, a.mb_sent);
+      out += line;
+    }
+    out += "\033[2K";
+    out += head;
+    out += "\n";
+    lines_ = static_cast<int>(p.agents.size()) + 2;
+    std::fputs(out.c_str(), stdout);
+    std::fflush(stdout);
+  }
+
+ private:
+  std::vector<std::string> names_;
+  int rounds_;
+  bool tty_;
+  int lines_ = 0;
+};
+
+// This process's command line, as typed (for the report).
+std::string CommandLine() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string out;
+  size_t start = 0;
+  bool first = true;
+  while (start < raw.size()) {
+    size_t end = raw.find('\0', start);
+    if (end == std::string::npos) end = raw.size();
+    std::string arg = raw.substr(start, end - start);
+    if (first) {
+      arg = "grapevine";
+      first = false;
+    }
+    if (!out.empty()) out += ' ';
+    bool plain = !arg.empty() && arg.find_first_of(" \t'\"$\\") == std::string::npos;
+    out += plain ? arg : "'" + arg + "'";
+    start = end + 1;
+  }
+  return out;
 }
 
 Result<topology::Topology> LoadOrBuildTopology(LaunchOptions& o, const std::string& dir) {
@@ -155,6 +248,7 @@ int RunLaunch(LaunchOptions o) {
     }
   }
 
+  ProgressDisplay display(names, o.agent.rounds);
   int exit_code = 0;
   std::string failure;
   auto last_print = std::chrono::steady_clock::now();
@@ -179,19 +273,12 @@ int RunLaunch(LaunchOptions o) {
       exit_code = 1;
       break;
     }
-    if (std::chrono::steady_clock::now() - last_print > std::chrono::seconds(2)) {
+    const auto period = isatty(STDOUT_FILENO) ? std::chrono::milliseconds(500)
+                                              : std::chrono::milliseconds(2000);
+    if (std::chrono::steady_clock::now() - last_print > period) {
       last_print = std::chrono::steady_clock::now();
-      Progress p = ReadProgress(metric_files);
-      double secs = std::chrono::duration<double>(last_print - started).count();
-      if (p.mean_accuracy >= 0) {
-        std::printf("[%6.1fs] rounds %lld..%lld of %d, mean test accuracy %.4f (%d agents)\n",
-                    secs, static_cast<long long>(p.min_round + 1),
-                    static_cast<long long>(p.max_round + 1), o.agent.rounds, p.mean_accuracy,
-                    p.reporting);
-      } else {
-        std::printf("[%6.1fs] starting (%zu agents running)\n", secs, group.running());
-      }
-      std::fflush(stdout);
+      display.Show(ReadProgress(metric_files),
+                   std::chrono::duration<double>(last_print - started).count());
     }
   }
   if (exit_code != 0) {
@@ -200,6 +287,7 @@ int RunLaunch(LaunchOptions o) {
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
                           .count();
+  display.Show(ReadProgress(metric_files), wall);
 
   std::vector<AgentMetrics> agents;
   for (int i = 0; i < n; ++i) {
@@ -211,7 +299,14 @@ int RunLaunch(LaunchOptions o) {
   summary["partition"] = o.agent.partition;
   summary["model"] = o.agent.model;
   summary["topology"] = o.topology_path;
+  summary["command"] = CommandLine();
   std::ofstream(o.out_dir + "/summary.json") << summary.dump(2) << "\n";
+  auto report = WriteRunReport(o.out_dir, RunData{o.agent.algo, summary, std::move(agents), ""},
+                               o.out_dir + "/topology.dot", summary["command"].get<std::string>());
+  if (!report.ok()) {
+    std::fprintf(stderr, "grapevine launch: report not written: %s\n",
+                 report.status().message().c_str());
+  }
   if (!failure.empty()) std::fprintf(stderr, "grapevine launch: %s\n", failure.c_str());
   const auto& fin = summary["final"];
   if (fin["mean_accuracy"].is_number()) {
@@ -221,6 +316,7 @@ int RunLaunch(LaunchOptions o) {
                 summary["bytes_sent_total"].get<double>() / 1e6);
   }
   std::printf("run folder: %s\n", o.out_dir.c_str());
+  if (report.ok()) std::printf("report:     %s/report.html\n", o.out_dir.c_str());
   return exit_code;
 }
 

@@ -1,5 +1,6 @@
 #include "tools/node_flags.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <sstream>
@@ -59,6 +60,8 @@ std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options) {
 }
 
 void ConfigureLogging(const std::string& level, const std::string& node_label) {
+  // Logs go to stderr; stdout stays for results (progress, JSON).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("grapevine"));
   spdlog::set_level(spdlog::level::from_str(level));
   spdlog::set_pattern("[%H:%M:%S.%e] [" + node_label + "] [%^%l%$] %v");
 }

@@ -10,7 +10,15 @@
 namespace grapevine::agent::net {
 
 namespace {
-constexpr size_t kReadChunk = 1u << 20;  // bytes per read op, so the watchdog sees progress
+constexpr size_t kReadChunk = 4u << 20;  // bytes per read op, so the watchdog sees progress
+
+// ReadEnvelope's status for an end of stream between frames: a clean close.
+constexpr char kClosedByPeer[] = "closed by peer";
+
+// Asio moves at most 64 KiB per system call by default; models are megabytes.
+std::size_t LargeTransfers(const boost::system::error_code& ec, std::size_t) {
+  return ec ? 0 : std::size_t{4} << 20;
+}
 using asio::awaitable;
 using asio::use_awaitable;
 }  // namespace
@@ -185,7 +193,9 @@ awaitable<void> Connection::ReadLoop() {
   while (!closed_) {
     auto env = co_await ReadEnvelope(options_.max_frame_bytes);
     if (closed_) co_return;
-    if (!env.ok()) co_return Fail(env.status());
+    if (!env.ok()) {
+      co_return Fail(env.status().message() == kClosedByPeer ? Status::Ok() : env.status());
+    }
     if (auto* unknown = std::get_if<proto::UnknownKind>(&env->body)) {
       proto::Envelope reply;
       reply.sender = my_hello_.id;
@@ -236,37 +246,52 @@ awaitable<void> Connection::WriteFrame(const proto::EncodedMessage& msg) {
     mac = auth_->Sign(header_bytes, pieces);
     buffers.emplace_back(mac.data(), mac.size());
   }
-  size_t n = co_await asio::async_write(socket_, buffers, use_awaitable);
+  size_t n = co_await asio::async_write(socket_, buffers, LargeTransfers, use_awaitable);
   bytes_out_ += n;
 }
 
 awaitable<Result<proto::Envelope>> Connection::ReadEnvelope(uint32_t limit) {
   std::array<uint8_t, proto::kFrameHeaderBytes> header_bytes{};
-  size_t n = co_await asio::async_read(socket_, asio::buffer(header_bytes), use_awaitable);
+  auto [hec, n] = co_await asio::async_read(socket_, asio::buffer(header_bytes),
+                                            asio::as_tuple(use_awaitable));
   bytes_in_ += n;
+  if (hec == asio::error::eof && n == 0) co_return Status::Unavailable(kClosedByPeer);
+  if (hec) {
+    co_return Status::Invalid(hec == asio::error::eof ? "connection closed inside a frame header"
+                                                      : hec.message());
+  }
   last_read_ = std::chrono::steady_clock::now();
   auto header = proto::DecodeFrameHeader(header_bytes, limit);
   if (!header.ok()) co_return header.status();
   if (mac_in_ && (header->flags & proto::kFlagMac) == 0) {
     co_return Status::AuthFailed("frame without MAC on an authenticated connection");
   }
-  // Grown as bytes arrive: a 12-byte header alone cannot make us commit memory.
+  // Address space is reserved up front (no pages are touched), pages are committed as
+  // bytes arrive: a 12-byte header alone cannot make the agent use memory, and a large
+  // model is read without reallocation.
   std::vector<uint8_t> payload;
   const size_t length = header->length;
+  payload.reserve(length);
   size_t done = 0;
   while (done < length) {
     size_t want = std::min(kReadChunk, length - done);
     payload.resize(done + want);
-    size_t got = co_await asio::async_read(socket_, asio::buffer(payload.data() + done, want),
-                                           use_awaitable);
+    auto [ec, got] = co_await asio::async_read(
+        socket_, asio::buffer(payload.data() + done, want), LargeTransfers, asio::as_tuple(use_awaitable));
     done += got;
     bytes_in_ += got;
+    if (ec) {
+      co_return Status::Invalid("connection closed after " + std::to_string(done) + " of " +
+                                std::to_string(length) + " payload bytes: " + ec.message());
+    }
     last_read_ = std::chrono::steady_clock::now();
   }
   if (header->flags & proto::kFlagMac) {
     proto::Mac mac{};
-    size_t m = co_await asio::async_read(socket_, asio::buffer(mac), use_awaitable);
+    auto [ec, m] = co_await asio::async_read(socket_, asio::buffer(mac),
+                                             asio::as_tuple(use_awaitable));
     bytes_in_ += m;
+    if (ec) co_return Status::Invalid("connection closed inside a frame MAC");
     if (!mac_in_) co_return Status::Invalid("MAC on a frame before authentication");
     if (!auth_->Verify(header_bytes, payload, mac)) {
       co_return Status::AuthFailed("frame MAC does not verify");
