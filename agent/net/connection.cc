@@ -12,6 +12,9 @@ namespace grapevine::agent::net {
 namespace {
 constexpr size_t kReadChunk = 4u << 20;  // bytes per read op, so the watchdog sees progress
 
+// Receive buffers up to this size stay allocated between frames.
+constexpr size_t kKeepReceiveBuffer = size_t{256} << 20;
+
 // ReadEnvelope's status for an end of stream between frames: a clean close.
 constexpr char kClosedByPeer[] = "closed by peer";
 
@@ -266,18 +269,21 @@ awaitable<Result<proto::Envelope>> Connection::ReadEnvelope(uint32_t limit) {
   if (mac_in_ && (header->flags & proto::kFlagMac) == 0) {
     co_return Status::AuthFailed("frame without MAC on an authenticated connection");
   }
-  // Address space is reserved up front (no pages are touched), pages are committed as
-  // bytes arrive: a 12-byte header alone cannot make the agent use memory, and a large
-  // model is read without reallocation.
-  std::vector<uint8_t> payload;
+  // One receive buffer per connection, reused across frames: a model is read without
+  // reallocation or zero-filling. It is allocated uninitialised, so pages are committed
+  // only as bytes arrive: a 12-byte header alone cannot make the agent use memory.
   const size_t length = header->length;
-  payload.reserve(length);
+  if (length > rx_capacity_) {
+    rx_.reset();
+    rx_.reset(new uint8_t[length]);
+    rx_capacity_ = length;
+  }
+  uint8_t* payload = rx_.get();
   size_t done = 0;
   while (done < length) {
     size_t want = std::min(kReadChunk, length - done);
-    payload.resize(done + want);
-    auto [ec, got] = co_await asio::async_read(
-        socket_, asio::buffer(payload.data() + done, want), LargeTransfers, asio::as_tuple(use_awaitable));
+    auto [ec, got] = co_await asio::async_read(socket_, asio::buffer(payload + done, want),
+                                               LargeTransfers, asio::as_tuple(use_awaitable));
     done += got;
     bytes_in_ += got;
     if (ec) {
@@ -293,11 +299,16 @@ awaitable<Result<proto::Envelope>> Connection::ReadEnvelope(uint32_t limit) {
     bytes_in_ += m;
     if (ec) co_return Status::Invalid("connection closed inside a frame MAC");
     if (!mac_in_) co_return Status::Invalid("MAC on a frame before authentication");
-    if (!auth_->Verify(header_bytes, payload, mac)) {
+    if (!auth_->Verify(header_bytes, std::span<const uint8_t>(payload, length), mac)) {
       co_return Status::AuthFailed("frame MAC does not verify");
     }
   }
-  co_return proto::Decode(payload);
+  auto env = proto::Decode(std::span<const uint8_t>(payload, length));
+  if (length > kKeepReceiveBuffer) {  // do not pin a model-sized buffer on idle links
+    rx_.reset();
+    rx_capacity_ = 0;
+  }
+  co_return env;
 }
 
 }  // namespace grapevine::agent::net

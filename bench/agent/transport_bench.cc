@@ -19,6 +19,7 @@
 //   build/release/bench/agent/transport_bench --benchmark_repetitions=5
 //       --benchmark_report_aggregates_only=true   (one command line)
 // The summary table uses the medians when repetitions are given.
+#include <malloc.h>
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <netinet/in.h>
@@ -278,6 +279,9 @@ class RatioReporter : public benchmark::ConsoleReporter {
 }  // namespace grapevine
 
 int main(int argc, char** argv) {
+  // The same allocator settings as the `grapevine` binary (tools/main.cc).
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   grapevine::RatioReporter reporter;
