@@ -336,6 +336,17 @@ void Node::Execute(core::Actions&& actions) {
     proto::NodeId to = out.to;
     std::string addr = out.addr;
     auto env = membership_->Wrap(std::move(out));
+    if (to == proto::kNoNode) {
+      // Addressed by address alone (the loser of an id conflict): a one-off connection.
+      if (addr.empty()) continue;
+      auto shared = std::make_shared<proto::Envelope>(std::move(env));
+      network_->DialAnonymous(
+          addr, [this, shared](const net::ConnectionPtr& c) { network_->Reply(c, *shared); },
+          [addr](const Status& why) {
+            spdlog::debug("could not reach {}: {}", addr, why.ToString());
+          });
+      continue;
+    }
     network_->Send(to, addr, std::make_shared<const proto::EncodedMessage>(proto::Encode(env)));
   }
   HandleEvents(actions.events);
