@@ -164,22 +164,16 @@ Status Node::Setup() {
 }
 
 Result<learn::TrainerOptions> Node::BuildTrainerOptions() const {
-  learn::TrainerOptions t;
-  if (options_.batch <= 0) return Status::Invalid("--batch must be positive");
-  if (!(options_.lr > 0)) return Status::Invalid("--lr must be positive");
-  t.batch_size = options_.batch;
-  t.learning_rate = options_.lr;
-  GV_ASSIGN_OR_RETURN(t.optimizer.kind, learn::ParseOptimizerKind(options_.optimizer));
-  t.optimizer.momentum = options_.momentum;
-  t.optimizer.nesterov = options_.nesterov;
-  t.optimizer.weight_decay = options_.weight_decay;
-  GV_RETURN_IF_ERROR(learn::ValidateOptimizerOptions(t.optimizer));
-  GV_ASSIGN_OR_RETURN(t.schedule, learn::ParseSchedule(options_.schedule));
-  if (options_.order != "rr" && options_.order != "grab") {
-    return Status::Invalid("--order must be rr or grab, not '" + options_.order + "'");
-  }
-  t.order = options_.order;
-  return t;
+  learn::TrainingRecipe recipe;
+  recipe.optimizer = options_.optimizer;
+  recipe.lr = options_.lr;
+  recipe.momentum = options_.momentum;
+  recipe.nesterov = options_.nesterov;
+  recipe.weight_decay = options_.weight_decay;
+  recipe.batch = options_.batch;
+  recipe.schedule = options_.schedule;
+  recipe.order = options_.order;
+  return learn::TrainerOptionsFrom(recipe);
 }
 
 Status Node::SetupTrainer(int shard_index, int shard_count) {

@@ -7,6 +7,26 @@
 
 namespace grapevine::learn {
 
+Result<TrainerOptions> TrainerOptionsFrom(const TrainingRecipe& recipe) {
+  if (recipe.batch <= 0) return Status::Invalid("--batch must be positive");
+  if (!(recipe.lr > 0)) return Status::Invalid("--lr must be positive");
+  if (recipe.order != "rr" && recipe.order != "grab") {
+    return Status::Invalid("--order must be rr or grab, not '" + recipe.order + "'");
+  }
+  TrainerOptions t;
+  t.batch_size = recipe.batch;
+  t.learning_rate = recipe.lr;
+  GV_ASSIGN_OR_RETURN(t.optimizer.kind, ParseOptimizerKind(recipe.optimizer));
+  const bool sgd = t.optimizer.kind == OptimizerKind::kSgd;
+  t.optimizer.momentum = sgd ? static_cast<float>(recipe.momentum) : 0.0f;
+  t.optimizer.nesterov = sgd && recipe.nesterov;
+  t.optimizer.weight_decay = static_cast<float>(recipe.weight_decay);
+  GV_RETURN_IF_ERROR(ValidateOptimizerOptions(t.optimizer));
+  GV_ASSIGN_OR_RETURN(t.schedule, ParseSchedule(recipe.schedule));
+  t.order = recipe.order;
+  return t;
+}
+
 Result<std::unique_ptr<Trainer>> Trainer::Create(std::unique_ptr<Model> model, Dataset shard,
                                                  const TrainerOptions& options,
                                                  Eigen::VectorXf initial_params) {

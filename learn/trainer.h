@@ -46,6 +46,24 @@ struct TrainerOptions {
   uint64_t seed = 1;              // init (when no params are given) and example order
 };
 
+// The local-training flags both `grapevine train` and `grapevine agent` take, as the
+// user spells them. TrainerOptionsFrom() is the one place they are checked and turned
+// into TrainerOptions (momentum and Nesterov apply to SGD only).
+struct TrainingRecipe {
+  std::string optimizer = "sgd";
+  double lr = 0.05;
+  double momentum = 0.9;
+  bool nesterov = false;
+  double weight_decay = 0.0;
+  int64_t batch = 64;
+  std::string schedule = "constant";
+  std::string order = "rr";
+};
+
+// Status::Invalid naming the flag for an unknown optimizer, schedule or order, or a
+// non-positive learning rate or batch. Callers fill in seed, total_epochs, grab_micro_batch.
+Result<TrainerOptions> TrainerOptionsFrom(const TrainingRecipe& recipe);
+
 class Trainer {
  public:
   // Invalid for an empty shard, a shard that does not fit the model, bad options or

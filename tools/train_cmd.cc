@@ -117,25 +117,21 @@ Status WriteJson(const std::string& path, const nlohmann::json& j) {
 int RunTrain(const TrainArgs& args) {
   Status json_ok = CheckJsonPath(args.json);
   if (!json_ok.ok()) return Fail(json_ok);
-  Result<learn::Schedule> schedule = learn::ParseSchedule(args.schedule);
-  if (!schedule.ok()) return Fail(schedule.status());
-  Result<learn::OptimizerKind> kind = learn::ParseOptimizerKind(args.optimizer);
-  if (!kind.ok()) return Fail(kind.status());
-
-  learn::TrainerOptions options;
-  options.batch_size = args.batch;
-  options.learning_rate = args.lr;
-  options.optimizer.kind = *kind;
-  options.optimizer.momentum = *kind == learn::OptimizerKind::kSgd ? static_cast<float>(args.momentum) : 0.0f;
-  options.optimizer.nesterov = args.nesterov;
-  options.optimizer.weight_decay = static_cast<float>(args.weight_decay);
-  options.schedule = *schedule;
+  learn::TrainingRecipe recipe;
+  recipe.optimizer = args.optimizer;
+  recipe.lr = args.lr;
+  recipe.momentum = args.momentum;
+  recipe.nesterov = args.nesterov;
+  recipe.weight_decay = args.weight_decay;
+  recipe.batch = args.batch;
+  recipe.schedule = args.schedule;
+  recipe.order = args.order;
+  Result<learn::TrainerOptions> built = learn::TrainerOptionsFrom(recipe);
+  if (!built.ok()) return Fail(built.status());
+  learn::TrainerOptions options = *built;
   options.total_epochs = args.epochs;
-  options.order = args.order;
   options.grab_micro_batch = args.grab_micro_batch;
   options.seed = args.seed;
-  Status valid = learn::ValidateOptimizerOptions(options.optimizer);
-  if (!valid.ok()) return Fail(valid);
 
   Result<learn::DataSplit> data = learn::LoadData(args.data, args.seed);
   if (!data.ok()) return Fail(data.status().WithContext("--data " + args.data));
@@ -215,9 +211,9 @@ int RunTrain(const TrainArgs& args) {
         {"per_epoch", per_epoch},
         {"model", args.model}, {"params", num_params}, {"data", data->name},
         {"optimizer", args.optimizer}, {"lr", args.lr},
-        {"momentum", *kind == learn::OptimizerKind::kSgd ? args.momentum : 0.0}, {"nesterov", args.nesterov},
+        {"momentum", options.optimizer.kind == learn::OptimizerKind::kSgd ? args.momentum : 0.0}, {"nesterov", args.nesterov},
         {"weight_decay", args.weight_decay}, {"batch", args.batch},
-        {"schedule", learn::ScheduleName(*schedule)}, {"order", args.order},
+        {"schedule", learn::ScheduleName(options.schedule)}, {"order", args.order},
         {"threads", args.threads}, {"seed", args.seed}};
     Status written = WriteJson(args.json, j);
     if (!written.ok()) return Fail(written);

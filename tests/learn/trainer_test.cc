@@ -105,3 +105,40 @@ TEST(TrainerTest, RejectsBadInput) {
 
 }  // namespace
 }  // namespace grapevine::learn
+
+namespace grapevine::learn {
+namespace {
+
+TEST(TrainerOptionsFromTest, SgdKeepsMomentumAdamDropsIt) {
+  TrainingRecipe r;
+  r.momentum = 0.9;
+  r.nesterov = true;
+  auto sgd = TrainerOptionsFrom(r);
+  ASSERT_TRUE(sgd.ok()) << sgd.status().message();
+  EXPECT_FLOAT_EQ(sgd->optimizer.momentum, 0.9f);
+  EXPECT_TRUE(sgd->optimizer.nesterov);
+  r.optimizer = "adam";
+  auto adam = TrainerOptionsFrom(r);
+  ASSERT_TRUE(adam.ok()) << adam.status().message();
+  EXPECT_EQ(adam->optimizer.kind, OptimizerKind::kAdam);
+  EXPECT_EQ(adam->optimizer.momentum, 0.0f);
+  EXPECT_FALSE(adam->optimizer.nesterov);
+}
+
+TEST(TrainerOptionsFromTest, RejectsBadFlagsNamingThem) {
+  TrainingRecipe r;
+  r.order = "zigzag";
+  EXPECT_NE(TrainerOptionsFrom(r).status().message().find("--order"), std::string::npos);
+  r = TrainingRecipe{};
+  r.lr = 0;
+  EXPECT_NE(TrainerOptionsFrom(r).status().message().find("--lr"), std::string::npos);
+  r = TrainingRecipe{};
+  r.optimizer = "rmsprop";
+  EXPECT_FALSE(TrainerOptionsFrom(r).ok());
+  r = TrainingRecipe{};
+  r.schedule = "wobbly";
+  EXPECT_FALSE(TrainerOptionsFrom(r).ok());
+}
+
+}  // namespace
+}  // namespace grapevine::learn
