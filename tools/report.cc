@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -290,6 +291,44 @@ std::string FileList(const std::string& dir, const std::vector<std::string>& wri
          "</li></ul>";
 }
 
+// compare.csv: the rows of compare.json's "runs", one per run; null is an empty cell.
+std::string CompareCsv(const nlohmann::json& table) {
+  static const char* const kColumns[] = {
+      "run", "complete", "final_mean_accuracy", "final_min_accuracy", "final_max_accuracy",
+      "rounds_to_target", "rounds", "bytes_sent_total", "wall_seconds", "agents",
+      "agents_reporting"};
+  std::string out;
+  for (const char* c : kColumns) out += std::string(out.empty() ? "" : ",") + c;
+  out += "\n";
+  for (const auto& row : table) {
+    std::string line;
+    bool first = true;
+    for (const char* c : kColumns) {
+      if (!first) line += ",";
+      first = false;
+      const auto it = row.find(c);
+      if (it == row.end() || it->is_null()) continue;
+      if (it->is_string()) {
+        std::string text = it->get<std::string>();
+        if (text.find_first_of(",\"\n") != std::string::npos) {
+          std::string quoted = "\"";
+          for (char ch : text) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+          text = quoted + "\"";
+        }
+        line += text;
+      } else if (it->is_number_float()) {
+        char buf[32];  // 10 significant digits: 0.746, not 0.7459999999999999
+        std::snprintf(buf, sizeof(buf), "%.10g", it->get<double>());
+        line += buf;
+      } else {
+        line += it->dump();
+      }
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
 std::string CommandBlock(const std::string& command) {
   return "<pre class=\"command\">" + XmlEscape(command.empty() ? "(not recorded)" : command) +
          "</pre>";
@@ -345,7 +384,8 @@ Result<std::vector<std::string>> WriteRunReport(const std::string& dir, const Ru
 
 Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
                                                     const std::vector<RunData>& runs,
-                                                    double target, const std::string& command) {
+                                                    double target, const std::string& command,
+                                                    const nlohmann::json& extra) {
   GV_RETURN_IF_ERROR(MakeDir(dir));
   FileWriter files(dir);
   std::vector<RunView> views;
@@ -396,7 +436,12 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
     const RunTotals& t = v.totals;
     auto to_target = RoundsToTarget(v.rounds, target);
     auto opt = [](const auto& o) { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
-    table.push_back({{"run", runs[i].label}, {"final_mean_accuracy", opt(t.final_mean)},
+    // A run is complete unless its summary says otherwise (launch stores "complete").
+    const bool complete = !(runs[i].summary.is_object() && runs[i].summary.contains("complete") &&
+                            runs[i].summary["complete"].is_boolean() &&
+                            !runs[i].summary["complete"].get<bool>());
+    table.push_back({{"run", runs[i].label}, {"complete", complete},
+                     {"final_mean_accuracy", opt(t.final_mean)},
                      {"final_min_accuracy", opt(t.final_min)},
                      {"final_max_accuracy", opt(t.final_max)},
                      {"rounds_to_target", opt(to_target)}, {"rounds", t.rounds},
@@ -404,16 +449,20 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
                      {"agents", v.agents.size()}, {"agents_reporting", t.agents_reporting}});
     std::string name = runs[i].report_href.empty() ? XmlEscape(runs[i].label)
                                                    : Link(runs[i].report_href, runs[i].label);
+    if (!complete) name += " <span class=\"muted\">(partial)</span>";
     std::string mean = FormatAccuracy(t.final_mean);
     if (t.final_mean && best && *t.final_mean == *best) mean = "<span class=\"best\">" + mean + "</span>";
     rows.push_back({Swatch(PaletteColor(i)) + name, mean, FormatAccuracy(t.final_min),
-                    FormatAccuracy(t.final_max), to_target ? std::to_string(*to_target) : "never",
+                    FormatAccuracy(t.final_max), to_target ? std::to_string(*to_target) : "—",
                     std::to_string(t.rounds), FormatBytes(static_cast<double>(t.bytes_sent)),
                     v.wall_seconds ? FormatFixed(*v.wall_seconds, 1) : "–",
                     std::to_string(t.agents_reporting) + " / " + std::to_string(v.agents.size())});
   }
-  GV_RETURN_IF_ERROR(files.Write(
-      "compare.json", nlohmann::json{{"target", target}, {"runs", table}}.dump(2) + "\n"));
+  nlohmann::json compare = extra.is_object() ? extra : nlohmann::json::object();
+  compare["target"] = target;
+  compare["runs"] = table;
+  GV_RETURN_IF_ERROR(files.Write("compare.json", compare.dump(2) + "\n"));
+  GV_RETURN_IF_ERROR(files.Write("compare.csv", CompareCsv(table)));
 
   std::string body;
   body += HtmlSection("Command", CommandBlock(command));
@@ -424,7 +473,8 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
                  "agents evaluated"},
                 rows) +
           "<p class=\"muted\">Final accuracy: each agent's last evaluation. Rounds to target: "
-          "first round whose mean accuracy across agents reached the target.</p>");
+          "first round whose mean accuracy across agents reached the target (—: never). "
+          "Partial: the run was stopped or failed before its last round.</p>");
   body += HtmlSection("Test accuracy",
                       "<div class=\"figure\">" + accuracy_svg + "</div>" + kCompareCaption);
   body += HtmlSection("Traffic", "<div class=\"figure\">" + bytes_svg + "</div>" + kBytesCaption);

@@ -9,8 +9,9 @@
 //   report.html    the command, summary numbers, the pictures, per-agent and per-round
 //                  tables; self-contained (inline CSS and SVG, no scripts)
 // WriteCompareReport(DIR, runs, ...) writes metrics.csv (with a "run" column),
-// accuracy.svg and bytes.svg with one curve per run, compare.json (the table) and
-// report.html with a table of final accuracy, rounds to a target and bytes.
+// accuracy.svg and bytes.svg with one curve per run, compare.json and compare.csv (the
+// table) and report.html with a table of final accuracy, rounds to a target, bytes and
+// wall time.
 //
 // ReadRunFolder reads a run folder back (for `grapevine report`, tools/report_cmd.cc).
 //
@@ -43,9 +44,15 @@ Result<std::vector<std::string>> WriteRunReport(const std::string& dir, const Ru
                                                 const std::string& command);
 
 // `target`: the mean accuracy whose first round is reported as "rounds to target".
+// compare.json = `extra`'s keys (e.g. the shared setting; must be an object or null)
+// plus "target" and "runs" (one object per run: run, complete, final_{mean,min,max}_
+// accuracy, rounds_to_target, rounds, bytes_sent_total, wall_seconds, agents,
+// agents_reporting; null when unknown); compare.csv has the same rows. A run is
+// "complete" unless its summary has "complete": false (then marked partial).
 Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
                                                     const std::vector<RunData>& runs,
-                                                    double target, const std::string& command);
+                                                    double target, const std::string& command,
+                                                    const nlohmann::json& extra = nullptr);
 
 // Reads a run folder written by `grapevine launch` (summary.json, metrics/*.jsonl) back
 // into a RunData: agents in the order of DIR/topology.dot when it can be read, else by

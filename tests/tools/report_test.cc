@@ -160,7 +160,7 @@ TEST_F(ReportTest, CompareReportOverlaysRunsAndTabulatesTargets) {
   auto files = WriteCompareReport(dir_, runs, 0.7, "grapevine launch --compare dimat,wa");
   ASSERT_TRUE(files.ok()) << files.status().ToString();
   EXPECT_EQ(*files, (std::vector<std::string>{"metrics.csv", "accuracy.svg", "bytes.svg",
-                                               "compare.json", "report.html"}));
+                                               "compare.json", "compare.csv", "report.html"}));
   std::string html = ReadAll(dir_ + "/report.html");
   EXPECT_TRUE(xmlcheck::BalancedTags(html));
   for (const auto& f : *files) EXPECT_NE(html.find("href=\"" + f + "\""), std::string::npos) << f;
@@ -174,7 +174,17 @@ TEST_F(ReportTest, CompareReportOverlaysRunsAndTabulatesTargets) {
   EXPECT_TRUE(table["runs"][1]["rounds_to_target"].is_null());
   EXPECT_NEAR(table["runs"][0]["final_mean_accuracy"].get<double>(), 0.85, 1e-12);
   EXPECT_EQ(table["runs"][1]["bytes_sent_total"], 3 * 1500 * 8);
-  EXPECT_NE(html.find("never"), std::string::npos);
+  EXPECT_TRUE(table["runs"][0]["complete"].get<bool>());
+  EXPECT_EQ(table["target"], 0.7);
+  // Never reached: a dash in the page, an empty cell in compare.csv.
+  EXPECT_NE(html.find(">—</td>"), std::string::npos);
+  std::string compare_csv = ReadAll(dir_ + "/compare.csv");
+  EXPECT_EQ(compare_csv.substr(0, compare_csv.find('\n')),
+            "run,complete,final_mean_accuracy,final_min_accuracy,final_max_accuracy,"
+            "rounds_to_target,rounds,bytes_sent_total,wall_seconds,agents,agents_reporting");
+  EXPECT_NE(compare_csv.find("\ndimat,true,0.85,"), std::string::npos) << compare_csv;
+  EXPECT_NE(compare_csv.find("\nwa,true,0.65,"), std::string::npos) << compare_csv;
+  EXPECT_EQ(std::count(compare_csv.begin(), compare_csv.end(), '\n'), 3);
 
   std::string accuracy = ReadAll(dir_ + "/accuracy.svg");
   EXPECT_EQ(xmlcheck::CountTag(accuracy, "polyline"), 3);  // two means and the target
@@ -259,6 +269,24 @@ TEST_F(ReportTest, CompareUsesTheSummaryWhenARunHasNoMetrics) {
   EXPECT_EQ(table["runs"][1]["bytes_sent_total"], 1234);
   EXPECT_EQ(table["runs"][1]["wall_seconds"], 9.5);
   EXPECT_TRUE(table["runs"][1]["rounds_to_target"].is_null());
+}
+
+TEST_F(ReportTest, ComparePartialRunsAndExtraKeys) {
+  RunData stopped = FakeRun("wa", 0.3);
+  stopped.summary = {{"complete", false}, {"wall_seconds", 2.5}};
+  stopped.label = "a,\"b\"";
+  nlohmann::json extra = {{"setting", {{"seed", 7}}}, {"interrupted", true}};
+  ASSERT_TRUE(WriteCompareReport(dir_, {FakeRun("dimat", 0.5), stopped}, 0.7, "cmd", extra).ok());
+  auto table = nlohmann::json::parse(ReadAll(dir_ + "/compare.json"));
+  EXPECT_EQ(table["setting"]["seed"], 7);
+  EXPECT_TRUE(table["interrupted"].get<bool>());
+  EXPECT_TRUE(table["runs"][0]["complete"].get<bool>());
+  EXPECT_FALSE(table["runs"][1]["complete"].get<bool>());
+  EXPECT_EQ(table["runs"][1]["wall_seconds"], 2.5);
+  EXPECT_NE(ReadAll(dir_ + "/report.html").find("(partial)"), std::string::npos);
+  // A label with a comma and quotes is quoted in the CSV.
+  EXPECT_NE(ReadAll(dir_ + "/compare.csv").find("\n\"a,\"\"b\"\"\",false,"), std::string::npos)
+      << ReadAll(dir_ + "/compare.csv");
 }
 
 }  // namespace
