@@ -222,7 +222,8 @@ std::string ResultsTable(const RunView& v) {
 }
 
 // The summary.json scalars (settings such as algo, model, partition, topology).
-std::string SettingsTable(const nlohmann::json& summary) {
+std::string SettingsTable(const nlohmann::json& summary,
+                          const std::string& heading = "summary.json") {
   std::vector<std::vector<std::string>> rows;
   if (summary.is_object()) {
     for (const auto& [key, value] : summary.items()) {
@@ -231,7 +232,7 @@ std::string SettingsTable(const nlohmann::json& summary) {
     }
   }
   if (rows.empty()) return "<p class=\"muted\">no summary.json values</p>";
-  return HtmlTable({"summary.json", "value"}, rows, false);
+  return HtmlTable({heading, "value"}, rows, false);
 }
 
 std::string AgentTable(const RunView& v, const std::string& dir,
@@ -475,6 +476,9 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
           "<p class=\"muted\">Final accuracy: each agent's last evaluation. Rounds to target: "
           "first round whose mean accuracy across agents reached the target (—: never). "
           "Partial: the run was stopped or failed before its last round.</p>");
+  if (extra.is_object() && extra.contains("setting") && extra["setting"].is_object()) {
+    body += HtmlSection("Setting (every run)", SettingsTable(extra["setting"], "compare.json setting"));
+  }
   body += HtmlSection("Test accuracy",
                       "<div class=\"figure\">" + accuracy_svg + "</div>" + kCompareCaption);
   body += HtmlSection("Traffic", "<div class=\"figure\">" + bytes_svg + "</div>" + kBytesCaption);

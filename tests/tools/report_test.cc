@@ -283,7 +283,10 @@ TEST_F(ReportTest, ComparePartialRunsAndExtraKeys) {
   EXPECT_TRUE(table["runs"][0]["complete"].get<bool>());
   EXPECT_FALSE(table["runs"][1]["complete"].get<bool>());
   EXPECT_EQ(table["runs"][1]["wall_seconds"], 2.5);
-  EXPECT_NE(ReadAll(dir_ + "/report.html").find("(partial)"), std::string::npos);
+  const std::string html = ReadAll(dir_ + "/report.html");
+  EXPECT_NE(html.find("(partial)"), std::string::npos);
+  EXPECT_NE(html.find("Setting (every run)"), std::string::npos);  // extra["setting"] shown
+  EXPECT_TRUE(xmlcheck::BalancedTags(html));
   // A label with a comma and quotes is quoted in the CSV.
   EXPECT_NE(ReadAll(dir_ + "/compare.csv").find("\n\"a,\"\"b\"\"\",false,"), std::string::npos)
       << ReadAll(dir_ + "/compare.csv");
