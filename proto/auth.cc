@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 
 namespace grapevine::proto {
 namespace {
@@ -19,12 +20,19 @@ namespace {
 // another, even under the same secret.
 constexpr char kProofLabel[] = "grapevine auth proof v1";
 constexpr char kFrameKeyLabel[] = "grapevine frame key v1";
+constexpr char kFrameOneTimeKeyLabel[] = "grapevine frame one-time key v1";
 constexpr uint8_t kInitiatorToAcceptor = 1;
 constexpr uint8_t kAcceptorToInitiator = 2;
 
 using Bytes = std::span<const uint8_t>;
 
 Bytes AsBytes(const char* s) { return {reinterpret_cast<const uint8_t*>(s), std::strlen(s)}; }
+
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+};
+// An OpenSSL MAC context (one computation in progress, or a keyed template).
+using MacCtx = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
 
 // An HMAC-SHA256 context keyed once; Compute() works on a copy so the keyed
 // state is reused across messages.
@@ -49,16 +57,25 @@ class KeyedHmac {
     return Compute(std::vector<Bytes>(parts));
   }
   Mac Compute(const std::vector<Bytes>& parts) const {
-    EVP_MAC_CTX* c = EVP_MAC_CTX_dup(ctx_);
+    MacCtx c = Start();
+    for (Bytes p : parts) Update(c, p);
+    return Finish(std::move(c));
+  }
+
+  // Streaming: Start(), Update()..., Finish() == Compute() over the same bytes.
+  MacCtx Start() const {
+    MacCtx c(EVP_MAC_CTX_dup(ctx_));
     GV_CHECK(c != nullptr);
-    for (Bytes p : parts) {
-      if (!p.empty()) GV_CHECK(EVP_MAC_update(c, p.data(), p.size()) == 1);
-    }
+    return c;
+  }
+  static void Update(const MacCtx& c, Bytes p) {
+    if (!p.empty()) GV_CHECK(EVP_MAC_update(c.get(), p.data(), p.size()) == 1);
+  }
+  static Mac Finish(MacCtx c) {
     Mac out{};
     size_t len = 0;
-    GV_CHECK(EVP_MAC_final(c, out.data(), &len, out.size()) == 1);
+    GV_CHECK(EVP_MAC_final(c.get(), out.data(), &len, out.size()) == 1);
     GV_CHECK(len == out.size());
-    EVP_MAC_CTX_free(c);
     return out;
   }
 
@@ -139,10 +156,57 @@ bool VerifyAuthProof(const Secret& secret, const Nonce& my_nonce, const Nonce& p
 
 // ---- FrameAuthenticator ------------------------------------------------------------
 
+namespace {
+
+// Poly1305 over one frame under that frame's one-time key. Poly1305 is a one-time
+// authenticator: a key must never tag two different messages, hence one key per
+// (direction, sequence number), derived with HMAC-SHA256 from the direction key.
+// A key whose frame was abandoned (Begin without Finish) produced no tag, so its
+// reuse for the next frame is harmless.
+class FrameMacStream {
+ public:
+  explicit FrameMacStream(const Mac& direction_key) : key_(direction_key) {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "POLY1305", nullptr);
+    GV_CHECK_MSG(mac != nullptr, "OpenSSL has no Poly1305");
+    ctx_.reset(EVP_MAC_CTX_new(mac));
+    EVP_MAC_free(mac);
+    GV_CHECK(ctx_ != nullptr);
+  }
+
+  void Begin(uint64_t seq, Bytes header) {
+    auto n = Le64(seq);
+    Mac one_time = key_.Compute({AsBytes(kFrameOneTimeKeyLabel), Bytes(n)});
+    GV_CHECK(EVP_MAC_init(ctx_.get(), one_time.data(), one_time.size(), nullptr) == 1);
+    OPENSSL_cleanse(one_time.data(), one_time.size());
+    open_ = true;
+    Update(header);
+  }
+  void Update(Bytes bytes) {
+    GV_CHECK_MSG(open_, "frame MAC update without Begin");
+    if (!bytes.empty()) GV_CHECK(EVP_MAC_update(ctx_.get(), bytes.data(), bytes.size()) == 1);
+  }
+  FrameMac Finish() {
+    GV_CHECK_MSG(open_, "frame MAC finish without Begin");
+    open_ = false;
+    FrameMac out{};
+    size_t len = 0;
+    GV_CHECK(EVP_MAC_final(ctx_.get(), out.data(), &len, out.size()) == 1);
+    GV_CHECK(len == out.size());
+    return out;
+  }
+
+ private:
+  KeyedHmac key_;  // the direction key K
+  MacCtx ctx_;
+  bool open_ = false;
+};
+
+}  // namespace
+
 struct FrameAuthenticator::Impl {
   Impl(const Mac& send_key, const Mac& recv_key) : send(send_key), recv(recv_key) {}
-  KeyedHmac send;
-  KeyedHmac recv;
+  FrameMacStream send;
+  FrameMacStream recv;
   uint64_t send_seq = 0;
   uint64_t recv_seq = 0;
 };
@@ -160,22 +224,42 @@ FrameAuthenticator::~FrameAuthenticator() = default;
 FrameAuthenticator::FrameAuthenticator(FrameAuthenticator&&) noexcept = default;
 FrameAuthenticator& FrameAuthenticator::operator=(FrameAuthenticator&&) noexcept = default;
 
-Mac FrameAuthenticator::Sign(std::span<const uint8_t> header,
-                             const std::vector<std::span<const uint8_t>>& payload_pieces) {
-  auto seq = Le64(impl_->send_seq++);
-  std::vector<Bytes> parts;
-  parts.reserve(payload_pieces.size() + 2);
-  parts.push_back(seq);
-  parts.push_back(header);
-  parts.insert(parts.end(), payload_pieces.begin(), payload_pieces.end());
-  return impl_->send.Compute(parts);
+FrameMac FrameAuthenticator::Sign(std::span<const uint8_t> header,
+                                  const std::vector<std::span<const uint8_t>>& payload_pieces) {
+  BeginSign(header);
+  for (Bytes piece : payload_pieces) UpdateSign(piece);
+  return FinishSign();
 }
 
 bool FrameAuthenticator::Verify(std::span<const uint8_t> header, std::span<const uint8_t> payload,
-                                const Mac& mac) {
-  auto seq = Le64(impl_->recv_seq);
-  Mac expected = impl_->recv.Compute({Bytes(seq), header, payload});
-  if (!ConstantTimeEqual(expected, mac)) return false;
+                                const FrameMac& mac) {
+  BeginVerify(header);
+  UpdateVerify(payload);
+  return FinishVerify(mac);
+}
+
+void FrameAuthenticator::BeginSign(std::span<const uint8_t> header) {
+  impl_->send.Begin(impl_->send_seq, header);  // an abandoned frame never went out whole
+}
+
+void FrameAuthenticator::UpdateSign(std::span<const uint8_t> bytes) { impl_->send.Update(bytes); }
+
+FrameMac FrameAuthenticator::FinishSign() {
+  ++impl_->send_seq;
+  return impl_->send.Finish();
+}
+
+void FrameAuthenticator::BeginVerify(std::span<const uint8_t> header) {
+  impl_->recv.Begin(impl_->recv_seq, header);  // an abandoned frame is simply dropped
+}
+
+void FrameAuthenticator::UpdateVerify(std::span<const uint8_t> bytes) {
+  impl_->recv.Update(bytes);
+}
+
+bool FrameAuthenticator::FinishVerify(const FrameMac& mac) {
+  FrameMac expected = impl_->recv.Finish();
+  if (CRYPTO_memcmp(expected.data(), mac.data(), mac.size()) != 0) return false;
   ++impl_->recv_seq;
   return true;
 }

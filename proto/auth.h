@@ -3,13 +3,13 @@
 // All peers of a closed swarm share one secret (--secret-file). On a new
 // connection each side sends a fresh nonce in its Hello; each side proves it knows
 // the secret with AuthProofFor() over the other's nonce, and the other checks it
-// with VerifyAuthProof(). After that every frame carries an HMAC-SHA256 under a
-// per-connection, per-direction key (FrameAuthenticator) covering a sequence
-// number, the frame header and the payload, so frames cannot be forged, altered,
-// replayed, reordered or reflected back to their sender. The full handshake is
-// in docs/protocol.md.
+// with VerifyAuthProof(). After that every frame carries a Poly1305 tag over the
+// frame header and the payload under a one-time key derived (HMAC-SHA256) from a
+// per-connection, per-direction key and the frame's sequence number
+// (FrameAuthenticator), so frames cannot be forged, altered, replayed, reordered or
+// reflected back to their sender. The full handshake is in docs/protocol.md.
 //
-// HMAC-SHA256 and randomness come from OpenSSL libcrypto.
+// HMAC-SHA256, Poly1305 and randomness come from OpenSSL libcrypto.
 //
 // Thread-safety: the free functions are thread-safe. A FrameAuthenticator
 // belongs to one connection; Sign() (writer side) and Verify() (reader side)
@@ -57,8 +57,9 @@ bool VerifyAuthProof(const Secret& secret, const Nonce& my_nonce, const Nonce& p
 // Per-connection frame MACs. Both ends construct it with the same two nonces in
 // the same order: `a` is the connection initiator's nonce (the side that
 // connected), `b` the acceptor's; `initiator` says which side this end is.
-// Keys: HMAC(secret, label | direction | a | b), one per direction.
-// MAC of frame n in a direction = HMAC(key, n as u64 LE | header | payload).
+// Keys: K = HMAC(secret, label | direction | a | b), one per direction.
+// MAC of frame n in a direction = Poly1305(k_n, header | payload) with the one-time
+// key k_n = HMAC(K, label | n as u64 LE): a fresh Poly1305 key for every frame.
 class FrameAuthenticator {
  public:
   FrameAuthenticator(const Secret& secret, const Nonce& a, const Nonce& b, bool initiator);
@@ -71,12 +72,27 @@ class FrameAuthenticator {
   // MAC for the next outgoing frame; advances the send sequence number.
   // `header` is the encoded frame header (with kFlagMac set), the pieces are the
   // payload in order (e.g. EncodedMessage::Pieces()).
-  Mac Sign(std::span<const uint8_t> header,
-           const std::vector<std::span<const uint8_t>>& payload_pieces);
+  FrameMac Sign(std::span<const uint8_t> header,
+                const std::vector<std::span<const uint8_t>>& payload_pieces);
 
   // Checks the MAC of the next incoming frame; advances the receive sequence
   // number only on success. A false return means: drop the connection.
-  bool Verify(std::span<const uint8_t> header, std::span<const uint8_t> payload, const Mac& mac);
+  bool Verify(std::span<const uint8_t> header, std::span<const uint8_t> payload,
+              const FrameMac& mac);
+
+  // Streaming forms, for a payload that is sent or received piece by piece (the
+  // MAC is computed while the bytes move instead of in a pass of its own):
+  //   BeginSign(header); UpdateSign(bytes)...; FinishSign()  == Sign(header, pieces)
+  //   BeginVerify(header); UpdateVerify(bytes)...; FinishVerify(mac) == Verify(...)
+  // One frame at a time per direction. Nothing received may be used before
+  // FinishVerify returned true. A Begin abandons an unfinished frame of its direction
+  // (its sequence number is not used up).
+  void BeginSign(std::span<const uint8_t> header);
+  void UpdateSign(std::span<const uint8_t> bytes);
+  FrameMac FinishSign();
+  void BeginVerify(std::span<const uint8_t> header);
+  void UpdateVerify(std::span<const uint8_t> bytes);
+  bool FinishVerify(const FrameMac& mac);
 
   uint64_t sent_frames() const;
   uint64_t received_frames() const;

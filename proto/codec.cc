@@ -139,7 +139,7 @@ struct BodyWriter {
   const capnp::Orphanage* external = nullptr;
 
   template <typename InitFn, typename AdoptFn>
-  void WriteBigFloats(InitFn init, AdoptFn adopt, const std::vector<float>& v) const {
+  void WriteBigFloats(InitFn init, AdoptFn adopt, const FloatArray& v) const {
     size_t bytes = v.size() * sizeof(float);
     // capnp exposes the tail of the last word of an external segment on the
     // wire, so only whole-word arrays are referenced (never bytes past the end).
@@ -258,7 +258,7 @@ struct BodyWriter {
 // First-segment size guess, so a big model lands in one segment without regrowth.
 // Referenced arrays live in their own segments and need no room here.
 size_t EstimateWords(const Envelope& env, bool reference_arrays) {
-  auto big = [&](const std::vector<float>& v) {
+  auto big = [&](const FloatArray& v) {
     bool referenced = reference_arrays && v.size() * sizeof(float) >= kMinReferencedBytes;
     return referenced ? size_t{0} : 4 * v.size();
   };
@@ -381,6 +381,26 @@ Status ReadFloats(capnp::Data::Reader d, std::vector<float>* out, const char* wh
   return Status::Ok();
 }
 
+// A model's values: viewed in place inside `block` when there is one and the array
+// is big enough for the copy to matter, copied otherwise.
+Status ReadValues(capnp::Data::Reader d, const std::shared_ptr<void>& block, FloatArray* out) {
+  if (d.size() % 4 != 0) {
+    return Status::Invalid("values: " + std::to_string(d.size()) +
+                           " bytes is not a whole number of float32");
+  }
+  if (block != nullptr && d.size() >= kMinReferencedBytes &&
+      reinterpret_cast<uintptr_t>(d.begin()) % alignof(float) == 0) {
+    // The payload is mutable memory owned by `block` (Decode's contract); capnp
+    // hands out const pointers because readers usually do not own their input.
+    auto* values = reinterpret_cast<float*>(const_cast<capnp::byte*>(d.begin()));
+    *out = FloatArray::View(block, values, d.size() / 4);
+    return Status::Ok();
+  }
+  out->resize(d.size() / 4);
+  if (!out->empty()) std::memcpy(out->data(), d.begin(), d.size());
+  return Status::Ok();
+}
+
 void ReadBytes(capnp::Data::Reader d, std::vector<uint8_t>* out) {
   out->assign(d.begin(), d.end());
 }
@@ -494,7 +514,7 @@ Status Read(s::ModelRequest::Reader r, ModelRequest* m) {
 
 // Each blob getter is called exactly once: every call counts against the
 // traversal limit, which is sized for reading the message once.
-Status Read(s::ModelPayload::Reader r, ModelPayload* m) {
+Status Read(s::ModelPayload::Reader r, const std::shared_ptr<void>& block, ModelPayload* m) {
   m->origin = r.getOrigin();
   GV_RETURN_IF_ERROR(ReadEnum(r.getPurpose(), 3, &m->purpose, "model purpose"));
   m->version = r.getVersion();
@@ -504,18 +524,18 @@ Status Read(s::ModelPayload::Reader r, ModelPayload* m) {
   m->content_hash = r.getContentHash();
   m->train_loss = r.getTrainLoss();
   GV_RETURN_IF_ERROR(ReadEnum(r.getCodec(), 4, &m->codec, "tensor codec"));
-  GV_RETURN_IF_ERROR(ReadFloats(r.getValues(), &m->values, "values"));
+  GV_RETURN_IF_ERROR(ReadValues(r.getValues(), block, &m->values));
   ReadBytes(r.getPacked(), &m->packed);
   GV_RETURN_IF_ERROR(ReadFloats(r.getScales(), &m->scales, "scales"));
   return ReadFloats(r.getExtra(), &m->extra, "extra");
 }
 
-Status Read(s::CrossGradient::Reader r, CrossGradient* m) {
+Status Read(s::CrossGradient::Reader r, const std::shared_ptr<void>& block, CrossGradient* m) {
   m->origin = r.getOrigin();
   m->version = r.getVersion();
   m->content_hash = r.getContentHash();
   GV_RETURN_IF_ERROR(ReadEnum(r.getCodec(), 4, &m->codec, "tensor codec"));
-  GV_RETURN_IF_ERROR(ReadFloats(r.getValues(), &m->values, "values"));
+  GV_RETURN_IF_ERROR(ReadValues(r.getValues(), block, &m->values));
   ReadBytes(r.getPacked(), &m->packed);
   return ReadFloats(r.getScales(), &m->scales, "scales");
 }
@@ -547,7 +567,16 @@ Status ReadAs(Reader r, Body* body) {
   return Status::Ok();
 }
 
-Status ReadBody(WireBody::Reader b, Body* body) {
+// Kinds that carry a model's values, which may view `block`.
+template <typename T, typename Reader>
+Status ReadAs(Reader r, const std::shared_ptr<void>& block, Body* body) {
+  T m;
+  GV_RETURN_IF_ERROR(Read(r, block, &m));
+  *body = std::move(m);
+  return Status::Ok();
+}
+
+Status ReadBody(WireBody::Reader b, const std::shared_ptr<void>& block, Body* body) {
   switch (b.which()) {
     case WireBody::HELLO:
       return ReadAs<Hello>(b.getHello(), body);
@@ -568,9 +597,9 @@ Status ReadBody(WireBody::Reader b, Body* body) {
     case WireBody::MODEL_REQUEST:
       return ReadAs<ModelRequest>(b.getModelRequest(), body);
     case WireBody::MODEL_PAYLOAD:
-      return ReadAs<ModelPayload>(b.getModelPayload(), body);
+      return ReadAs<ModelPayload>(b.getModelPayload(), block, body);
     case WireBody::CROSS_GRADIENT:
-      return ReadAs<CrossGradient>(b.getCrossGradient(), body);
+      return ReadAs<CrossGradient>(b.getCrossGradient(), block, body);
     case WireBody::STATUS_REQUEST:
       return ReadAs<StatusRequest>(b.getStatusRequest(), body);
     case WireBody::STATUS_REPLY:
@@ -613,7 +642,9 @@ Status CheckSegmentTable(std::span<const uint8_t> payload) {
 
 }  // namespace
 
-Result<Envelope> Decode(std::span<const uint8_t> payload) {
+namespace {
+
+Result<Envelope> DecodeImpl(std::span<const uint8_t> payload, std::shared_ptr<void> block) {
   if (payload.empty()) return Status::Invalid("empty message");
   if (payload.size() % sizeof(capnp::word) != 0) {
     return Status::Invalid("message size " + std::to_string(payload.size()) +
@@ -629,6 +660,7 @@ Result<Envelope> Decode(std::span<const uint8_t> payload) {
     aligned_copy = kj::heapArray<capnp::word>(words);
     std::memcpy(aligned_copy.begin(), payload.data(), payload.size());
     data = aligned_copy.begin();
+    block.reset();  // nothing may view the copy, which dies with this call
   }
 
   capnp::ReaderOptions options;
@@ -642,7 +674,7 @@ Result<Envelope> Decode(std::span<const uint8_t> payload) {
     env.incarnation = root.getIncarnation();
     GV_RETURN_IF_ERROR(ReadList(root.getGossip(), &env.gossip, "gossip"));
     auto body = root.getBody();
-    Status st = ReadBody(body, &env.body);
+    Status st = ReadBody(body, block, &env.body);
     if (!st.ok()) {
       return st.WithContext("bad " + KindName(static_cast<uint16_t>(body.which())) + " message");
     }
@@ -650,6 +682,14 @@ Result<Envelope> Decode(std::span<const uint8_t> payload) {
   } catch (const kj::Exception& e) {
     return Status::Invalid(std::string("malformed message: ") + e.getDescription().cStr());
   }
+}
+
+}  // namespace
+
+Result<Envelope> Decode(std::span<const uint8_t> payload) { return DecodeImpl(payload, nullptr); }
+
+Result<Envelope> Decode(std::span<uint8_t> payload, std::shared_ptr<void> block) {
+  return DecodeImpl(payload, std::move(block));
 }
 
 uint16_t KindOf(const Body& body) {

@@ -75,6 +75,14 @@ EncodedMessage Encode(Envelope&& envelope);
 // Decodes one frame payload. Never throws, never crashes on garbage.
 Result<Envelope> Decode(std::span<const uint8_t> payload);
 
+// Zero-copy variant for big models: the values of a ModelPayload / CrossGradient
+// (>= 64 KiB) are not copied but viewed in place (FloatArray::View), each array
+// sharing ownership of `block`, which must own the (mutable) memory of `payload`.
+// The owner of that memory must neither reuse nor free it while `block` has other
+// owners than itself; arrays may write into their own range of it. With a null
+// block, or a payload that is not 8-byte aligned, this is Decode(payload).
+Result<Envelope> Decode(std::span<uint8_t> payload, std::shared_ptr<void> block);
+
 // The union discriminant of a body on the wire (== the variant index for every
 // kind this build knows; UnknownKind reports the discriminant it carried). This
 // is what Unimplemented.kind echoes back.

@@ -23,7 +23,7 @@ namespace grapevine::proto {
 struct OutgoingFrame {
   std::array<uint8_t, kFrameHeaderBytes> header{};
   EncodedMessage message;
-  std::optional<Mac> mac;
+  std::optional<FrameMac> mac;
 
   // header, then message.Pieces(), then the MAC if any. Valid while *this lives.
   std::vector<std::span<const uint8_t>> Pieces() const;

@@ -2,7 +2,7 @@
 //
 // A frame on a TCP stream is
 //   header (kFrameHeaderBytes) | payload (header.length bytes, one Cap'n Proto
-//   message: segment table + segments) | MAC (32 bytes, only if kFlagMac)
+//   message: segment table + segments) | MAC (16 bytes, only if kFlagMac)
 // Header layout: magic "GRPV", major u8, minor u8, flags u16 LE, length u32 LE.
 // See docs/protocol.md.
 //
@@ -32,10 +32,12 @@ inline constexpr std::array<uint8_t, 4> kFrameMagic = {'G', 'R', 'P', 'V'};
 
 // Frame flags (u16 bit set). A receiver rejects bits it does not know, since a
 // flag may change how the rest of the frame is laid out.
-inline constexpr uint16_t kFlagMac = 1;  // 32-byte HMAC follows the payload
+// Bit 0 was protocol 1.0's 32-byte HMAC-SHA256 trailer; it is retired (rejected as
+// unknown), so a 1.0 and a 1.1 peer fail loudly on their first authenticated frame.
+inline constexpr uint16_t kFlagMac = 2;  // 16-byte Poly1305 tag follows the payload
 inline constexpr uint16_t kKnownFrameFlags = kFlagMac;
 
-inline constexpr size_t kMacBytes = std::tuple_size_v<Mac>;
+inline constexpr size_t kMacBytes = std::tuple_size_v<FrameMac>;
 
 // Default for --max-frame-bytes: room for a ~60M-parameter float32 model.
 inline constexpr uint32_t kDefaultMaxFrameBytes = 256u << 20;
@@ -58,7 +60,7 @@ Result<FrameHeader> DecodeFrameHeader(std::span<const uint8_t, kFrameHeaderBytes
 struct Frame {
   FrameHeader header;
   std::vector<uint8_t> payload;  // heap storage: 8-byte aligned, as the codec wants
-  std::optional<Mac> mac;        // present iff header.flags & kFlagMac
+  std::optional<FrameMac> mac;   // present iff header.flags & kFlagMac
 };
 
 // Incremental frame decoder for a byte stream delivered in arbitrary pieces

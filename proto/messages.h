@@ -16,10 +16,12 @@
 #include <variant>
 #include <vector>
 
+#include "proto/float_array.h"
+
 namespace grapevine::proto {
 
 inline constexpr uint8_t kProtocolMajor = 1;
-inline constexpr uint8_t kProtocolMinor = 0;
+inline constexpr uint8_t kProtocolMinor = 1;  // 1.1: Poly1305 frame MACs
 
 using NodeId = uint32_t;
 inline constexpr NodeId kNoNode = std::numeric_limits<NodeId>::max();
@@ -44,7 +46,8 @@ struct Edge {
 };
 
 using Nonce = std::array<uint8_t, 32>;
-using Mac = std::array<uint8_t, 32>;
+using Mac = std::array<uint8_t, 32>;       // HMAC-SHA256: auth proofs, key derivation
+using FrameMac = std::array<uint8_t, 16>;  // Poly1305 tag trailing an authenticated frame
 
 // ---- connection set-up -------------------------------------------------------
 
@@ -142,7 +145,7 @@ struct ModelPayload {
   uint64_t content_hash = 0;   // hash of the decoded values (proto/hash.h)
   float train_loss = 0.0f;     // origin's recent training loss (plateau tests, progress)
   TensorCodec codec = TensorCodec::kFloat32;
-  std::vector<float> values;   // kFloat32
+  FloatArray values;           // kFloat32 (vector-like; may view a receive buffer)
   std::vector<uint8_t> packed; // compressed codecs
   std::vector<float> scales;   // compressed codecs
   std::vector<float> extra;    // algorithm side-channel (e.g. GraB signed sums)
@@ -154,7 +157,7 @@ struct CrossGradient {
   uint64_t version = 0;
   uint64_t content_hash = 0;
   TensorCodec codec = TensorCodec::kFloat32;
-  std::vector<float> values;
+  FloatArray values;
   std::vector<uint8_t> packed;
   std::vector<float> scales;
 };

@@ -11,9 +11,13 @@ namespace grapevine::agent::net {
 
 namespace {
 constexpr size_t kReadChunk = 4u << 20;  // bytes per read op, so the watchdog sees progress
+// On authenticated connections the MAC is computed chunk by chunk as bytes go out
+// or come in; smaller chunks let the sender's and the receiver's MAC passes overlap.
+constexpr size_t kMacChunk = 1u << 20;
 
-// Receive buffers up to this size stay allocated between frames.
-constexpr size_t kKeepReceiveBuffer = size_t{256} << 20;
+// Frames at least this big are read into a recycled ReceiveBuffers block and decoded
+// without copying the model; smaller ones into rx_small_ (kept, so at most this much).
+constexpr size_t kZeroCopyFrameBytes = size_t{1} << 20;
 
 // ReadEnvelope's status for an end of stream between frames: a clean close.
 constexpr char kClosedByPeer[] = "closed by peer";
@@ -44,7 +48,7 @@ Connection::Connection(tcp::socket socket, ConnectionOptions options, Callbacks 
   if (options_.secret != nullptr) my_hello_.nonce = proto::RandomNonce();
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() { rx_big_->Close(); }
 
 void Connection::Start() {
   auto self = shared_from_this();
@@ -244,13 +248,36 @@ awaitable<void> Connection::WriteFrame(const proto::EncodedMessage& msg) {
   buffers.reserve(pieces.size() + 2);
   buffers.emplace_back(header_bytes.data(), header_bytes.size());
   for (const auto& p : pieces) buffers.emplace_back(p.data(), p.size());
-  proto::Mac mac{};
-  if (mac_out_) {
-    mac = auth_->Sign(header_bytes, pieces);
-    buffers.emplace_back(mac.data(), mac.size());
+  if (!mac_out_) {
+    size_t n = co_await asio::async_write(socket_, buffers, LargeTransfers, use_awaitable);
+    bytes_out_ += n;
+    co_return;
   }
-  size_t n = co_await asio::async_write(socket_, buffers, LargeTransfers, use_awaitable);
-  bytes_out_ += n;
+  // Authenticated: sign each chunk just before it is written, so that computing the
+  // MAC overlaps with the peer receiving and verifying what was written before
+  // (instead of a whole-payload MAC pass on each side before and after the transfer).
+  // The MAC still covers sequence number, header and the whole payload.
+  auth_->BeginSign(header_bytes);
+  std::vector<asio::const_buffer> batch;
+  batch.emplace_back(header_bytes.data(), header_bytes.size());
+  size_t batch_bytes = 0;
+  for (auto piece : pieces) {
+    while (!piece.empty()) {
+      auto part = piece.first(std::min(piece.size(), kMacChunk - batch_bytes));
+      piece = piece.subspan(part.size());
+      auth_->UpdateSign(part);
+      batch.emplace_back(part.data(), part.size());
+      batch_bytes += part.size();
+      if (batch_bytes == kMacChunk) {
+        bytes_out_ += co_await asio::async_write(socket_, batch, LargeTransfers, use_awaitable);
+        batch.clear();
+        batch_bytes = 0;
+      }
+    }
+  }
+  const proto::FrameMac mac = auth_->FinishSign();
+  batch.emplace_back(mac.data(), mac.size());
+  bytes_out_ += co_await asio::async_write(socket_, batch, LargeTransfers, use_awaitable);
 }
 
 awaitable<Result<proto::Envelope>> Connection::ReadEnvelope(uint32_t limit) {
@@ -266,22 +293,32 @@ awaitable<Result<proto::Envelope>> Connection::ReadEnvelope(uint32_t limit) {
   last_read_ = std::chrono::steady_clock::now();
   auto header = proto::DecodeFrameHeader(header_bytes, limit);
   if (!header.ok()) co_return header.status();
-  if (mac_in_ && (header->flags & proto::kFlagMac) == 0) {
+  const bool has_mac = (header->flags & proto::kFlagMac) != 0;
+  if (mac_in_ && !has_mac) {
     co_return Status::AuthFailed("frame without MAC on an authenticated connection");
   }
-  // One receive buffer per connection, reused across frames: a model is read without
-  // reallocation or zero-filling. It is allocated uninitialised, so pages are committed
-  // only as bytes arrive: a 12-byte header alone cannot make the agent use memory.
+  if (has_mac && !mac_in_) co_return Status::Invalid("MAC on a frame before authentication");
+  // The MAC is checked as the payload arrives (chunk by chunk) and the frame is
+  // used only once it verified, below.
+  if (has_mac) auth_->BeginVerify(header_bytes);
+  // A model-sized frame goes into a recycled block that its decoded values keep
+  // viewing (zero-copy; the block returns to rx_big_ when the model is dropped).
+  // Blocks are allocated uninitialised, so pages are committed only as bytes
+  // arrive: a 12-byte header alone cannot make the agent use memory. Control
+  // frames share one small buffer.
   const size_t length = header->length;
-  if (length > rx_capacity_) {
-    rx_.reset();
-    rx_.reset(new uint8_t[length]);
-    rx_capacity_ = length;
+  std::shared_ptr<uint8_t> block;
+  uint8_t* payload = nullptr;
+  if (length >= kZeroCopyFrameBytes) {
+    block = rx_big_->Acquire(length);
+    payload = block.get();
+  } else {
+    if (rx_small_.size() < length) rx_small_.resize(length);
+    payload = rx_small_.data();
   }
-  uint8_t* payload = rx_.get();
   size_t done = 0;
   while (done < length) {
-    size_t want = std::min(kReadChunk, length - done);
+    size_t want = std::min(has_mac ? kMacChunk : kReadChunk, length - done);
     auto [ec, got] = co_await asio::async_read(socket_, asio::buffer(payload + done, want),
                                                LargeTransfers, asio::as_tuple(use_awaitable));
     done += got;
@@ -290,25 +327,21 @@ awaitable<Result<proto::Envelope>> Connection::ReadEnvelope(uint32_t limit) {
       co_return Status::Invalid("connection closed after " + std::to_string(done) + " of " +
                                 std::to_string(length) + " payload bytes: " + ec.message());
     }
+    if (has_mac) auth_->UpdateVerify(std::span<const uint8_t>(payload + done - got, got));
     last_read_ = std::chrono::steady_clock::now();
   }
-  if (header->flags & proto::kFlagMac) {
-    proto::Mac mac{};
+  if (has_mac) {
+    proto::FrameMac mac{};
     auto [ec, m] = co_await asio::async_read(socket_, asio::buffer(mac),
                                              asio::as_tuple(use_awaitable));
     bytes_in_ += m;
     if (ec) co_return Status::Invalid("connection closed inside a frame MAC");
-    if (!mac_in_) co_return Status::Invalid("MAC on a frame before authentication");
-    if (!auth_->Verify(header_bytes, std::span<const uint8_t>(payload, length), mac)) {
+    if (!auth_->FinishVerify(mac)) {
       co_return Status::AuthFailed("frame MAC does not verify");
     }
   }
-  auto env = proto::Decode(std::span<const uint8_t>(payload, length));
-  if (length > kKeepReceiveBuffer) {  // do not pin a model-sized buffer on idle links
-    rx_.reset();
-    rx_capacity_ = 0;
-  }
-  co_return env;
+  if (block) co_return proto::Decode(std::span<uint8_t>(payload, length), std::move(block));
+  co_return proto::Decode(std::span<const uint8_t>(payload, length));
 }
 
 }  // namespace grapevine::agent::net

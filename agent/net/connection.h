@@ -20,7 +20,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "agent/net/receive_buffers.h"
 #include "base/status.h"
 #include "proto/auth.h"
 #include "proto/codec.h"
@@ -104,8 +106,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer queue_signal_;
   asio::steady_timer watchdog_;
   std::chrono::steady_clock::time_point last_read_;
-  std::unique_ptr<uint8_t[]> rx_;  // receive buffer, reused across frames
-  size_t rx_capacity_ = 0;
+  std::vector<uint8_t> rx_small_;  // control frames, reused across frames
+  // Model-sized frames: recycled buffers the decoded values keep viewing.
+  std::shared_ptr<ReceiveBuffers> rx_big_ = std::make_shared<ReceiveBuffers>();
   std::optional<proto::FrameAuthenticator> auth_;  // set once both sides proved the secret
   bool mac_out_ = false;  // our frames carry a MAC (after our AuthResult)
   bool mac_in_ = false;   // peer's frames carry a MAC (after its AuthResult)

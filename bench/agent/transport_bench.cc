@@ -8,11 +8,14 @@
 //   BM_GrapevineModel    two agent::net::Network instances in this process (each with
 //                        its own network thread, listening on 127.0.0.1:0); one Send()s
 //                        an encoded 16M-float ModelPayload (encoded once, as an agent
-//                        does for all its neighbours), the other's on_envelope counts
-//                        arrivals. Framing, the capnp decode into a proto::Envelope
-//                        (a 64 MiB float copy) and, with /secret:1, the per-frame
-//                        HMAC on both sides are inside the timed region.
+//                        does for all its neighbours), the other's on_envelope checks
+//                        size and a few values and counts arrivals. Framing, the capnp
+//                        decode into a proto::Envelope (zero-copy: the values view the
+//                        connection's recycled receive buffer) and, with /secret:1, the
+//                        per-frame MAC on both sides are inside the timed region.
 // After the runs, main() prints MB/s of each and the ratios to the plain pair.
+//
+// Results: see bench/agent/README.md and docs/protocol.md §5 (medians, what changed).
 //
 // Run (Release build):
 //   cmake --build build/release --target transport_bench
@@ -174,7 +177,11 @@ void BM_GrapevineModel(benchmark::State& state) {
     auto* m = std::get_if<proto::ModelPayload>(&env.body);
     std::lock_guard lock(mu);
     if (m == nullptr) return;
-    if (m->values.size() != kParams) bad = true;
+    if (m->values.size() != kParams || m->values[0] != 0.0f ||
+        m->values[kParams / 2 + 1] != static_cast<float>((kParams / 2 + 1) % 1000) * 1e-3f ||
+        m->values[kParams - 1] != static_cast<float>((kParams - 1) % 1000) * 1e-3f) {
+      bad = true;
+    }
     ++arrived;
     cv.notify_all();
   };
@@ -214,7 +221,7 @@ void BM_GrapevineModel(benchmark::State& state) {
   }
   sender.Stop();
   receiver.Stop();
-  if (bad) state.SkipWithError("a model arrived with the wrong size");
+  if (bad) state.SkipWithError("a model arrived with the wrong size or values");
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kModelBytes));
   state.counters["wire_MB"] = static_cast<double>(wire_bytes) / 1e6;
 }
@@ -264,7 +271,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
     std::printf("  %-34s %10.1f MB/s\n", "plain TCP pair", tcp / 1e6);
     std::printf("  %-34s %10.1f MB/s   ratio %.2f\n", "grapevine Network, open", gv / 1e6,
                 tcp > 0 ? gv / tcp : 0.0);
-    std::printf("  %-34s %10.1f MB/s   ratio %.2f\n", "grapevine Network, HMAC secret",
+    std::printf("  %-34s %10.1f MB/s   ratio %.2f\n", "grapevine Network, secret (MAC)",
                 gv_auth / 1e6, tcp > 0 ? gv_auth / tcp : 0.0);
     std::printf("  target: ratio >= 0.50 -> %s\n",
                 tcp > 0 && gv / tcp >= 0.5 ? "met (open)" : "NOT met (open)");

@@ -1,6 +1,9 @@
 #include "proto/auth.h"
 
 #include <gtest/gtest.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -66,7 +69,7 @@ struct Pair {
 
 std::vector<uint8_t> Payload(uint8_t v) { return std::vector<uint8_t>(40, v); }
 
-Mac SignOne(FrameAuthenticator& a, std::span<const uint8_t> header,
+FrameMac SignOne(FrameAuthenticator& a, std::span<const uint8_t> header,
             const std::vector<uint8_t>& payload) {
   return a.Sign(header, {std::span<const uint8_t>(payload)});
 }
@@ -75,9 +78,9 @@ TEST(FrameAuthTest, BothDirectionsVerifyInOrder) {
   Pair p;
   auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
   for (uint8_t i = 0; i < 5; ++i) {
-    Mac m = SignOne(p.initiator, header, Payload(i));
+    FrameMac m = SignOne(p.initiator, header, Payload(i));
     EXPECT_TRUE(p.acceptor.Verify(header, Payload(i), m)) << int(i);
-    Mac back = SignOne(p.acceptor, header, Payload(i));
+    FrameMac back = SignOne(p.acceptor, header, Payload(i));
     EXPECT_TRUE(p.initiator.Verify(header, Payload(i), back)) << int(i);
   }
   EXPECT_EQ(p.initiator.sent_frames(), 5u);
@@ -89,15 +92,105 @@ TEST(FrameAuthTest, PiecesAreConcatenated) {
   auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
   auto whole = Payload(9);
   std::span<const uint8_t> s(whole);
-  Mac m = p.initiator.Sign(header, {s.subspan(0, 8), s.subspan(8, 0), s.subspan(8)});
+  FrameMac m = p.initiator.Sign(header, {s.subspan(0, 8), s.subspan(8, 0), s.subspan(8)});
   EXPECT_TRUE(p.acceptor.Verify(header, whole, m));
+}
+
+// The streaming forms (used while a model's bytes move) give the same MACs as the
+// one-call forms, whatever the chunking, and keep their sequence rules.
+TEST(FrameAuthTest, StreamingEqualsOneCall) {
+  Pair one, streamed;
+  auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 1000});
+  std::vector<uint8_t> payload(1000);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 31 + 7);
+  std::span<const uint8_t> s(payload);
+  for (int frame = 0; frame < 3; ++frame) {
+    FrameMac whole = SignOne(one.initiator, header, payload);
+    streamed.initiator.BeginSign(header);
+    streamed.initiator.UpdateSign(s.subspan(0, 1));
+    streamed.initiator.UpdateSign(s.subspan(1, 0));
+    streamed.initiator.UpdateSign(s.subspan(1, 600));
+    streamed.initiator.UpdateSign(s.subspan(601));
+    EXPECT_EQ(streamed.initiator.FinishSign(), whole) << frame;
+
+    streamed.acceptor.BeginVerify(header);
+    for (size_t off = 0; off < payload.size(); off += 128) {
+      streamed.acceptor.UpdateVerify(s.subspan(off, std::min<size_t>(128, payload.size() - off)));
+    }
+    EXPECT_TRUE(streamed.acceptor.FinishVerify(whole)) << frame;
+  }
+  EXPECT_EQ(streamed.initiator.sent_frames(), 3u);
+  EXPECT_EQ(streamed.acceptor.received_frames(), 3u);
+}
+
+TEST(FrameAuthTest, StreamingVerifyRejectsTamperingAndAbandonsCleanly) {
+  Pair p;
+  auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
+  auto payload = Payload(5);
+  FrameMac m = SignOne(p.initiator, header, payload);
+  std::span<const uint8_t> s(payload);
+
+  p.acceptor.BeginVerify(header);  // abandoned half-way (e.g. the peer went away)
+  p.acceptor.UpdateVerify(s.subspan(0, 20));
+  auto tampered = payload;
+  tampered[30] ^= 1;
+  p.acceptor.BeginVerify(header);  // starts over at the same sequence number
+  p.acceptor.UpdateVerify(std::span<const uint8_t>(tampered).subspan(0, 20));
+  p.acceptor.UpdateVerify(std::span<const uint8_t>(tampered).subspan(20));
+  EXPECT_FALSE(p.acceptor.FinishVerify(m));
+  EXPECT_EQ(p.acceptor.received_frames(), 0u);
+  p.acceptor.BeginVerify(header);
+  p.acceptor.UpdateVerify(s);
+  EXPECT_TRUE(p.acceptor.FinishVerify(m));
+}
+
+// The frame MAC is exactly the construction docs/protocol.md specifies, recomputed
+// here with plain OpenSSL calls: K = HMAC(secret, "grapevine frame key v1" | dir | a | b),
+// k_n = HMAC(K, "grapevine frame one-time key v1" | u64le(n)),
+// tag = Poly1305(k_n, header | payload).
+std::vector<uint8_t> RawMac(const char* name, std::span<const uint8_t> key,
+                            const std::vector<std::vector<uint8_t>>& parts) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, name, nullptr);
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+  char digest[] = "SHA256";
+  OSSL_PARAM hmac_params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_end()};
+  const bool hmac = std::string(name) == "HMAC";
+  EXPECT_EQ(EVP_MAC_init(ctx, key.data(), key.size(), hmac ? hmac_params : nullptr), 1);
+  for (const auto& p : parts) EVP_MAC_update(ctx, p.data(), p.size());
+  std::vector<uint8_t> out(64);
+  size_t len = 0;
+  EVP_MAC_final(ctx, out.data(), &len, out.size());
+  out.resize(len);
+  EVP_MAC_CTX_free(ctx);
+  EVP_MAC_free(mac);
+  return out;
+}
+
+std::vector<uint8_t> Str(const std::string& s) { return {s.begin(), s.end()}; }
+
+TEST(FrameAuthTest, MatchesTheSpecifiedConstruction) {
+  Pair p;
+  auto header = EncodeFrameHeader({kProtocolMajor, kProtocolMinor, kFlagMac, 40});
+  const Nonce a = Filled(10), b = Filled(20);
+  auto k = RawMac("HMAC", kSecret.bytes,
+                  {Str("grapevine frame key v1"), {1}, {a.begin(), a.end()}, {b.begin(), b.end()}});
+  ASSERT_EQ(k.size(), 32u);
+  for (uint8_t n = 0; n < 2; ++n) {
+    auto one_time = RawMac("HMAC", k, {Str("grapevine frame one-time key v1"), {n, 0, 0, 0, 0, 0, 0, 0}});
+    auto tag = RawMac("POLY1305", one_time, {{header.begin(), header.end()}, Payload(n)});
+    ASSERT_EQ(tag.size(), kMacBytes);
+    FrameMac got = SignOne(p.initiator, header, Payload(n));
+    EXPECT_EQ(std::vector<uint8_t>(got.begin(), got.end()), tag) << int(n);
+  }
 }
 
 TEST(FrameAuthTest, TamperedFrameFails) {
   Pair p;
   auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
   auto payload = Payload(3);
-  Mac m = SignOne(p.initiator, header, payload);
+  FrameMac m = SignOne(p.initiator, header, payload);
   payload[17] ^= 0x40;
   EXPECT_FALSE(p.acceptor.Verify(header, payload, m));
   auto other_header = EncodeFrameHeader({kProtocolMajor, 1, kFlagMac, 40});
@@ -109,8 +202,8 @@ TEST(FrameAuthTest, TamperedFrameFails) {
 TEST(FrameAuthTest, ReplayedFrameFails) {
   Pair p;
   auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
-  Mac first = SignOne(p.initiator, header, Payload(1));
-  Mac second = SignOne(p.initiator, header, Payload(1));  // same bytes, next seq
+  FrameMac first = SignOne(p.initiator, header, Payload(1));
+  FrameMac second = SignOne(p.initiator, header, Payload(1));  // same bytes, next seq
   EXPECT_NE(first, second);
   ASSERT_TRUE(p.acceptor.Verify(header, Payload(1), first));
   EXPECT_FALSE(p.acceptor.Verify(header, Payload(1), first));  // replay of seq 0
@@ -120,7 +213,7 @@ TEST(FrameAuthTest, ReplayedFrameFails) {
 TEST(FrameAuthTest, ReflectedFrameFails) {
   Pair p;
   auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
-  Mac m = SignOne(p.initiator, header, Payload(1));
+  FrameMac m = SignOne(p.initiator, header, Payload(1));
   EXPECT_FALSE(p.initiator.Verify(header, Payload(1), m));  // sent back to its author
 }
 
@@ -129,7 +222,7 @@ TEST(FrameAuthTest, OtherConnectionOrSecretFails) {
   FrameAuthenticator sender(kSecret, Filled(10), Filled(20), true);
   FrameAuthenticator wrong_nonce(kSecret, Filled(10), Filled(21), false);
   FrameAuthenticator wrong_secret(kOther, Filled(10), Filled(20), false);
-  Mac m = SignOne(sender, header, Payload(1));
+  FrameMac m = SignOne(sender, header, Payload(1));
   EXPECT_FALSE(wrong_nonce.Verify(header, Payload(1), m));
   EXPECT_FALSE(wrong_secret.Verify(header, Payload(1), m));
 }
@@ -270,7 +363,7 @@ TEST(HandshakeTest, ReflectedProofYieldsNoUsableKeys) {
   FrameAuthenticator a_conn2(kSecret, /*a=*/na1, /*b=*/na2, /*initiator=*/false);
   // The only MACs M can obtain are A's outgoing frames on connection 2.
   auto header = EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 40});
-  Mac from_a = SignOne(a_conn2, header, Payload(1));
+  FrameMac from_a = SignOne(a_conn2, header, Payload(1));
   EXPECT_FALSE(a_conn1.Verify(header, Payload(1), from_a));
 }
 

@@ -194,7 +194,7 @@ TEST(CodecTest, MovedEnvelopeReferencesBigArraysWithoutCopy) {
   m.origin = 2;
   m.values = Floats(1 << 18, 8);  // 1 MiB, even length
   m.scales = {0.5f};
-  const std::vector<float> expected = m.values;
+  const std::vector<float> expected = m.values.ToVector();
   const float* buffer = m.values.data();
   EncodedMessage msg = Encode(Wrap(std::move(m)));
   EXPECT_TRUE(PointsInto(msg, buffer));  // written straight from the vector
@@ -214,7 +214,7 @@ TEST(CodecTest, MovedEnvelopeCopiesOddOrSmallArrays) {
   for (size_t n : {size_t{(1 << 18) + 1}, size_t{100}}) {
     CrossGradient g;
     g.values = Floats(n, 9);
-    const std::vector<float> expected = g.values;
+    const std::vector<float> expected = g.values.ToVector();
     const float* buffer = g.values.data();
     EncodedMessage msg = Encode(Wrap(std::move(g)));
     EXPECT_FALSE(PointsInto(msg, buffer)) << n;  // never expose bytes past the end
@@ -395,6 +395,87 @@ TEST(CodecTest, AmplifiedListIsBounded) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("traversal limit"), std::string::npos)
       << r.status().message();
+}
+
+// Decode(payload, block): a big model's values view the payload in place and keep
+// the block alive; small arrays are copied; the result equals the copying Decode.
+TEST(CodecTest, BlockDecodeViewsBigValuesInPlace) {
+  ModelPayload m;
+  m.origin = 3;
+  m.values = Floats(1 << 18, 11);  // 1 MiB
+  m.scales = Floats(3, 12);
+  m.extra = Floats(1 << 17, 13);   // big, but only `values` is ever viewed
+  const std::vector<uint8_t> wire = Encode(Wrap(m)).Flatten();
+  auto block = std::make_shared<std::vector<uint8_t>>(wire);
+  uint8_t* const base = block->data();
+  const size_t size = block->size();
+
+  auto out = Decode(std::span<uint8_t>(base, size), block);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(block.use_count(), 2);  // the decoded values share it
+  auto& got = std::get<ModelPayload>(out->body);
+  EXPECT_TRUE(got.values.is_view());
+  const auto* first = reinterpret_cast<const uint8_t*>(got.values.data());
+  EXPECT_GE(first, base);
+  EXPECT_LE(first + 4 * got.values.size(), base + size);
+  EXPECT_EQ(got.values, m.values);
+  EXPECT_EQ(got.extra, m.extra);
+  EXPECT_EQ(got.scales, m.scales);
+  auto copied = Decode(wire);
+  ASSERT_TRUE(copied.ok());
+  EXPECT_TRUE(SameBody(copied->body, out->body));
+  EXPECT_FALSE(std::get<ModelPayload>(copied->body).values.is_view());
+
+  // The view is the array's own range: writes land in the block, a copy is deep.
+  got.values[0] = 42.0f;
+  float stored;
+  std::memcpy(&stored, first, 4);
+  EXPECT_EQ(stored, 42.0f);
+  FloatArray copy = got.values;
+  EXPECT_FALSE(copy.is_view());
+  copy[1] = -1.0f;
+  EXPECT_EQ(got.values[1], m.values[1]);
+
+  FloatArray moved = std::move(got.values);
+  EXPECT_TRUE(moved.is_view());
+  EXPECT_TRUE(got.values.empty());  // moved out: only `moved` holds the block now
+  EXPECT_EQ(block.use_count(), 2);
+  moved.clear();
+  EXPECT_EQ(block.use_count(), 1);
+}
+
+TEST(CodecTest, BlockDecodeCopiesSmallValuesAndUnalignedPayloads) {
+  CrossGradient g;
+  g.values = Floats(100, 14);  // below the view threshold
+  std::vector<uint8_t> wire = Encode(Wrap(g)).Flatten();
+  auto block = std::make_shared<std::vector<uint8_t>>(wire);
+  auto out = Decode(std::span<uint8_t>(*block), block);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_FALSE(std::get<CrossGradient>(out->body).values.is_view());
+  EXPECT_EQ(block.use_count(), 1);
+
+  g.values = Floats(1 << 18, 15);
+  wire = Encode(Wrap(g)).Flatten();
+  auto shifted = std::make_shared<std::vector<uint8_t>>(wire.size() + 1);
+  std::memcpy(shifted->data() + 1, wire.data(), wire.size());  // odd address
+  out = Decode(std::span<uint8_t>(shifted->data() + 1, wire.size()), shifted);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const auto& got = std::get<CrossGradient>(out->body);
+  EXPECT_FALSE(got.values.is_view());  // decoded from an aligned copy
+  EXPECT_EQ(got.values, g.values);
+  EXPECT_EQ(shifted.use_count(), 1);
+}
+
+TEST(CodecTest, BlockDecodeRejectsWhatDecodeRejects) {
+  ModelPayload m;
+  m.values = Floats(1 << 18, 16);
+  std::vector<uint8_t> wire = Encode(Wrap(m)).Flatten();
+  wire.resize(wire.size() - 8);  // truncated
+  auto block = std::make_shared<std::vector<uint8_t>>(wire);
+  auto out = Decode(std::span<uint8_t>(*block), block);
+  EXPECT_FALSE(out.ok());
+  EXPECT_FALSE(Decode(wire).ok());
+  EXPECT_EQ(block.use_count(), 1);
 }
 
 TEST(CodecTest, KindNames) {

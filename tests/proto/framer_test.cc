@@ -12,7 +12,7 @@ namespace grapevine::proto {
 namespace {
 
 std::vector<uint8_t> FrameBytes(const FrameHeader& h, const std::vector<uint8_t>& payload,
-                                const std::optional<Mac>& mac = std::nullopt) {
+                                const std::optional<FrameMac>& mac = std::nullopt) {
   // Sized up front: g++ 12 warns (-Warray-bounds, a false positive) on
   // vector::insert after constructing from a std::array.
   auto header = EncodeFrameHeader(h);
@@ -34,7 +34,7 @@ TEST(FrameHeaderTest, RoundTrip) {
   auto bytes = EncodeFrameHeader(h);
   EXPECT_EQ(bytes[0], 'G');
   EXPECT_EQ(bytes[3], 'V');
-  EXPECT_EQ(bytes[6], 1);     // flags LE
+  EXPECT_EQ(bytes[6], 2);     // flags LE (kFlagMac)
   EXPECT_EQ(bytes[8], 0x04);  // length LE
   EXPECT_EQ(bytes[11], 0x01);
   auto back = DecodeFrameHeader(bytes, std::numeric_limits<uint32_t>::max());
@@ -56,7 +56,7 @@ TEST(FrameHeaderTest, WrongMajorNamesBothVersions) {
   auto r = DecodeFrameHeader(bytes, 1024);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("2.7"), std::string::npos) << r.status().message();
-  EXPECT_NE(r.status().message().find("we speak 1.0"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("we speak 1.1"), std::string::npos) << r.status().message();
 }
 
 TEST(FrameHeaderTest, NewerMinorIsAccepted) {
@@ -69,6 +69,16 @@ TEST(FrameHeaderTest, UnknownFlagRejected) {
   auto r = DecodeFrameHeader(EncodeFrameHeader({kProtocolMajor, 0, 0x8000, 10}), 1024);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("flags"), std::string::npos);
+}
+
+// Protocol 1.0's HMAC-SHA256 trailer (flag bit 0, 32 bytes) is retired: a 1.0 peer's
+// authenticated frame fails loudly instead of being misread.
+TEST(FrameHeaderTest, RetiredHmacFlagRejected) {
+  auto r = DecodeFrameHeader(EncodeFrameHeader({kProtocolMajor, 0, 0x0001, 10}), 1024);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("unknown frame flags 0x0001"), std::string::npos)
+      << r.status().message();
+  EXPECT_TRUE(DecodeFrameHeader(EncodeFrameHeader({kProtocolMajor, 0, kFlagMac, 10}), 1024).ok());
 }
 
 TEST(FrameHeaderTest, LengthOverLimitRejected) {
@@ -104,14 +114,14 @@ TEST(FrameDecoderTest, AnnouncedLengthIsNotReservedUpFront) {
 struct Sample {
   FrameHeader header;
   std::vector<uint8_t> payload;
-  std::optional<Mac> mac;
+  std::optional<FrameMac> mac;
 };
 
 std::vector<Sample> SampleFrames() {
   std::vector<Sample> s;
   s.push_back({{kProtocolMajor, 0, 0, 0}, {}, std::nullopt});
   s.push_back({{kProtocolMajor, 0, 0, 5}, Pattern(5, 3), std::nullopt});
-  Mac mac{};
+  FrameMac mac{};
   for (size_t i = 0; i < mac.size(); ++i) mac[i] = static_cast<uint8_t>(200 + i);
   s.push_back({{kProtocolMajor, 0, kFlagMac, 1000}, Pattern(1000, 9), mac});
   s.push_back({{kProtocolMajor, 2, kFlagMac, 0}, {}, mac});
