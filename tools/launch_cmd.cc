@@ -229,7 +229,7 @@ void PrintCompareRow(const nlohmann::json& row) {
     for (unsigned char c : text) shown += (c & 0xC0) != 0x80 ? 1 : 0;
     return std::string(shown < width ? width - shown : 0, ' ') + text;
   };
-  std::printf("%-10s %s %s %s %s %s %s\n", name.c_str(),
+  std::printf("%-16s %s %s %s %s %s %s\n", name.c_str(),
               pad(num("final_mean_accuracy", "%.4f", 1), 9).c_str(),
               pad(num("final_min_accuracy", "%.4f", 1), 7).c_str(),
               pad(num("final_max_accuracy", "%.4f", 1), 7).c_str(),
@@ -241,7 +241,7 @@ void PrintCompareRow(const nlohmann::json& row) {
 // The demo's settings: what `grapevine launch` without a TOPOLOGY uses for every
 // shared flag the user did not give (README "Quick start", docs/report.md). With a
 // topology file the agent's own defaults (agent/node_options.h) apply.
-// Measured on 2 shared cores: 0.85 mean test accuracy in about 100 s (docs/report.md).
+// Measured on 2 shared cores: 0.854 mean test accuracy in 91 s (docs/report.md).
 // Non-IID shards drift apart during local steps, so the demo merges more often (50 steps
 // a round) and lets the learning rate decay (cosine) instead of 30 x 100 at a constant
 // rate (0.77 at the end, swinging by +-0.03 from round to round).
@@ -547,7 +547,7 @@ int RunLaunch(LaunchOptions o) {
     std::fprintf(stderr, "grapevine launch: comparison report not written: %s\n",
                  report.status().message().c_str());
   } else {
-    std::printf("%-10s %9s %7s %7s %10s %10s %8s\n", "algorithm", "mean acc", "min", "max",
+    std::printf("%-16s %9s %7s %7s %10s %10s %8s\n", "algorithm", "mean acc", "min", "max",
                 ("to " + FormatTarget(o.target_accuracy)).c_str(), "MB sent", "wall s");
     auto table = nlohmann::json::parse(ReadText(o.out_dir + "/compare.json"), nullptr, false);
     if (!table.is_discarded()) {
