@@ -10,6 +10,7 @@
 #include "agent/core/algorithms/consensus.h"
 #include "learn/trainer.h"
 #include "merge/aligned_merge.h"
+#include "merge/cga.h"
 #include "merge/dimat.h"
 #include "merge/weight_matching.h"
 
@@ -44,7 +45,9 @@ Status CheckLoss(double loss, uint64_t round) {
 // dimat, wa, wm: E local steps, publish, wait for the neighbours' round, merge, reset.
 class RoundMergeAlgorithm : public Algorithm {
  public:
-  explicit RoundMergeAlgorithm(std::string_view name) : name_(name) {}
+  RoundMergeAlgorithm(std::string_view name, const AlgorithmOptions& options) : name_(name) {
+    dimat_.weight_prior = options.dimat_weight_prior;
+  }
 
   Result<double> RunRound(AlgorithmContext& ctx, uint64_t round, int steps) override {
     learn::Trainer& t = ctx.trainer();
@@ -84,15 +87,22 @@ class RoundMergeAlgorithm : public Algorithm {
     const double self_weight = std::max(0.0, 1.0 - n.mass);
     Result<merge::MergeResult> merged =
         name_ == "dimat"
-            ? merge::DimatMerge(t.model(), x, self_weight, nm, ctx.probe())
+            ? merge::DimatMerge(t.model(), x, self_weight, nm, ctx.probe(), dimat_)
             : merge::WeightMatchingMerge(t.model().layout(), t.model().symmetry(), x,
                                          self_weight, nm);
     if (!merged.ok()) return merged.status();
+    if (spdlog::should_log(spdlog::level::debug)) {
+      std::string moved;
+      for (double m : merged->stats.moved) moved += fmt::format(" {:.2f}", m);
+      spdlog::debug("{} merge: fraction of units moved per neighbour:{} ({:.1f} ms)", name_,
+                    moved, 1e3 * merged->stats.seconds);
+    }
     x = std::move(merged->params);
     return Status::Ok();
   }
 
   std::string_view name_;
+  merge::DimatOptions dimat_;
 };
 
 // dpsgd: step, publish, average (x_i ← Σ_j w_ij (x_j − η g_j)).
@@ -135,6 +145,71 @@ class PerStepAlgorithm : public Algorithm {
  private:
   bool combine_first_;
   Eigen::VectorXf before_;
+};
+
+// cga (ALGORITHMS.md §4), per step: self-gradient g_ii on the next batch; publish x_i
+// asking the neighbours for ∇ℓ(x_i; ξ_j); wait for their models and answers (while
+// answering theirs); per tensor g̃ = w_ii g_ii + Σ v_j w_ij g_ij with the QP's v ≥ 0.5;
+// x ← Σ_j w_ij x_j, then the optimizer step with g̃ from that consensus point (with
+// --nesterov this is the paper's Nesterov update). Neighbours whose answer did not
+// come within the deadline or staleness bound are left out of M for this step; a
+// failed aggregation falls back to the plain self-gradient and is counted.
+class CgaAlgorithm : public Algorithm {
+ public:
+  Result<double> RunRound(AlgorithmContext& ctx, uint64_t round, int steps) override {
+    learn::Trainer& t = ctx.trainer();
+    if (!aggregator_) {
+      aggregator_ = std::make_unique<merge::CgaAggregator>(
+          merge::TensorRangesOf(t.model().layout()));
+    }
+    double loss = 0;
+    int done = 0;
+    for (; done < steps && !ctx.stopping(); ++done) {
+      const uint64_t tick = round * static_cast<uint64_t>(steps) + static_cast<uint64_t>(done);
+      ctx.AnswerCrossGradients();
+      loss += t.ComputeGradient();
+      ctx.PublishForCrossGradients(tick);
+      auto models = ctx.Exchange(tick);
+      auto gradients = ctx.TakeCrossGradients();
+      combined_ = t.gradient();
+      if (!gradients.empty()) Aggregate(t, ctx.SelfWeight(), gradients, round);
+      Neighbours n(models);
+      algorithms::MixInPlace(n.weighted, &t.mutable_params());
+      ctx.MarkMerged(models);
+      t.ApplyGradient(combined_);
+    }
+    if (done == 0) return 0.0;
+    loss /= done;
+    GV_RETURN_IF_ERROR(CheckLoss(loss, round));
+    return loss;
+  }
+
+ private:
+  void Aggregate(learn::Trainer& t, double self_weight,
+                 const std::vector<ArrivedGradient>& gradients, uint64_t round) {
+    cross_.clear();
+    std::vector<const Eigen::VectorXf*> rows;
+    std::vector<double> weights;
+    std::vector<uint64_t> ids;
+    cross_.reserve(gradients.size());
+    for (const auto& g : gradients) {
+      cross_.emplace_back(g.values());
+      weights.push_back(g.weight);
+      ids.push_back(g.from);
+    }
+    for (const auto& c : cross_) rows.push_back(&c);
+    auto stats = aggregator_->Aggregate(t.gradient(), self_weight, rows, weights, ids, &combined_);
+    if (!stats.ok()) {
+      ++merge_failures_;
+      spdlog::warn("cga aggregation failed in round {}: {}; using the own gradient", round,
+                   stats.status().message());
+      combined_ = t.gradient();
+    }
+  }
+
+  std::unique_ptr<merge::CgaAggregator> aggregator_;
+  std::vector<Eigen::VectorXf> cross_;
+  Eigen::VectorXf combined_;
 };
 
 // lasgd: does not wait for an exchange. Every merge_every steps it publishes a
@@ -225,9 +300,11 @@ std::unique_ptr<Algorithm> MakeAlgorithm(const algorithms::AlgoSpec& spec,
   using algorithms::Family;
   switch (spec.family) {
     case Family::kRoundMerge:
-      return std::make_unique<RoundMergeAlgorithm>(spec.name);
+      return std::make_unique<RoundMergeAlgorithm>(spec.name, options);
     case Family::kPerStep:
       return std::make_unique<PerStepAlgorithm>(spec.name == "cdsgd");
+    case Family::kCrossGradient:
+      return std::make_unique<CgaAlgorithm>();
     case Family::kLocalAsync:
       return std::make_unique<LasgdAlgorithm>(options.merge_every);
     case Family::kLocal:

@@ -12,6 +12,7 @@
 // Families (agent/core/algorithms/algo_spec.h):
 //  RoundMergeAlgorithm  dimat, wa, wm   E steps, publish, collect, merge, reset optimizer
 //  PerStepAlgorithm     dpsgd, cdsgd    one exchange per step
+//  CgaAlgorithm         cga             one exchange of models and cross-gradients per step
 //  LasgdAlgorithm       lasgd           background exchange + delta-add
 //  LocalAlgorithm       local           no communication
 // Thread-safety: everything here runs on the training thread only.
@@ -42,6 +43,16 @@ struct ArrivedModel {
   }
 };
 
+// A neighbour's cross-gradient of our model (CGA), with its w_ij.
+struct ArrivedGradient {
+  proto::NodeId from = proto::kNoNode;
+  std::shared_ptr<const proto::CrossGradient> gradient;
+  double weight = 0.0;
+  Eigen::Map<const Eigen::VectorXf> values() const {
+    return {gradient->values.data(), static_cast<Eigen::Index>(gradient->values.size())};
+  }
+};
+
 class AlgorithmContext {
  public:
   virtual ~AlgorithmContext() = default;
@@ -55,6 +66,18 @@ class AlgorithmContext {
   // done. Returns the models once every live neighbour delivered `tick` (or newer)
   // or the deadline passed (--sync: up to a minute); nullopt while still waiting.
   virtual std::optional<std::vector<ArrivedModel>> PollExchange(bool block) = 0;
+  // CGA: Publish(tick), and every neighbour is asked to answer with the gradient of
+  // this model on its own data; the next exchange also waits for those answers.
+  virtual void PublishForCrossGradients(uint64_t tick) = 0;
+  // CGA: after the exchange, the freshest cross-gradient of our model from each
+  // neighbour of that exchange, skipping those older than the staleness bound.
+  virtual std::vector<ArrivedGradient> TakeCrossGradients() = 0;
+  // w_ii of the last exchange's mixing row (1 − the live neighbours' weights).
+  virtual double SelfWeight() const = 0;
+  // CGA: computes and sends the cross-gradients neighbours asked for. Called between
+  // steps; PollExchange also answers while it waits, so two agents waiting for each
+  // other's answers cannot deadlock.
+  virtual void AnswerCrossGradients() = 0;
   // Records that these models were merged (counters, per-neighbour versions).
   virtual void MarkMerged(const std::vector<ArrivedModel>& models) = 0;
   // DIMAT probe: a seeded sample of the agent's own shard (features × samples).
@@ -80,6 +103,7 @@ class Algorithm {
 
 struct AlgorithmOptions {
   int merge_every = 0;  // lasgd: steps between exchanges; 0 = once per round
+  double dimat_weight_prior = 0.0;  // dimat: merge::DimatOptions::weight_prior
 };
 
 // REQUIRES: spec comes from algorithms::FindAlgorithm.

@@ -1,9 +1,11 @@
-// Mailbox: received models handed from the network thread to the training thread.
+// Mailbox: what the network thread hands to the training thread — received models,
+// and for CGA the requests to compute a cross-gradient and the cross-gradients that
+// came back.
 //
-// Bounded by construction: it holds at most one model per origin (a newer model
-// replaces an older one that was not merged yet; the replacement is counted as
-// superseded). The trainer waits on it with a deadline and never blocks the network
-// thread: Put() only takes a short lock.
+// Bounded by construction: it holds at most one model, one request and one
+// cross-gradient per peer (a newer one replaces an older one that was not taken yet;
+// a replaced model is counted as superseded). The trainer waits on it with a deadline
+// and never blocks the network thread: the Put*() calls only take a short lock.
 //
 // Thread-safety: all members are safe to call from any thread.
 #pragma once
@@ -23,6 +25,7 @@ namespace grapevine::agent {
 class Mailbox {
  public:
   using ModelPtr = std::shared_ptr<const proto::ModelPayload>;
+  using GradientPtr = std::shared_ptr<const proto::CrossGradient>;
 
   // Network thread: deposit a model (newest per origin wins).
   void Put(ModelPtr model) {
@@ -36,11 +39,32 @@ class Mailbox {
     cv_.notify_all();
   }
 
-  // Trainer: wait until `ready(models)` holds, a Wake() or `deadline` passes.
+  // Network thread (CGA): `model`'s origin asks for the gradient of that model on our
+  // data. The newest request per origin wins.
+  void PutGradientRequest(ModelPtr model) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      requests_[model->origin] = std::move(model);
+    }
+    cv_.notify_all();
+  }
+
+  // Network thread (CGA): neighbour `from` answered with a cross-gradient of our model.
+  void PutCrossGradient(proto::NodeId from, GradientPtr gradient) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      gradients_[from] = std::move(gradient);
+    }
+    cv_.notify_all();
+  }
+
+  // Trainer: wait until `ready(models, gradients)` holds, a gradient request is
+  // pending, a Wake() or `deadline` passes.
   template <typename Pred>
   void WaitUntil(std::chrono::steady_clock::time_point deadline, Pred ready) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_until(lock, deadline, [&] { return woken_ || ready(models_); });
+    cv_.wait_until(lock, deadline,
+                   [&] { return woken_ || !requests_.empty() || ready(models_, gradients_); });
     woken_ = false;
   }
 
@@ -48,6 +72,16 @@ class Mailbox {
   std::map<proto::NodeId, ModelPtr> TakeAll() {
     std::lock_guard<std::mutex> lock(mu_);
     return std::exchange(models_, {});
+  }
+
+  std::map<proto::NodeId, ModelPtr> TakeGradientRequests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(requests_, {});
+  }
+
+  std::map<proto::NodeId, GradientPtr> TakeCrossGradients() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(gradients_, {});
   }
 
   // Interrupts a waiting trainer (stop requested, membership changed).
@@ -72,6 +106,8 @@ class Mailbox {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<proto::NodeId, ModelPtr> models_;
+  std::map<proto::NodeId, ModelPtr> requests_;
+  std::map<proto::NodeId, GradientPtr> gradients_;
   bool woken_ = false;
   uint64_t received_ = 0;
   uint64_t superseded_ = 0;

@@ -68,7 +68,11 @@ Status Node::Setup() {
   GV_ASSIGN_OR_RETURN(options_.init, algorithms::ResolveInit(spec_, options_.init));
   if (options_.probe_samples <= 0) return Status::Invalid("--probe-samples must be positive");
   if (options_.merge_every < 0) return Status::Invalid("--merge-every must be >= 0");
-  algorithm_ = MakeAlgorithm(spec_, AlgorithmOptions{options_.merge_every});
+  if (!(options_.dimat_weight_prior >= 0)) {
+    return Status::Invalid("--dimat-weight-prior must be >= 0");
+  }
+  algorithm_ = MakeAlgorithm(spec_, AlgorithmOptions{options_.merge_every,
+                                                     options_.dimat_weight_prior});
   GV_RETURN_IF_ERROR(BuildTrainerOptions().status());
   GV_RETURN_IF_ERROR(learn::ParsePartition(options_.partition).status());
 
@@ -451,7 +455,15 @@ void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
               return;
             }
           }
+          if (model->purpose == proto::ModelPurpose::kCrossGradient &&
+              spec_.family == algorithms::Family::kCrossGradient) {
+            mailbox_.PutGradientRequest(model);  // answered by the training thread
+          }
           mailbox_.Put(std::move(model));
+        } else if constexpr (std::is_same_v<T, proto::CrossGradient>) {
+          if (from == proto::kNoNode) return;  // only identified peers answer
+          mailbox_.PutCrossGradient(
+              from, std::make_shared<const proto::CrossGradient>(std::move(body)));
         } else if constexpr (std::is_same_v<T, proto::Unimplemented>) {
           spdlog::warn("node {} does not implement message kind {}", from, body.kind);
         }

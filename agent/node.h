@@ -83,7 +83,8 @@ class Node : private AlgorithmContext {
   void TrainingThread();
   void RunRound(uint64_t round, bool last);
   Status ValidateModel(const proto::ModelPayload& m) const;
-  void PublishModel(uint64_t tick, bool send);
+  void PublishModel(uint64_t tick, bool send,
+                    proto::ModelPurpose purpose = proto::ModelPurpose::kGossip);
   // AlgorithmContext (training thread):
   learn::Trainer& trainer() override { return *trainer_; }
   bool stopping() const override { return stop_.load(); }
@@ -91,6 +92,12 @@ class Node : private AlgorithmContext {
   void BeginExchange(uint64_t tick) override;
   std::optional<std::vector<ArrivedModel>> PollExchange(bool block) override;
   void MarkMerged(const std::vector<ArrivedModel>& models) override;
+  void PublishForCrossGradients(uint64_t tick) override;
+  std::vector<ArrivedGradient> TakeCrossGradients() override;
+  double SelfWeight() const override;
+  void AnswerCrossGradients() override;
+  void CollectCrossGradients();
+  Status ValidateCrossGradient(const proto::CrossGradient& g) const;
   const Eigen::MatrixXf& probe() override { return probe_; }
   void WriteMetrics(uint64_t round, double loss, std::optional<double> accuracy);
   void Fail(const Status& why);
@@ -134,14 +141,20 @@ class Node : private AlgorithmContext {
   std::atomic<uint64_t> models_bad_fingerprint_{0};
   std::atomic<uint64_t> models_stale_{0};
   // Training thread only:
-  std::map<proto::NodeId, uint64_t> merged_version_;  // last merged version per neighbour
+  std::map<proto::NodeId, Mailbox::ModelPtr> merged_;  // last merged model per neighbour
   struct PendingExchange {
     uint64_t tick = 0;
     std::chrono::steady_clock::time_point start, deadline;
     std::vector<std::pair<proto::NodeId, double>> mixing;
     std::map<proto::NodeId, std::shared_ptr<const proto::ModelPayload>> got;
+    std::optional<uint64_t> gradient_version;  // cga: wait for cross-gradients of this
   };
   PendingExchange exchange_;
+  std::optional<uint64_t> published_for_gradients_;  // cga: version asked about
+  // cga: freshest valid cross-gradient of our model per neighbour.
+  std::map<proto::NodeId, Mailbox::GradientPtr> cross_gradients_;
+  Eigen::VectorXf request_params_, request_grad_;  // cga: scratch for answers
+  std::atomic<uint64_t> gradients_answered_{0};
   double last_loss_ = 0;
   double last_wait_seconds_ = 0;
   std::chrono::steady_clock::time_point sent_at_;

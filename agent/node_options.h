@@ -38,6 +38,7 @@ struct NodeOptions {
   // shared for the others; docs/algorithms.md).
   std::string init;
   int probe_samples = 2000;  // dimat: probe examples drawn from the agent's own shard
+  double dimat_weight_prior = 0.0;  // dimat: weight-cosine prior β of the matching
   int merge_every = 0;       // lasgd: steps between background exchanges; 0 = --local-steps
   int rounds = 30;
   int local_steps = 100;       // optimizer steps per round

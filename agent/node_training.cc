@@ -20,6 +20,13 @@ constexpr auto kCollectSlice = std::chrono::milliseconds(100);
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
+
+bool InMixing(const std::vector<std::pair<proto::NodeId, double>>& mixing, proto::NodeId id) {
+  for (const auto& [n, w] : mixing) {
+    if (n == id) return true;
+  }
+  return false;
+}
 }  // namespace
 
 void Node::TrainingThread() {
@@ -55,8 +62,10 @@ void Node::TrainingThread() {
                       std::chrono::milliseconds(options_.linger_ms);
   while (!stop_ && std::chrono::steady_clock::now() < linger_until) {
     mailbox_.WaitUntil(std::min(linger_until, std::chrono::steady_clock::now() + kCollectSlice),
-                       [](const auto&) { return false; });
+                       [](const auto&, const auto&) { return false; });
     mailbox_.TakeAll();
+    mailbox_.TakeCrossGradients();
+    AnswerCrossGradients();  // cga neighbours still finishing their steps
   }
 }
 
@@ -89,11 +98,11 @@ void Node::RunRound(uint64_t round, bool last) {
   WriteMetrics(round, last_loss_, accuracy);
 }
 
-void Node::PublishModel(uint64_t round, bool send) {
+void Node::PublishModel(uint64_t round, bool send, proto::ModelPurpose purpose) {
   proto::ModelPayload payload;
   const Eigen::VectorXf& x = trainer_->params();
   payload.origin = self_id_.load();
-  payload.purpose = proto::ModelPurpose::kGossip;
+  payload.purpose = purpose;
   payload.version = static_cast<uint64_t>(trainer_->steps());
   payload.round = round;
   payload.samples_seen = static_cast<uint64_t>(trainer_->samples_seen());
@@ -163,32 +172,52 @@ void Node::BeginExchange(uint64_t tick) {
   deadline_.StartRound(tick, expected, exchange_.start);
   exchange_.deadline = options_.sync ? exchange_.start + std::chrono::seconds(60)
                                      : deadline_.DeadlineAt();
+  exchange_.gradient_version = std::exchange(published_for_gradients_, std::nullopt);
 }
 
 std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
   PendingExchange& ex = exchange_;
   const uint64_t tick = ex.tick;
+  // A neighbour is current when we hold its model of this tick or newer: just arrived,
+  // or merged before because that neighbour was ahead of us.
   auto current = [&](proto::NodeId id, const Mailbox::ModelPtr* boxed) {
     auto have = ex.got.find(id);
     if (have != ex.got.end() && have->second->round >= tick) return true;
+    auto merged = merged_.find(id);
+    if (merged != merged_.end() && merged->second->round >= tick) return true;
     return boxed != nullptr && (*boxed)->round >= tick;
   };
+  // cga: the neighbour's answer for our published version (or a newer one).
+  auto answered = [&](proto::NodeId id, const Mailbox::GradientPtr* boxed) {
+    if (!ex.gradient_version) return true;
+    auto have = cross_gradients_.find(id);
+    if (have != cross_gradients_.end() && have->second->version >= *ex.gradient_version) {
+      return true;
+    }
+    return boxed != nullptr && (*boxed)->origin == self_id_.load() &&
+           (*boxed)->version >= *ex.gradient_version;
+  };
+  AnswerCrossGradients();  // neighbours may be waiting for us while we wait for them
   auto now = std::chrono::steady_clock::now();
   if (block) {
     mailbox_.WaitUntil(std::min(ex.deadline, now + kCollectSlice),
-                       [&](const std::map<proto::NodeId, Mailbox::ModelPtr>& box) {
+                       [&](const std::map<proto::NodeId, Mailbox::ModelPtr>& box,
+                           const std::map<proto::NodeId, Mailbox::GradientPtr>& grads) {
                          for (const auto& [id, w] : ex.mixing) {
                            auto it = box.find(id);
                            if (!current(id, it == box.end() ? nullptr : &it->second)) return false;
+                           auto g = grads.find(id);
+                           if (!answered(id, g == grads.end() ? nullptr : &g->second)) return false;
                          }
                          return true;
                        });
     now = std::chrono::steady_clock::now();
   }
+  CollectCrossGradients();
   for (auto& [id, m] : mailbox_.TakeAll()) {
     deadline_.OnArrival(id, m->round, now);
-    auto merged = merged_version_.find(id);
-    if (merged != merged_version_.end() && m->version <= merged->second) continue;
+    auto merged = merged_.find(id);
+    if (merged != merged_.end() && m->version <= merged->second->version) continue;
     ex.got[id] = m;
   }
   {
@@ -196,14 +225,34 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
     ex.mixing = view_.mixing;  // neighbours may have died or joined meanwhile
   }
   bool all = true;
-  for (const auto& [id, w] : ex.mixing) all = all && current(id, nullptr);
+  for (const auto& [id, w] : ex.mixing) {
+    all = all && current(id, nullptr) && answered(id, nullptr);
+  }
   if (!all && now < ex.deadline && !stop_) return std::nullopt;
   last_wait_seconds_ = Seconds(now - ex.start);
+  if (!all && spdlog::should_log(spdlog::level::debug)) {
+    std::string missing;
+    for (const auto& [id, w] : ex.mixing) {
+      if (!current(id, nullptr)) missing += " model:" + std::to_string(id);
+      if (!answered(id, nullptr)) missing += " gradient:" + std::to_string(id);
+    }
+    spdlog::debug("exchange {} closed at the deadline after {:.3f}s, missing{}", tick,
+                  last_wait_seconds_, missing);
+  }
 
   std::vector<ArrivedModel> out;
   for (const auto& [id, w] : ex.mixing) {
     auto it = ex.got.find(id);
-    if (it == ex.got.end()) continue;
+    if (it == ex.got.end()) {
+      // A neighbour that is ahead delivered this tick's model (or a newer one) in an
+      // earlier exchange: merge that model again rather than nothing — otherwise the
+      // slower agent of a pair merges with nobody every other round, and in its last.
+      auto merged = merged_.find(id);
+      if (merged != merged_.end() && merged->second->round >= tick) {
+        out.push_back({merged->second, w});
+      }
+      continue;
+    }
     const auto& m = it->second;
     if (m->round + static_cast<uint64_t>(options_.staleness) < tick) {
       ++models_stale_;
@@ -218,13 +267,109 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
     out.push_back({m, w});
   }
   ex.got.clear();
+  // Forget neighbours that left, so a returning id starts fresh.
+  std::erase_if(merged_, [&](const auto& kv) { return !InMixing(ex.mixing, kv.first); });
   return out;
 }
 
 void Node::MarkMerged(const std::vector<ArrivedModel>& models) {
   for (const auto& m : models) {
-    merged_version_[m.model->origin] = m.model->version;
+    merged_[m.model->origin] = m.model;
     ++models_merged_;
+  }
+}
+
+void Node::PublishForCrossGradients(uint64_t tick) {
+  published_for_gradients_ = static_cast<uint64_t>(trainer_->steps());
+  PublishModel(tick, /*send=*/true, proto::ModelPurpose::kCrossGradient);
+}
+
+double Node::SelfWeight() const {
+  double mass = 0;
+  for (const auto& [id, w] : exchange_.mixing) mass += w;
+  return std::max(0.0, 1.0 - mass);
+}
+
+Status Node::ValidateCrossGradient(const proto::CrossGradient& g) const {
+  if (g.origin != self_id_.load()) {
+    return Status::Invalid("cross-gradient is for node " + std::to_string(g.origin) +
+                           ", not for us");
+  }
+  if (g.codec != proto::TensorCodec::kFloat32) {
+    return Status::Invalid("unsupported tensor codec " +
+                           std::to_string(static_cast<int>(g.codec)));
+  }
+  if (static_cast<int64_t>(g.values.size()) != trainer_->params().size()) {
+    return Status::Invalid("cross-gradient has " + std::to_string(g.values.size()) +
+                           " values, expected " + std::to_string(trainer_->params().size()));
+  }
+  if (proto::ContentHash(g.values) != g.content_hash) {
+    return Status::Invalid("content hash mismatch");
+  }
+  Eigen::Map<const Eigen::VectorXf> v(g.values.data(), static_cast<Eigen::Index>(g.values.size()));
+  if (!v.allFinite()) return Status::Invalid("cross-gradient contains NaN or Inf");
+  return Status::Ok();
+}
+
+void Node::CollectCrossGradients() {
+  for (auto& [from, g] : mailbox_.TakeCrossGradients()) {
+    Status st = ValidateCrossGradient(*g);
+    if (!st.ok()) {
+      ++models_rejected_;
+      spdlog::warn("rejected cross-gradient from node {}: {}", from, st.message());
+      continue;
+    }
+    auto& slot = cross_gradients_[from];
+    if (!slot || slot->version <= g->version) slot = g;
+  }
+}
+
+std::vector<ArrivedGradient> Node::TakeCrossGradients() {
+  std::vector<ArrivedGradient> out;
+  if (!exchange_.gradient_version) return out;
+  const uint64_t want = *exchange_.gradient_version;
+  for (const auto& [id, w] : exchange_.mixing) {
+    auto it = cross_gradients_.find(id);
+    if (it == cross_gradients_.end()) continue;
+    if (it->second->version + static_cast<uint64_t>(options_.staleness) < want) {
+      ++models_stale_;
+      continue;
+    }
+    out.push_back({id, it->second, w});
+  }
+  // Forget neighbours that left, so a returning id starts fresh.
+  std::erase_if(cross_gradients_,
+                [&](const auto& kv) { return !InMixing(exchange_.mixing, kv.first); });
+  return out;
+}
+
+void Node::AnswerCrossGradients() {
+  for (auto& [origin, model] : mailbox_.TakeGradientRequests()) {
+    Status st = ValidateModel(*model);
+    if (!st.ok()) {
+      ++models_rejected_;
+      spdlog::warn("refused cross-gradient request from node {}: {}", origin, st.message());
+      continue;
+    }
+    request_params_ = Eigen::Map<const Eigen::VectorXf>(
+        model->values.data(), static_cast<Eigen::Index>(model->values.size()));
+    trainer_->GradientOnSample(request_params_, &request_grad_);
+    proto::CrossGradient g;
+    g.origin = origin;
+    g.version = model->version;
+    g.values.assign(request_grad_.data(), request_grad_.data() + request_grad_.size());
+    g.content_hash = proto::ContentHash(g.values);
+    proto::Envelope env;
+    env.sender = self_id_.load();
+    env.body = std::move(g);
+    auto encoded = std::make_shared<const proto::EncodedMessage>(proto::Encode(std::move(env)));
+    ++gradients_answered_;
+    network_->Post([this, to = origin, encoded] {
+      if (!membership_) return;
+      for (const auto& m : membership_->Members()) {
+        if (m.id == to) network_->Send(to, m.addr, encoded);
+      }
+    });
   }
 }
 
@@ -242,6 +387,9 @@ void Node::WriteMetrics(uint64_t round, double loss, std::optional<double> accur
   j["models_merged"] = models_merged_.load();
   j["models_rejected"] = models_rejected_.load();
   j["models_stale"] = models_stale_.load();
+  if (spec_.family == algorithms::Family::kCrossGradient) {
+    j["gradients_answered"] = gradients_answered_.load();
+  }
   j["models_superseded"] = mailbox_.superseded() + superseded_net_.load();
   j["neighbours_alive"] = neighbours_alive_.load();
   j["wait_seconds"] = last_wait_seconds_;

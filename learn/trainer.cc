@@ -1,6 +1,7 @@
 #include "learn/trainer.h"
 
 #include <algorithm>
+#include <random>
 #include <span>
 
 #include "base/check.h"
@@ -67,7 +68,8 @@ Trainer::Trainer(std::unique_ptr<Model> model, Dataset shard, const TrainerOptio
       options_(options),
       order_(std::move(order)),
       params_(std::move(params)),
-      optimizer_(options.optimizer, model_->num_params()) {
+      optimizer_(options.optimizer, model_->num_params()),
+      sample_rng_(options.seed ^ 0x63676121u) {
   const int64_t batch = std::min(options_.batch_size, shard_.size());
   steps_per_epoch_ = (shard_.size() + options_.batch_size - 1) / options_.batch_size;
   grad_.resize(model_->num_params());
@@ -87,6 +89,13 @@ void Trainer::SetParams(const Eigen::VectorXf& params) {
 }
 
 float Trainer::Step() {
+  const float loss = ComputeGradient();
+  ApplyGradient(grad_);
+  return loss;
+}
+
+float Trainer::ComputeGradient() {
+  GV_CHECK(pending_batch_ == 0);
   const std::vector<int64_t>& order = order_->EpochOrder();
   const int64_t n = shard_.size();
   const int64_t batch = std::min(options_.batch_size, n - cursor_);
@@ -103,16 +112,42 @@ float Trainer::Step() {
     loss = model_->LossAndGradient(params_, batch_x_.leftCols(batch),
                                    std::span<const int32_t>(batch_y_.data(), batch), grad_.data());
   }
-  optimizer_.Step(static_cast<float>(learning_rate()), grad_, &params_);
+  pending_batch_ = batch;
+  return loss;
+}
+
+void Trainer::ApplyGradient(const Eigen::VectorXf& grad) {
+  GV_CHECK(pending_batch_ > 0);
+  GV_CHECK(grad.size() == params_.size());
+  optimizer_.Step(static_cast<float>(learning_rate()), grad, &params_);
   ++steps_;
-  samples_seen_ += batch;
-  cursor_ += batch;
-  if (cursor_ == n) {
+  samples_seen_ += pending_batch_;
+  cursor_ += pending_batch_;
+  pending_batch_ = 0;
+  if (cursor_ == shard_.size()) {
     order_->EndEpoch();
     cursor_ = 0;
     ++epoch_;
   }
-  return loss;
+}
+
+float Trainer::GradientOnSample(const Eigen::VectorXf& params, Eigen::VectorXf* grad) {
+  GV_CHECK(params.size() == params_.size());
+  const int64_t n = shard_.size();
+  const int64_t batch = std::min(options_.batch_size, n);
+  if (sample_x_.cols() != batch) {
+    sample_x_.resize(shard_.x.rows(), batch);
+    sample_y_.resize(static_cast<size_t>(batch));
+  }
+  std::uniform_int_distribution<int64_t> pick(0, n - 1);
+  for (int64_t i = 0; i < batch; ++i) {
+    const int64_t example = pick(sample_rng_);
+    sample_x_.col(i) = shard_.x.col(example);
+    sample_y_[static_cast<size_t>(i)] = shard_.y[static_cast<size_t>(example)];
+  }
+  grad->resize(params.size());
+  return model_->LossAndGradient(params, sample_x_,
+                                 std::span<const int32_t>(sample_y_.data(), batch), grad->data());
 }
 
 float Trainer::GrabGradient(int64_t batch) {

@@ -23,6 +23,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,19 @@ class Trainer {
                                                  Eigen::VectorXf initial_params = {});
 
   // One optimizer step on the next batch; returns the batch's mean loss (before the step).
+  // Same as ComputeGradient() followed by ApplyGradient(gradient()).
   float Step();
+  // Step in two halves, for algorithms that combine gradients before updating (CGA):
+  // ComputeGradient() fills gradient() from the next batch and returns its loss;
+  // ApplyGradient(g) then takes the optimizer step with g (any vector of the model's
+  // size) and advances the example order. REQUIRES: they alternate.
+  float ComputeGradient();
+  const Eigen::VectorXf& gradient() const { return grad_; }
+  void ApplyGradient(const Eigen::VectorXf& grad);
+  // Gradient of `params` (e.g. a neighbour's model) on a uniformly drawn batch of this
+  // shard, leaving the example order, the optimizer and a pending ComputeGradient()
+  // untouched. Returns the batch loss.
+  float GradientOnSample(const Eigen::VectorXf& params, Eigen::VectorXf* grad);
   // Steps to the end of the current epoch; returns the mean training loss per example.
   double TrainEpoch();
   // Loss and accuracy of the current parameters on `data`.
@@ -117,6 +130,10 @@ class Trainer {
   int64_t steps_ = 0;
   int64_t samples_seen_ = 0;
   int64_t steps_per_epoch_ = 1;
+  int64_t pending_batch_ = 0;  // examples of a ComputeGradient() not applied yet
+  std::mt19937_64 sample_rng_;  // GradientOnSample's batches
+  Eigen::MatrixXf sample_x_;
+  std::vector<int32_t> sample_y_;
 };
 
 }  // namespace grapevine::learn

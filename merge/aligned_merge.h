@@ -28,6 +28,16 @@ struct Alignment {
   std::vector<std::vector<int64_t>> perms;  // [group][unit]
   std::vector<double> scores;               // [group]: method-specific match quality
   int iterations = 0;                       // weight matching: coordinate-descent passes
+
+  // Fraction of hidden units (all groups) the alignment maps away from themselves.
+  double MovedFraction() const {
+    int64_t moved = 0, total = 0;
+    for (const auto& perm : perms) {
+      for (size_t u = 0; u < perm.size(); ++u) moved += perm[u] != static_cast<int64_t>(u);
+      total += static_cast<int64_t>(perm.size());
+    }
+    return total == 0 ? 0.0 : static_cast<double>(moved) / static_cast<double>(total);
+  }
 };
 
 // A neighbour's latest model and its mixing weight w_ij. Not owned.
@@ -40,6 +50,7 @@ struct MergeStats {
   // [neighbour][group]: DIMAT — mean Pearson correlation of matched unit pairs;
   // weight matching — mean cosine similarity of matched unit weight slices.
   std::vector<std::vector<double>> match_scores;
+  std::vector<double> moved;    // [neighbour]: Alignment::MovedFraction()
   std::vector<int> iterations;  // weight matching: coordinate-descent passes per neighbour
   double seconds = 0.0;         // wall time of the whole merge (measurement only)
 };

@@ -36,6 +36,7 @@ Result<std::vector<Alignment>> MatchAll(learn::Model& model, const Eigen::Vector
   }
   if (probe.cols() < 2) return Status::Invalid("DIMAT: need at least 2 probe samples");
   if (options.probe_batch < 1) return Status::Invalid("DIMAT: probe_batch must be >= 1");
+  if (!(options.weight_prior >= 0.0)) return Status::Invalid("DIMAT: weight_prior must be >= 0");
   const auto& groups = model.symmetry().groups;
   std::vector<std::vector<CorrelationAccumulator>> acc(others.size());
   for (auto& per_group : acc) {
@@ -62,7 +63,7 @@ Result<std::vector<Alignment>> MatchAll(learn::Model& model, const Eigen::Vector
       const Eigen::MatrixXd corr = acc[j][g].Correlation();
       const Eigen::MatrixXd tie =
           SliceCosine(model.layout(), groups[g], self, aligned, learn::Axis::kRows);
-      const std::vector<int> perm = SolveMaxAssignment(corr + kDeadUnitTieBreak * tie);
+      const std::vector<int> perm = SolveMaxAssignment(corr + (kDeadUnitTieBreak + options.weight_prior) * tie);
       std::vector<int64_t> perm64(perm.begin(), perm.end());
       learn::ApplyPermutation(model.layout(), groups[g], perm64, &aligned);
       out[j].perms.push_back(std::move(perm64));
@@ -110,7 +111,10 @@ Result<MergeResult> DimatMerge(learn::Model& model, const Eigen::VectorXf& self,
   MergeResult result;
   result.params =
       MergeAligned(model.layout(), model.symmetry(), self, self_weight, neighbours, alignments);
-  for (const Alignment& a : alignments) result.stats.match_scores.push_back(a.scores);
+  for (const Alignment& a : alignments) {
+    result.stats.match_scores.push_back(a.scores);
+    result.stats.moved.push_back(a.MovedFraction());
+  }
   result.stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

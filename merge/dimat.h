@@ -27,6 +27,14 @@
 // activations and dead ones by weights; a permuted copy merges back exactly even
 // with dead units.
 //
+// Weight prior: on a narrow probe (a non-IID shard with 2 classes) most units barely
+// vary and their correlations are noise; pure activation matching then permutes about
+// half of the units of two models that share their coordinates (same init, merged
+// every round) and the merge scrambles them. β > 0 adds the weight cosine with a real
+// weight, so units that are the same unit by lineage stay matched unless the
+// activations disagree clearly; models from unrelated inits have cosines near 0 and
+// are still matched by their activations.
+//
 // Cost: one forward pass of self plus one per neighbour over the probe set (self's
 // activations are computed once per batch and shared), one units_a × units_b GEMM
 // per (neighbour, group, batch), one LAP per (neighbour, group).
@@ -51,6 +59,9 @@ inline constexpr double kDeadUnitTieBreak = 1e-4;
 
 struct DimatOptions {
   int64_t probe_batch = 500;  // probe samples per forward pass
+  // Weight prior β ≥ 0: the LAP maximises C + (β + kDeadUnitTieBreak)·cos. 0 is the
+  // paper's pure activation matching. See "Weight prior" above.
+  double weight_prior = 0.0;
 };
 
 // Permutations aligning `other` to `self`; scores[g] = mean correlation of the

@@ -94,6 +94,7 @@ Result<MergeResult> WeightMatchingMerge(const learn::ParamLayout& layout,
   for (const NeighbourModel& n : neighbours) {
     GV_ASSIGN_OR_RETURN(Alignment a, MatchByWeights(layout, symmetry, self, *n.params, options));
     result.stats.match_scores.push_back(a.scores);
+    result.stats.moved.push_back(a.MovedFraction());
     result.stats.iterations.push_back(a.iterations);
     alignments.push_back(std::move(a));
   }

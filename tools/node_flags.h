@@ -32,6 +32,8 @@ void ForEachSharedFlag(Options& o, F&& f) {
   f("--init", o.init,
     "shared (one initial model) | per-node (each node its own seed); default per algorithm");
   f("--probe-samples", o.probe_samples, "dimat: probe examples from the agent's own shard");
+  f("--dimat-weight-prior", o.dimat_weight_prior,
+    "dimat: match units by correlation + this x weight cosine (0 = the paper)");
   f("--merge-every", o.merge_every, "lasgd: steps between background exchanges (0 = a round)");
   f("--rounds", o.rounds, "rounds to train (each = --local-steps optimizer steps + one merge)");
   f("--local-steps", o.local_steps, "optimizer steps per round");

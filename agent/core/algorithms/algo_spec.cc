@@ -10,7 +10,7 @@ namespace {
 // Everything that averages raw coordinates starts from one shared model, as D-PSGD
 // implementations do: averaging two unrelated random networks destroys both. local
 // uses shared so its curve differs from the others only by the communication.
-constexpr std::array<AlgoSpec, 7> kAlgorithms = {{
+constexpr std::array<AlgoSpec, 8> kAlgorithms = {{
     {"dimat", Family::kRoundMerge, "per-node", OptimizerPolicy::kReset,
      "activation-matching merge on the agent's own probe data, then weighted average"},
     {"wa", Family::kRoundMerge, "shared", OptimizerPolicy::kReset,
@@ -21,6 +21,8 @@ constexpr std::array<AlgoSpec, 7> kAlgorithms = {{
      "D-PSGD, adapt then combine, one exchange per step"},
     {"cdsgd", Family::kPerStep, "shared", OptimizerPolicy::kKeep,
      "combine then adapt, one exchange per step"},
+    {"cga", Family::kCrossGradient, "shared", OptimizerPolicy::kKeep,
+     "cross-gradient aggregation: neighbours' gradients of our model, QP projection"},
     {"lasgd", Family::kLocalAsync, "shared", OptimizerPolicy::kKeep,
      "local-asynchronous SGD: background exchange, delta-add on completion"},
     {"local", Family::kLocal, "shared", OptimizerPolicy::kKeep,

@@ -4,7 +4,8 @@
 //
 // Every algorithm runs `--local-steps E` optimizer steps per round. Per-step
 // algorithms (dpsgd, cdsgd) exchange models on every one of those steps; round
-// algorithms (dimat, wa, wm) once per round; lasgd every `--merge-every` steps in
+// algorithms (dimat, wa, wm) once per round; cga sends its model and gets
+// cross-gradients back on every step; lasgd every `--merge-every` steps in
 // the background; local never.
 // Thread-safety: immutable data and pure functions.
 #pragma once
@@ -20,6 +21,7 @@ namespace grapevine::agent::algorithms {
 enum class Family {
   kRoundMerge,  // E local steps, then one blocking exchange + merge (dimat, wa, wm)
   kPerStep,     // one blocking exchange per optimizer step (dpsgd, cdsgd)
+  kCrossGradient,  // per step: models out, cross-gradients back, projected sum (cga)
   kLocalAsync,  // exchange in the background, delta-add on completion (lasgd)
   kLocal,       // no communication (baseline)
 };

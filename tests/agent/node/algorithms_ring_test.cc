@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -25,8 +26,10 @@ std::filesystem::path TempDir(const std::string& name) {
   return dir;
 }
 
-// A port range per process, so parallel ctest runs do not collide.
-int BasePort() { return 30000 + static_cast<int>(getpid() % 400) * 80; }
+// A port range per process, so parallel ctest runs do not collide: 10000-29999, below
+// Linux's ephemeral ports (32768+, where outgoing connections take theirs) and away from
+// the 47000s the examples and the demo use.
+int BasePort() { return 10000 + static_cast<int>(getpid() % 250) * 80; }
 
 // Mean final test accuracy of the ring.
 double RunRing(const std::string& algo, int port_base) {
@@ -96,13 +99,16 @@ double RunRing(const std::string& algo, int port_base) {
 TEST(AlgorithmsRingTest, EveryAlgorithmBeatsLocal) {
   const int base = BasePort();
   const double local = RunRing("local", base);
-  // Measured (seed 3): local 0.23 (each agent knows 2 of 8 classes); dimat 0.36, wa 0.35,
-  // wm 0.37, dpsgd 0.62, cdsgd 0.60, lasgd 0.37.
+  // Measured (seed 3): local 0.23 (each agent knows 2 of 8 classes); dimat 0.36, wa 0.35-0.42,
+  // wm 0.37, dpsgd 0.62, cdsgd 0.60, cga 0.71, lasgd 0.37-0.38.
   EXPECT_LT(local, 0.40);
-  const char* algos[] = {"dimat", "wa", "wm", "dpsgd", "cdsgd", "lasgd"};
+  const char* algos[] = {"dimat", "wa", "wm", "dpsgd", "cdsgd", "cga", "lasgd"};
   int k = 1;
   for (const char* algo : algos) {
+    const auto start = std::chrono::steady_clock::now();
     const double acc = RunRing(algo, base + 10 * k++);
+    std::printf("%-6s took %.1f s\n", algo,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     EXPECT_GT(acc, local + 0.07) << algo;  // measured margins: +0.11 (wa) to +0.39
   }
 }
