@@ -178,7 +178,8 @@ TEST(FrameAuthTest, MatchesTheSpecifiedConstruction) {
                   {Str("grapevine frame key v1"), {1}, {a.begin(), a.end()}, {b.begin(), b.end()}});
   ASSERT_EQ(k.size(), 32u);
   for (uint8_t n = 0; n < 2; ++n) {
-    auto one_time = RawMac("HMAC", k, {Str("grapevine frame one-time key v1"), {n, 0, 0, 0, 0, 0, 0, 0}});
+    auto one_time =
+        RawMac("HMAC", k, {Str("grapevine frame one-time key v1"), {n, 0, 0, 0, 0, 0, 0, 0}});
     auto tag = RawMac("POLY1305", one_time, {{header.begin(), header.end()}, Payload(n)});
     ASSERT_EQ(tag.size(), kMacBytes);
     FrameMac got = SignOne(p.initiator, header, Payload(n));
