@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -210,6 +211,13 @@ std::string FormatTarget(double target) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%g", target);
   return buf;
+}
+
+// A float flag as the number typed (0.05, not 0.05000000074505806).
+double FloatFlag(float value) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.7g", static_cast<double>(value));
+  return std::strtod(buf, nullptr);
 }
 
 // One row of compare.json's "runs" as a terminal line.
@@ -539,7 +547,8 @@ int RunLaunch(LaunchOptions o) {
         {"data", o.agent.data}, {"model", o.agent.model}, {"partition", o.agent.partition},
         {"seed", o.agent.seed}, {"rounds", o.agent.rounds},
         {"local_steps", o.agent.local_steps}, {"optimizer", o.agent.optimizer},
-        {"lr", o.agent.lr}, {"batch", o.agent.batch}, {"schedule", o.agent.schedule}}},
+        {"lr", FloatFlag(o.agent.lr)}, {"batch", o.agent.batch},
+        {"schedule", o.agent.schedule}}},
       {"command", command}};
   auto report = WriteCompareReport(o.out_dir, runs, o.target_accuracy, command, extra);
   std::printf("\n");
