@@ -449,7 +449,8 @@ RunOutcome RunSwarm(const LaunchOptions& o, const agent::NodeOptions& agent_opti
   if (!failure.empty()) std::fprintf(stderr, "grapevine launch: %s\n", failure.c_str());
   const auto& fin = summary["final"];
   if (fin["mean_accuracy"].is_number()) {
-    std::printf("%s%s: final mean test accuracy %.4f (min %.4f, max %.4f) in %.1f s, %.1f MB sent\n",
+    std::printf("%s%s: final mean test accuracy %.4f (min %.4f, max %.4f) in %.1f s, "
+                "%.1f MB sent\n",
                 title.empty() ? "" : (title + " ").c_str(),
                 exit_code == 0 ? "done" : "partial", fin["mean_accuracy"].get<double>(),
                 fin["min_accuracy"].get<double>(), fin["max_accuracy"].get<double>(), wall,

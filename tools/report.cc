@@ -477,7 +477,8 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
           "first round whose mean accuracy across agents reached the target (—: never). "
           "Partial: the run was stopped or failed before its last round.</p>");
   if (extra.is_object() && extra.contains("setting") && extra["setting"].is_object()) {
-    body += HtmlSection("Setting (every run)", SettingsTable(extra["setting"], "compare.json setting"));
+    body += HtmlSection("Setting (every run)",
+                        SettingsTable(extra["setting"], "compare.json setting"));
   }
   body += HtmlSection("Test accuracy",
                       "<div class=\"figure\">" + accuracy_svg + "</div>" + kCompareCaption);
