@@ -94,8 +94,15 @@ class RoundMergeAlgorithm : public Algorithm {
     if (spdlog::should_log(spdlog::level::debug)) {
       std::string moved;
       for (double m : merged->stats.moved) moved += fmt::format(" {:.2f}", m);
-      spdlog::debug("{} merge: fraction of units moved per neighbour:{} ({:.1f} ms)", name_,
-                    moved, 1e3 * merged->stats.seconds);
+      std::string scores;  // mean matched correlation (dimat) / cosine (wm) per group
+      for (const auto& per_group : merged->stats.match_scores) {
+        scores += " [";
+        for (double sc : per_group) scores += fmt::format(" {:.2f}", sc);
+        scores += " ]";
+      }
+      spdlog::debug("{} merge: fraction of units moved per neighbour:{}, match scores:{} "
+                    "({:.1f} ms)",
+                    name_, moved, scores, 1e3 * merged->stats.seconds);
     }
     x = std::move(merged->params);
     return Status::Ok();

@@ -9,6 +9,27 @@
 
 namespace grapevine::tools {
 
+namespace {
+// CLI11's PositiveNumber/NonNegativeNumber print the whole double range on failure;
+// these say what is wrong in words.
+CLI::Validator NumberAtLeast(double floor, bool inclusive, const char* words) {
+  return CLI::Validator(
+      [=](std::string& in) -> std::string {
+        double v = 0;
+        try {
+          size_t used = 0;
+          v = std::stod(in, &used);
+          if (used != in.size()) return std::string("must be a number, not '") + in + "'";
+        } catch (const std::exception&) {
+          return std::string("must be a number, not '") + in + "'";
+        }
+        const bool ok = inclusive ? v >= floor : v > floor;
+        return ok ? std::string() : std::string("must be ") + words + ", not " + in;
+      },
+      inclusive ? "NONNEGATIVE" : "POSITIVE");
+}
+}  // namespace
+
 void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   ForEachSharedFlag(*options, [app](const char* flag, auto& member, const char* help) {
     using T = std::decay_t<decltype(member)>;
@@ -28,14 +49,13 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   app->get_option("--membership")->check(CLI::IsMember({"lan", "fast"}));
   app->get_option("--log-level")->check(
       CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  app->get_option("--lr")->check(CLI::PositiveNumber);
-  app->get_option("--batch")->check(CLI::PositiveNumber);
-  app->get_option("--rounds")->check(CLI::PositiveNumber);
-  app->get_option("--local-steps")->check(CLI::PositiveNumber);
-  app->get_option("--probe-samples")->check(CLI::PositiveNumber);
-  app->get_option("--merge-every")->check(CLI::NonNegativeNumber);
-  app->get_option("--eval-every")->check(CLI::PositiveNumber);
-  app->get_option("--threads")->check(CLI::PositiveNumber);
+  const CLI::Validator positive = NumberAtLeast(0, false, "positive");
+  for (const char* flag : {"--lr", "--batch", "--rounds", "--local-steps", "--probe-samples",
+                           "--eval-every", "--threads"}) {
+    app->get_option(flag)->check(positive);
+  }
+  app->get_option("--merge-every")->check(NumberAtLeast(0, true, ">= 0"));
+  app->get_option("--dimat-weight-prior")->check(NumberAtLeast(0, true, ">= 0"));
 }
 
 std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options) {
@@ -43,7 +63,8 @@ std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options) {
   ForEachSharedFlag(options, [&args](const char* flag, const auto& member, const char*) {
     using T = std::decay_t<decltype(member)>;
     if constexpr (std::is_same_v<T, bool>) {
-      if (member) args.emplace_back(flag);
+      // Explicit value: a flag whose default is true must be able to pass false on.
+      args.emplace_back(std::string(flag) + (member ? "=true" : "=false"));
     } else if constexpr (std::is_same_v<T, std::string>) {
       if (member.empty()) return;
       args.emplace_back(flag);
