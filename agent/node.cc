@@ -219,7 +219,7 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
   spdlog::info("node {} ({}): {} training examples (partition {}, shard {}/{}), model {} "
                "({} parameters), algo {} (init {})",
                self_id_.load(), self_addr_, shard.size(), options_.partition, shard_index,
-               shard_count, options_.model, num_params, options_.algo, options_.init);
+               shard_count, trainer_->model().spec(), num_params, options_.algo, options_.init);
   return Status::Ok();
 }
 

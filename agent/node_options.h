@@ -17,7 +17,7 @@ struct NodeOptions {
 
   // ---- learning (same meaning as in `grapevine train`) ----
   std::string data = "fashion-mnist";
-  std::string model = "mlp:784-256-128-10";
+  std::string model = "mlp";  // = mlp:<features>-256-128-<classes>
   std::string optimizer = "sgd";
   float lr = 0.05f;
   float momentum = 0.9f;

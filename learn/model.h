@@ -4,6 +4,7 @@
 //
 // Built from a spec string by ParseModel (grammar in docs/learn.md):
 //   mlp:784-256-128-10        dense layers with ReLU; first = input size, last = classes
+//   mlp                       the default: mlp:<input size>-256-128-<classes>
 //   cnn:c32-p-c64-p-d128      conv3x3(32)+ReLU, maxpool 2×2, conv3x3(64)+ReLU, maxpool,
 //                             flatten, dense 128 + ReLU, dense num_classes
 //                             (cNkK = N channels with a K×K kernel, K odd)

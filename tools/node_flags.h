@@ -16,7 +16,9 @@ namespace grapevine::tools {
 template <typename Options, typename F>
 void ForEachSharedFlag(Options& o, F&& f) {
   f("--data", o.data, "fashion-mnist | idx:DIR | csv:FILE[,TEST] | synthetic[:N[:D[:C]]]");
-  f("--model", o.model, "model spec: mlp:784-256-128-10, cnn:c32-p-c64-p-d128 (docs/learn.md)");
+  f("--model", o.model,
+    "model spec: mlp (= mlp:<features>-256-128-<classes>), mlp:784-256-128-10, "
+    "cnn:c32-p-c64-p-d128 (docs/learn.md)");
   f("--optimizer", o.optimizer, "sgd | adam | adamw");
   f("--lr", o.lr, "learning rate");
   f("--momentum", o.momentum, "SGD momentum");

@@ -31,7 +31,7 @@ using Clock = std::chrono::steady_clock;
 
 struct TrainArgs {
   std::string data = "fashion-mnist";
-  std::string model = "mlp:784-256-128-10";
+  std::string model = "mlp";  // = mlp:<features>-256-128-<classes>
   std::string optimizer = "sgd";
   double lr = 0.05;
   double momentum = 0.9;
@@ -226,7 +226,9 @@ void RegisterTrain(CLI::App& app, CommandContext& ctx) {
   CLI::App* cmd = app.add_subcommand("train", "Train one model locally (no peers) and report accuracy and throughput");
   cmd->add_option("--data", args->data, "fashion-mnist | idx:DIR | csv:FILE[,TEST] | synthetic[:N[:D[:C]]]")
       ->capture_default_str();
-  cmd->add_option("--model", args->model, "mlp:784-256-128-10 | cnn:c32-p-c64-p-d128 (docs/learn.md)")
+  cmd->add_option("--model", args->model,
+                  "mlp (= mlp:<features>-256-128-<classes>) | mlp:784-256-128-10 | "
+                  "cnn:c32-p-c64-p-d128 (docs/learn.md)")
       ->capture_default_str();
   cmd->add_option("--optimizer", args->optimizer, "sgd | adam | adamw")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}))->capture_default_str();

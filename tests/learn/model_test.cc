@@ -44,6 +44,14 @@ TEST(ModelSpecTest, MlpLayoutAndSymmetry) {
   EXPECT_EQ(sym.groups[1].units, 128);
 }
 
+TEST(ModelSpecTest, PlainMlpTakesItsEndsFromTheData) {
+  auto fashion = MustParse("mlp", Shape{1, 28, 28}, 10);
+  EXPECT_EQ(fashion->spec(), "mlp:784-256-128-10");
+  auto synthetic = MustParse("mlp", Shape{1, 1, 20}, 4);
+  EXPECT_EQ(synthetic->spec(), "mlp:20-256-128-4");
+  EXPECT_EQ(synthetic->layout().tensor(0).cols, 20);
+}
+
 TEST(ModelSpecTest, CnnLayoutAndSymmetryAcrossFlatten) {
   auto model = MustParse("cnn:c4-p-c6k5-p-d8", Shape{1, 12, 12}, 3);
   const ParamLayout& layout = model->layout();
