@@ -63,6 +63,7 @@ Status Node::Setup() {
   }
   if (options_.rounds <= 0) return Status::Invalid("--rounds must be positive");
   if (options_.local_steps <= 0) return Status::Invalid("--local-steps must be positive");
+  if (options_.pretrain_steps < 0) return Status::Invalid("--pretrain-steps must be >= 0");
   if (options_.eval_every <= 0) return Status::Invalid("--eval-every must be positive");
   GV_ASSIGN_OR_RETURN(spec_, algorithms::FindAlgorithm(options_.algo));
   GV_ASSIGN_OR_RETURN(options_.init, algorithms::ResolveInit(spec_, options_.init));

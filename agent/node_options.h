@@ -42,6 +42,7 @@ struct NodeOptions {
   int merge_every = 0;       // lasgd: steps between background exchanges; 0 = --local-steps
   int rounds = 30;
   int local_steps = 100;       // optimizer steps per round
+  int pretrain_steps = 0;      // local steps alone before round 0 (DIMAT's pre-training)
   int eval_every = 1;          // rounds between test evaluations
   int64_t eval_samples = 0;    // test examples per evaluation; 0 = the whole test set
   bool sync = false;           // wait for every live neighbour's same round

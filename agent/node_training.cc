@@ -52,6 +52,19 @@ void Node::TrainingThread() {
     spdlog::info("state transfer: starting from node {}'s model of round {}", initial->origin,
                  initial->round);
   }
+  if (!initial && options_.pretrain_steps > 0) {
+    // Pre-training alone (DIMAT's official code trains each agent before the first
+    // merge). A joiner that took a neighbour's model skips it.
+    double loss = 0;
+    int done = 0;
+    for (; done < options_.pretrain_steps && !stop_; ++done) loss += trainer_->Step();
+    if (done > 0 && !std::isfinite(loss)) {
+      Fail(Status::Internal("training diverged during pre-training; lower --lr"));
+      return;
+    }
+    spdlog::info("pre-trained alone for {} steps, mean loss {:.4f}", done,
+                 done > 0 ? loss / done : 0.0);
+  }
   PublishModel(start_round == 0 ? 0 : start_round - 1, /*send=*/false);  // joiners can fetch it
   const uint64_t end_round = start_round + static_cast<uint64_t>(options_.rounds);
   for (uint64_t round = start_round; round < end_round && !stop_; ++round) {

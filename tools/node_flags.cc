@@ -55,6 +55,7 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
     app->get_option(flag)->check(positive);
   }
   app->get_option("--merge-every")->check(NumberAtLeast(0, true, ">= 0"));
+  app->get_option("--pretrain-steps")->check(NumberAtLeast(0, true, ">= 0"));
   app->get_option("--dimat-weight-prior")->check(NumberAtLeast(0, true, ">= 0"));
 }
 

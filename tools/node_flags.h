@@ -39,6 +39,8 @@ void ForEachSharedFlag(Options& o, F&& f) {
   f("--merge-every", o.merge_every, "lasgd: steps between background exchanges (0 = a round)");
   f("--rounds", o.rounds, "rounds to train (each = --local-steps optimizer steps + one merge)");
   f("--local-steps", o.local_steps, "optimizer steps per round");
+  f("--pretrain-steps", o.pretrain_steps,
+    "local steps alone before the first round (the DIMAT paper pre-trains each agent)");
   f("--eval-every", o.eval_every, "rounds between test evaluations");
   f("--eval-samples", o.eval_samples, "test examples per evaluation (0 = whole test set)");
   f("--sync", o.sync, "wait for every live neighbour's model of the same round");

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -49,15 +50,23 @@ Result<LiveView> Observe(const LiveOptions& o, const proto::Secret* secret) {
   const auto timeout = std::chrono::milliseconds(o.timeout_ms);
   GV_ASSIGN_OR_RETURN(proto::StatusReply view, agent::net::FetchStatus(o.addr, secret, timeout));
   std::map<proto::NodeId, proto::NodeStatus> self_reports;
+  // Ask every other live member at once (each FetchStatus runs its own io_context), so
+  // unreachable members cost one timeout in all, not one each.
+  std::vector<std::pair<proto::NodeId, std::future<Result<proto::StatusReply>>>> asks;
   for (const auto& n : view.nodes) {
     if (n.id == view.self) {
       self_reports[n.id] = n;
     } else if (n.state == proto::MemberState::kAlive || n.state == proto::MemberState::kSuspect) {
-      auto theirs = agent::net::FetchStatus(n.addr, secret, timeout);
-      if (!theirs.ok()) continue;
-      for (const auto& m : theirs->nodes) {
-        if (m.id == theirs->self) self_reports[n.id] = m;
-      }
+      asks.emplace_back(n.id, std::async(std::launch::async, [addr = n.addr, secret, timeout] {
+                          return agent::net::FetchStatus(addr, secret, timeout);
+                        }));
+    }
+  }
+  for (auto& [id, ask] : asks) {
+    auto theirs = ask.get();
+    if (!theirs.ok()) continue;
+    for (const auto& m : theirs->nodes) {
+      if (m.id == theirs->self) self_reports[id] = m;
     }
   }
   // The live graph: members not dead or gone, and the edges between them.

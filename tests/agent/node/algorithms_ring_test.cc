@@ -113,5 +113,53 @@ TEST(AlgorithmsRingTest, EveryAlgorithmBeatsLocal) {
   }
 }
 
+// --pretrain-steps: the agent trains alone first; its step counter at the end of round 0
+// is pretrain + local steps.
+TEST(AlgorithmsRingTest, PretrainStepsComeBeforeTheFirstRound) {
+  auto dir = TempDir("pretrain");
+  const int port = BasePort() + 75;
+  const auto topo = dir / "pair.dot";
+  {
+    std::ofstream f(topo);
+    f << "graph pair {\n  0 [addr=\"127.0.0.1:" << port << "\"];\n  1 [addr=\"127.0.0.1:"
+      << port + 1 << "\"];\n  0 -- 1;\n}\n";
+  }
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (int i = 0; i < 2; ++i) {
+    NodeOptions o;
+    o.topology_path = topo.string();
+    o.node = std::to_string(i);
+    o.data = "synthetic:400:20:4";
+    o.algo = "wa";
+    o.rounds = 2;
+    o.local_steps = 5;
+    o.pretrain_steps = 7;
+    o.linger_ms = 100;
+    o.membership_preset = "fast";
+    o.log_level = "warn";
+    o.metrics_path = (dir / ("node" + std::to_string(i) + ".jsonl")).string();
+    auto node = Node::Create(o);
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    nodes.push_back(std::move(*node));
+  }
+  std::vector<int> codes(2, -1);
+  std::vector<std::thread> threads;
+  for (size_t k = 0; k < 2; ++k) threads.emplace_back([&, k] { codes[k] = nodes[k]->Run(); });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(codes[static_cast<size_t>(i)], 0);
+    std::ifstream f(dir / ("node" + std::to_string(i) + ".jsonl"));
+    std::string line;
+    std::vector<int64_t> steps;
+    while (std::getline(f, line)) {
+      steps.push_back(nlohmann::json::parse(line)["step"].get<int64_t>());
+    }
+    ASSERT_EQ(steps.size(), 2u);
+    EXPECT_EQ(steps[0], 7 + 5);
+    EXPECT_EQ(steps[1], 7 + 10);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace grapevine::agent
