@@ -81,8 +81,15 @@ class RoundMergeAlgorithm : public Algorithm {
       algorithms::MixInPlace(n.weighted, &x);
       return Status::Ok();
     }
+    // Frames (docs/algorithms.md): a neighbour whose model is in our frame is merged
+    // with the identity alignment; the others are matched.
+    const proto::NodeId frame = ctx.frame();
     std::vector<merge::NeighbourModel> nm;
-    for (const auto& w : n.weighted) nm.push_back({w.x, w.weight});
+    for (size_t k = 0; k < models.size(); ++k) {
+      const proto::NodeId theirs = models[k].model->frame;
+      nm.push_back({n.weighted[k].x, n.weighted[k].weight,
+                    theirs != proto::kNoNode && theirs == frame});
+    }
     // Rounding: the arrived weights may sum to a hair above 1 − self.
     const double self_weight = std::max(0.0, 1.0 - n.mass);
     Result<merge::MergeResult> merged =
@@ -105,7 +112,30 @@ class RoundMergeAlgorithm : public Algorithm {
                     name_, moved, scores, 1e3 * merged->stats.seconds);
     }
     x = std::move(merged->params);
+    AdoptLowestFrame(ctx, models, *merged);
     return Status::Ok();
+  }
+
+  // The merged model takes the unit order of the neighbour with the lowest frame id
+  // when that is below ours, so one frame spreads over the graph (diameter rounds)
+  // and matching stops being needed between agents that share it.
+  void AdoptLowestFrame(AlgorithmContext& ctx, const std::vector<ArrivedModel>& models,
+                        const merge::MergeResult& merged) {
+    proto::NodeId best = ctx.frame();
+    size_t from = models.size();
+    for (size_t k = 0; k < models.size(); ++k) {
+      const proto::NodeId f = models[k].model->frame;
+      if (f != proto::kNoNode && models[k].weight > 0 && (best == proto::kNoNode || f < best)) {
+        best = f;
+        from = k;
+      }
+    }
+    if (from == models.size()) return;
+    learn::Trainer& t = ctx.trainer();
+    t.mutable_params() =
+        merge::PermuteToSelf(t.model().layout(), t.model().symmetry(), t.params(),
+                             merge::InvertAlignment(merged.alignments[from]));
+    ctx.SetFrame(best);
   }
 
   std::string_view name_;

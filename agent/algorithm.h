@@ -82,6 +82,9 @@ class AlgorithmContext {
   virtual void MarkMerged(const std::vector<ArrivedModel>& models) = 0;
   // DIMAT probe: a seeded sample of the agent's own shard (features × samples).
   virtual const Eigen::MatrixXf& probe() = 0;
+  // dimat / wm: the alignment frame our parameters are in (published with them).
+  virtual proto::NodeId frame() const = 0;
+  virtual void SetFrame(proto::NodeId frame) = 0;
 
   // BeginExchange + PollUntilDone.
   std::vector<ArrivedModel> Exchange(uint64_t tick);

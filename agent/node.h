@@ -99,6 +99,8 @@ class Node : private AlgorithmContext {
   void CollectCrossGradients();
   Status ValidateCrossGradient(const proto::CrossGradient& g) const;
   const Eigen::MatrixXf& probe() override { return probe_; }
+  proto::NodeId frame() const override { return frame_; }
+  void SetFrame(proto::NodeId frame) override { frame_ = frame; }
   void WriteMetrics(uint64_t round, double loss, std::optional<double> accuracy);
   void Fail(const Status& why);
 
@@ -150,6 +152,9 @@ class Node : private AlgorithmContext {
     std::optional<uint64_t> gradient_version;  // cga: wait for cross-gradients of this
   };
   PendingExchange exchange_;
+  // dimat / wm alignment frame of our parameters: our own id (per-node init), 0 (shared
+  // init), or a state-transfer model's; lowered by merges (algorithm.cc).
+  proto::NodeId frame_ = proto::kNoNode;
   std::optional<uint64_t> published_for_gradients_;  // cga: version asked about
   // cga: freshest valid cross-gradient of our model per neighbour.
   std::map<proto::NodeId, Mailbox::GradientPtr> cross_gradients_;

@@ -49,9 +49,11 @@ void Node::TrainingThread() {
     trainer_->SetParams(Eigen::Map<const Eigen::VectorXf>(
         initial->values.data(), static_cast<Eigen::Index>(initial->values.size())));
     start_round = initial->round + 1;
+    frame_ = initial->frame;
     spdlog::info("state transfer: starting from node {}'s model of round {}", initial->origin,
                  initial->round);
   }
+  if (!initial) frame_ = options_.init == "shared" ? 0 : self_id_.load();
   if (!initial && options_.pretrain_steps > 0) {
     // Pre-training alone (DIMAT's official code trains each agent before the first
     // merge). A joiner that took a neighbour's model skips it.
@@ -121,6 +123,7 @@ void Node::PublishModel(uint64_t round, bool send, proto::ModelPurpose purpose) 
   payload.samples_seen = static_cast<uint64_t>(trainer_->samples_seen());
   payload.arch_fingerprint = fingerprint_;
   payload.train_loss = static_cast<float>(last_loss_);
+  payload.frame = frame_;
   payload.values.assign(x.data(), x.data() + x.size());
   payload.content_hash = proto::ContentHash(payload.values);
   proto::Envelope env;
@@ -400,6 +403,7 @@ void Node::WriteMetrics(uint64_t round, double loss, std::optional<double> accur
   j["models_merged"] = models_merged_.load();
   j["models_rejected"] = models_rejected_.load();
   j["models_stale"] = models_stale_.load();
+  if (spec_.name == "dimat" || spec_.name == "wm") j["frame"] = frame_;
   if (spec_.family == algorithms::Family::kCrossGradient) {
     j["gradients_answered"] = gradients_answered_.load();
   }

@@ -30,6 +30,29 @@ Status CheckMergeInputs(const learn::ParamLayout& layout, const Eigen::VectorXf&
   return CheckMixingWeights(weights);
 }
 
+Alignment IdentityAlignment(const learn::SymmetrySpec& symmetry) {
+  Alignment a;
+  for (const learn::HiddenGroup& g : symmetry.groups) {
+    std::vector<int64_t> perm(static_cast<size_t>(g.units));
+    for (int64_t u = 0; u < g.units; ++u) perm[static_cast<size_t>(u)] = u;
+    a.perms.push_back(std::move(perm));
+    a.scores.push_back(1.0);
+  }
+  return a;
+}
+
+Alignment InvertAlignment(const Alignment& alignment) {
+  Alignment inverse = alignment;
+  for (size_t g = 0; g < alignment.perms.size(); ++g) {
+    const auto& perm = alignment.perms[g];
+    auto& inv = inverse.perms[g];
+    for (size_t u = 0; u < perm.size(); ++u) {
+      inv[static_cast<size_t>(perm[u])] = static_cast<int64_t>(u);
+    }
+  }
+  return inverse;
+}
+
 Eigen::VectorXf PermuteToSelf(const learn::ParamLayout& layout,
                               const learn::SymmetrySpec& symmetry,
                               const Eigen::VectorXf& neighbour, const Alignment& alignment) {

@@ -44,6 +44,9 @@ struct Alignment {
 struct NeighbourModel {
   const Eigen::VectorXf* params = nullptr;
   double weight = 0.0;
+  // Already in self's unit order (same alignment frame): merged with the identity
+  // alignment, without matching.
+  bool aligned = false;
 };
 
 struct MergeStats {
@@ -58,7 +61,15 @@ struct MergeStats {
 struct MergeResult {
   Eigen::VectorXf params;
   MergeStats stats;
+  std::vector<Alignment> alignments;  // per neighbour: its units → self's order
 };
+
+// Every group in its own order (scores 1).
+Alignment IdentityAlignment(const learn::SymmetrySpec& symmetry);
+
+// The inverse permutations: PermuteToSelf with Invert(a) undoes PermuteToSelf with a —
+// it moves a model from self's unit order into the neighbour's.
+Alignment InvertAlignment(const Alignment& alignment);
 
 // Validates sizes and weights (Σ = 1, finite, ≥ 0) for a merge; Invalid otherwise.
 Status CheckMergeInputs(const learn::ParamLayout& layout, const Eigen::VectorXf& self,

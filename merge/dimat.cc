@@ -13,17 +13,6 @@
 namespace grapevine::merge {
 namespace {
 
-Alignment IdentityAlignment(const learn::SymmetrySpec& symmetry) {
-  Alignment a;
-  for (const learn::HiddenGroup& g : symmetry.groups) {
-    std::vector<int64_t> perm(static_cast<size_t>(g.units));
-    for (int64_t u = 0; u < g.units; ++u) perm[static_cast<size_t>(u)] = u;
-    a.perms.push_back(std::move(perm));
-    a.scores.push_back(1.0);
-  }
-  return a;
-}
-
 // Aligns every neighbour in `others` to self in one sweep over the probe data.
 Result<std::vector<Alignment>> MatchAll(learn::Model& model, const Eigen::VectorXf& self,
                                         std::span<const Eigen::VectorXf* const> others,
@@ -63,7 +52,8 @@ Result<std::vector<Alignment>> MatchAll(learn::Model& model, const Eigen::Vector
       const Eigen::MatrixXd corr = acc[j][g].Correlation();
       const Eigen::MatrixXd tie =
           SliceCosine(model.layout(), groups[g], self, aligned, learn::Axis::kRows);
-      const std::vector<int> perm = SolveMaxAssignment(corr + (kDeadUnitTieBreak + options.weight_prior) * tie);
+      const std::vector<int> perm =
+          SolveMaxAssignment(corr + (kDeadUnitTieBreak + options.weight_prior) * tie);
       std::vector<int64_t> perm64(perm.begin(), perm.end());
       learn::ApplyPermutation(model.layout(), groups[g], perm64, &aligned);
       out[j].perms.push_back(std::move(perm64));
@@ -96,7 +86,7 @@ Result<MergeResult> DimatMerge(learn::Model& model, const Eigen::VectorXf& self,
   GV_RETURN_IF_ERROR(CheckMergeInputs(model.layout(), self, self_weight, neighbours));
   std::vector<const Eigen::VectorXf*> active;
   for (const NeighbourModel& n : neighbours) {
-    if (n.weight > 0.0) active.push_back(n.params);
+    if (n.weight > 0.0 && !n.aligned) active.push_back(n.params);
   }
   std::vector<Alignment> matched;
   if (!active.empty()) {
@@ -105,8 +95,8 @@ Result<MergeResult> DimatMerge(learn::Model& model, const Eigen::VectorXf& self,
   std::vector<Alignment> alignments;
   size_t next = 0;
   for (const NeighbourModel& n : neighbours) {
-    alignments.push_back(n.weight > 0.0 ? std::move(matched[next++])
-                                        : IdentityAlignment(model.symmetry()));
+    alignments.push_back(n.weight > 0.0 && !n.aligned ? std::move(matched[next++])
+                                                      : IdentityAlignment(model.symmetry()));
   }
   MergeResult result;
   result.params =
@@ -115,6 +105,7 @@ Result<MergeResult> DimatMerge(learn::Model& model, const Eigen::VectorXf& self,
     result.stats.match_scores.push_back(a.scores);
     result.stats.moved.push_back(a.MovedFraction());
   }
+  result.alignments = std::move(alignments);
   result.stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -92,13 +92,17 @@ Result<MergeResult> WeightMatchingMerge(const learn::ParamLayout& layout,
   std::vector<Alignment> alignments;
   MergeResult result;
   for (const NeighbourModel& n : neighbours) {
-    GV_ASSIGN_OR_RETURN(Alignment a, MatchByWeights(layout, symmetry, self, *n.params, options));
+    Alignment a = IdentityAlignment(symmetry);
+    if (!n.aligned) {
+      GV_ASSIGN_OR_RETURN(a, MatchByWeights(layout, symmetry, self, *n.params, options));
+    }
     result.stats.match_scores.push_back(a.scores);
     result.stats.moved.push_back(a.MovedFraction());
     result.stats.iterations.push_back(a.iterations);
     alignments.push_back(std::move(a));
   }
   result.params = MergeAligned(layout, symmetry, self, self_weight, neighbours, alignments);
+  result.alignments = std::move(alignments);
   result.stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

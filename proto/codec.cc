@@ -226,6 +226,7 @@ struct BodyWriter {
     GV_WRITE_BYTES(w, Packed, m.packed);
     GV_WRITE_FLOATS(w, Scales, m.scales);
     GV_WRITE_FLOATS(w, Extra, m.extra);
+    w.setFrame(m.frame);
   }
   void operator()(const CrossGradient& m) const {
     auto w = b.initCrossGradient();
@@ -527,6 +528,7 @@ Status Read(s::ModelPayload::Reader r, const std::shared_ptr<void>& block, Model
   GV_RETURN_IF_ERROR(ReadValues(r.getValues(), block, &m->values));
   ReadBytes(r.getPacked(), &m->packed);
   GV_RETURN_IF_ERROR(ReadFloats(r.getScales(), &m->scales, "scales"));
+  m->frame = r.getFrame();
   return ReadFloats(r.getExtra(), &m->extra, "extra");
 }
 

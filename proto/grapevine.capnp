@@ -125,6 +125,9 @@ struct ModelPayload {
   packed @10 :Data;
   scales @11 :Data;
   extra @12 :Data;
+  # Alignment frame (dimat, wm): the node whose hidden-unit coordinates these values
+  # are in; 0xffffffff = unknown (always matched).
+  frame @13 :UInt32 = 0xffffffff;
 }
 
 struct CrossGradient {

@@ -149,6 +149,9 @@ struct ModelPayload {
   std::vector<uint8_t> packed; // compressed codecs
   std::vector<float> scales;   // compressed codecs
   std::vector<float> extra;    // algorithm side-channel (e.g. GraB signed sums)
+  // dimat / wm: whose hidden-unit coordinate system the values are in (kNoNode =
+  // unknown). Two models of the same frame are merged without re-matching.
+  NodeId frame = kNoNode;
 };
 
 // CGA reply: gradient of `origin`'s model (version) on the replier's data.

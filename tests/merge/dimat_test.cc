@@ -45,6 +45,13 @@ void ExpectRecoversPermutedCopy(learn::Model& model, uint64_t seed) {
   Eigen::VectorXf plain;
   ASSERT_TRUE(WeightedAverage(both, half, &plain).ok());
   EXPECT_GT((plain - self).cwiseAbs().maxCoeff(), 1e-3f);
+
+  // The merge reports the alignment it used; its inverse takes self into the
+  // neighbour's unit order (how an agent adopts a neighbour's frame).
+  ASSERT_EQ(merged->alignments.size(), 1u);
+  const Eigen::VectorXf in_their_order = PermuteToSelf(
+      model.layout(), model.symmetry(), self, InvertAlignment(merged->alignments[0]));
+  EXPECT_LT((in_their_order - copy.params).cwiseAbs().maxCoeff(), 1e-6f);
 }
 
 TEST(DimatTest, MlpPermutedCopyMergesBackExactly) {
@@ -56,6 +63,22 @@ TEST(DimatTest, CnnPermutedCopyMergesBackExactly) {
   auto model = testing::SmallCnn();
   ASSERT_GE(model->symmetry().groups.size(), 3u);  // two conv groups + one dense group
   for (uint64_t seed : {4u, 5u}) ExpectRecoversPermutedCopy(*model, seed);
+}
+
+TEST(DimatTest, AlreadyAlignedNeighbourIsAveragedWithoutMatching) {
+  auto model = testing::SmallMlp();
+  const Eigen::VectorXf self = model->InitParams(1);
+  const testing::PermutedCopy copy = RandomlyPermuted(*model, self, 5);
+  const Eigen::MatrixXf probe = GaussianProbe(20, 300, 2);
+  // Declared aligned: the permuted copy is NOT matched back, so the result is the plain
+  // average (which differs from self), and the reported alignment is the identity.
+  const NeighbourModel nb[] = {{&copy.params, 0.5, /*aligned=*/true}};
+  Result<MergeResult> merged = DimatMerge(*model, self, 0.5, nb, probe);
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  const Eigen::VectorXf plain = 0.5f * self + 0.5f * copy.params;
+  EXPECT_LT((merged->params - plain).cwiseAbs().maxCoeff(), 1e-6f);
+  EXPECT_EQ(merged->alignments[0].MovedFraction(), 0.0);
+  EXPECT_GT((merged->params - self).cwiseAbs().maxCoeff(), 1e-3f);
 }
 
 TEST(DimatTest, SeveralNeighboursAndZeroWeight) {

@@ -34,7 +34,8 @@ auto Tie(const Ack& m) { return std::tie(m.seq, m.target); }
 auto Tie(const ModelRequest& m) { return std::tie(m.purpose); }
 auto Tie(const ModelPayload& m) {
   return std::tie(m.origin, m.purpose, m.version, m.round, m.samples_seen, m.arch_fingerprint,
-                  m.content_hash, m.train_loss, m.codec, m.values, m.packed, m.scales, m.extra);
+                  m.content_hash, m.train_loss, m.codec, m.values, m.packed, m.scales, m.extra,
+                  m.frame);
 }
 auto Tie(const CrossGradient& m) {
   return std::tie(m.origin, m.version, m.content_hash, m.codec, m.values, m.packed, m.scales);
@@ -109,6 +110,7 @@ std::vector<Body> AllKinds() {
     m.content_hash = ContentHash(m.values);
     m.train_loss = 0.4375f;
     m.extra = Floats(10, 2);
+    m.frame = 3;
     bodies.push_back(m);
     ModelPayload c;
     c.origin = 6;

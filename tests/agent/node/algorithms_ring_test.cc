@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,8 +32,9 @@ std::filesystem::path TempDir(const std::string& name) {
 // the 47000s the examples and the demo use.
 int BasePort() { return 10000 + static_cast<int>(getpid() % 250) * 80; }
 
-// Mean final test accuracy of the ring.
-double RunRing(const std::string& algo, int port_base) {
+// Mean final test accuracy of the ring; `frames` gets the agents' final alignment
+// frames (dimat, wm).
+double RunRing(const std::string& algo, int port_base, std::set<int64_t>* frames = nullptr) {
   auto dir = TempDir(algo);
   const auto topo = dir / "ring.dot";
   {
@@ -87,6 +89,9 @@ double RunRing(const std::string& algo, int port_base) {
     while (std::getline(f, line)) {
       auto j = nlohmann::json::parse(line);
       if (j.contains("test_accuracy")) last = j["test_accuracy"].get<double>();
+      if (frames != nullptr && j.contains("frame") && j["round"].get<int>() == 19) {
+        frames->insert(j["frame"].get<int64_t>());
+      }
     }
     sum += last;
   }
@@ -106,7 +111,13 @@ TEST(AlgorithmsRingTest, EveryAlgorithmBeatsLocal) {
   int k = 1;
   for (const char* algo : algos) {
     const auto start = std::chrono::steady_clock::now();
-    const double acc = RunRing(algo, base + 10 * k++);
+    std::set<int64_t> frames;
+    const double acc = RunRing(algo, base + 10 * k++, &frames);
+    if (std::string(algo) == "dimat" || std::string(algo) == "wm") {
+      // Per-node inits: after 20 rounds on a ring of 8 (diameter 4) every agent has
+      // adopted node 0's unit order.
+      EXPECT_EQ(frames, std::set<int64_t>{0}) << algo;
+    }
     std::printf("%-6s took %.1f s\n", algo,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     EXPECT_GT(acc, local + 0.07) << algo;  // measured margins: +0.11 (wa) to +0.39
