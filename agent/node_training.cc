@@ -21,6 +21,23 @@ double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+// What every float tensor from a peer must pass before use: float32 codec, the
+// model's size, its content hash, finite values. `what` names it in the message.
+Status CheckTensor(const char* what, proto::TensorCodec codec, const proto::FloatArray& values,
+                   uint64_t content_hash, int64_t expected_size) {
+  if (codec != proto::TensorCodec::kFloat32) {
+    return Status::Invalid("unsupported tensor codec " + std::to_string(static_cast<int>(codec)));
+  }
+  if (static_cast<int64_t>(values.size()) != expected_size) {
+    return Status::Invalid(std::string(what) + " has " + std::to_string(values.size()) +
+                           " values, expected " + std::to_string(expected_size));
+  }
+  if (proto::ContentHash(values) != content_hash) return Status::Invalid("content hash mismatch");
+  Eigen::Map<const Eigen::VectorXf> v(values.data(), static_cast<Eigen::Index>(values.size()));
+  if (!v.allFinite()) return Status::Invalid(std::string(what) + " contains NaN or Inf");
+  return Status::Ok();
+}
+
 bool InMixing(const std::vector<std::pair<proto::NodeId, double>>& mixing, proto::NodeId id) {
   for (const auto& [n, w] : mixing) {
     if (n == id) return true;
@@ -150,19 +167,9 @@ Status Node::ValidateModel(const proto::ModelPayload& m) const {
   if (m.arch_fingerprint != fingerprint_) {
     return Status::Invalid("architecture fingerprint differs");
   }
-  if (m.codec != proto::TensorCodec::kFloat32) {
-    return Status::Invalid("unsupported tensor codec " +
-                           std::to_string(static_cast<int>(m.codec)));
-  }
-  if (static_cast<int64_t>(m.values.size()) != trainer_->params().size()) {
-    return Status::Invalid("model has " + std::to_string(m.values.size()) +
-                           " values, expected " + std::to_string(trainer_->params().size()));
-  }
-  if (proto::ContentHash(m.values) != m.content_hash) {
-    return Status::Invalid("content hash mismatch");
-  }
+  GV_RETURN_IF_ERROR(CheckTensor("model", m.codec, m.values, m.content_hash,
+                                 trainer_->params().size()));
   Eigen::Map<const Eigen::VectorXf> v(m.values.data(), static_cast<Eigen::Index>(m.values.size()));
-  if (!v.allFinite()) return Status::Invalid("model contains NaN or Inf");
   const double own = trainer_->params().norm();
   const double theirs = v.norm();
   if (theirs > kAbsurdNormFactor * std::max(1.0, own)) {
@@ -311,20 +318,8 @@ Status Node::ValidateCrossGradient(const proto::CrossGradient& g) const {
     return Status::Invalid("cross-gradient is for node " + std::to_string(g.origin) +
                            ", not for us");
   }
-  if (g.codec != proto::TensorCodec::kFloat32) {
-    return Status::Invalid("unsupported tensor codec " +
-                           std::to_string(static_cast<int>(g.codec)));
-  }
-  if (static_cast<int64_t>(g.values.size()) != trainer_->params().size()) {
-    return Status::Invalid("cross-gradient has " + std::to_string(g.values.size()) +
-                           " values, expected " + std::to_string(trainer_->params().size()));
-  }
-  if (proto::ContentHash(g.values) != g.content_hash) {
-    return Status::Invalid("content hash mismatch");
-  }
-  Eigen::Map<const Eigen::VectorXf> v(g.values.data(), static_cast<Eigen::Index>(g.values.size()));
-  if (!v.allFinite()) return Status::Invalid("cross-gradient contains NaN or Inf");
-  return Status::Ok();
+  return CheckTensor("cross-gradient", g.codec, g.values, g.content_hash,
+                     trainer_->params().size());
 }
 
 void Node::CollectCrossGradients() {
