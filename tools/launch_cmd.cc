@@ -249,7 +249,7 @@ void PrintCompareRow(const nlohmann::json& row) {
 // The demo's settings: what `grapevine launch` without a TOPOLOGY uses for every
 // shared flag the user did not give (README "Quick start", docs/report.md). With a
 // topology file the agent's own defaults (agent/node_options.h) apply.
-// Measured on 2 shared cores: 0.854 mean test accuracy in 91 s (docs/report.md).
+// Measured on 2 shared cores: 0.868 mean test accuracy in 38 s (docs/report.md).
 // Non-IID shards drift apart during local steps, so the demo merges more often (50 steps
 // a round) and lets the learning rate decay (cosine) instead of 30 x 100 at a constant
 // rate (0.77 at the end, swinging by +-0.03 from round to round).
