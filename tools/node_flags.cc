@@ -9,9 +9,6 @@
 
 namespace grapevine::tools {
 
-namespace {
-// CLI11's PositiveNumber/NonNegativeNumber print the whole double range on failure;
-// these say what is wrong in words.
 CLI::Validator NumberAtLeast(double floor, bool inclusive, const char* words) {
   return CLI::Validator(
       [=](std::string& in) -> std::string {
@@ -28,7 +25,9 @@ CLI::Validator NumberAtLeast(double floor, bool inclusive, const char* words) {
       },
       inclusive ? "NONNEGATIVE" : "POSITIVE");
 }
-}  // namespace
+
+CLI::Validator Positive() { return NumberAtLeast(0, false, "positive"); }
+CLI::Validator NonNegative() { return NumberAtLeast(0, true, ">= 0"); }
 
 void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   ForEachSharedFlag(*options, [app](const char* flag, auto& member, const char* help) {
@@ -49,14 +48,14 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   app->get_option("--membership")->check(CLI::IsMember({"lan", "fast"}));
   app->get_option("--log-level")->check(
       CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  const CLI::Validator positive = NumberAtLeast(0, false, "positive");
+  const CLI::Validator positive = Positive();
   for (const char* flag : {"--lr", "--batch", "--rounds", "--local-steps", "--probe-samples",
                            "--eval-every", "--threads"}) {
     app->get_option(flag)->check(positive);
   }
-  app->get_option("--merge-every")->check(NumberAtLeast(0, true, ">= 0"));
-  app->get_option("--pretrain-steps")->check(NumberAtLeast(0, true, ">= 0"));
-  app->get_option("--dimat-weight-prior")->check(NumberAtLeast(0, true, ">= 0"));
+  app->get_option("--merge-every")->check(NonNegative());
+  app->get_option("--pretrain-steps")->check(NonNegative());
+  app->get_option("--dimat-weight-prior")->check(NonNegative());
 }
 
 std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options) {

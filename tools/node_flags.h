@@ -55,6 +55,12 @@ void ForEachSharedFlag(Options& o, F&& f) {
   f("--log-level", o.log_level, "trace | debug | info | warn | error");
 }
 
+// Number checks for CLI11 options that say what is wrong ("--rounds: must be positive,
+// not 0") — CLI11's PositiveNumber/NonNegativeNumber print the whole double range.
+CLI::Validator NumberAtLeast(double floor, bool inclusive, const char* words);
+CLI::Validator Positive();
+CLI::Validator NonNegative();
+
 // Adds the shared flags to a CLI11 (sub)command.
 void AddSharedFlags(CLI::App* app, agent::NodeOptions* options);
 

@@ -13,6 +13,7 @@
 
 #include "agent/net/status_client.h"
 #include "tools/command.h"
+#include "tools/node_flags.h"
 #include "tools/process_group.h"
 #include "topology/analyze.h"
 #include "topology/report.h"
@@ -188,9 +189,9 @@ void Register(CLI::App& app, CommandContext& ctx) {
   cmd->add_flag("--json", o->json, "one JSON object (same keys as `topo inspect --json`)");
   cmd->add_flag("--watch", o->watch, "refresh until Ctrl-C");
   cmd->add_option("--interval", o->interval_s, "seconds between refreshes with --watch")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   cmd->add_option("--timeout-ms", o->timeout_ms, "per-agent reply timeout")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   cmd->add_option("--secret-file", o->secret_file, "the swarm's shared secret");
   cmd->callback([o, &ctx]() { ctx.exit_code = RunLive(*o); });
 }

@@ -23,6 +23,7 @@
 #include "learn/model.h"
 #include "learn/trainer.h"
 #include "tools/command.h"
+#include "tools/node_flags.h"
 
 namespace grapevine::tools {
 namespace {
@@ -232,16 +233,16 @@ void RegisterTrain(CLI::App& app, CommandContext& ctx) {
       ->capture_default_str();
   cmd->add_option("--optimizer", args->optimizer, "sgd | adam | adamw")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}))->capture_default_str();
-  cmd->add_option("--lr", args->lr, "learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lr", args->lr, "learning rate")->check(Positive())->capture_default_str();
   cmd->add_option("--momentum", args->momentum, "SGD momentum (ignored by adam)")
       ->check(CLI::Range(0.0, 0.999999))->capture_default_str();
   cmd->add_flag("--nesterov", args->nesterov, "Nesterov momentum (sgd)");
   cmd->add_option("--weight-decay", args->weight_decay, "L2 (sgd, adam) or decoupled (adamw) decay")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(NonNegative())->capture_default_str();
   cmd->add_option("--batch", args->batch, "batch size")->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
   cmd->add_option("--epochs", args->epochs, "epochs")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--steps", args->max_steps, "stop after this many optimizer steps (0 = no limit)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(NonNegative())->capture_default_str();
   cmd->add_option("--order", args->order, "example order: rr (reshuffle) | grab (GraB PairBalance)")
       ->check(CLI::IsMember({"rr", "grab"}))->capture_default_str();
   cmd->add_option("--grab-micro-batch", args->grab_micro_batch, "examples per GraB unit")

@@ -54,6 +54,23 @@ TEST_F(CliErrorsTest, UnknownAlgo) {
   EXPECT_TRUE(Has(r.errors, "nosuchalgo")) << r.errors;
 }
 
+TEST_F(CliErrorsTest, BadNumbersSayWhatIsWrong) {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"--rounds", "0"}, "--rounds: must be positive, not 0"},
+      {{"--lr", "abc"}, "--lr: must be a number, not 'abc'"},
+      {{"--pretrain-steps", "-5"}, "--pretrain-steps: must be >= 0, not -5"},
+      {{"--dimat-weight-prior", "-1"}, "--dimat-weight-prior: must be >= 0, not -1"},
+  };
+  for (const auto& [flags, message] : cases) {
+    std::vector<std::string> args =
+        Concat({"agent", "--topology", Ring(), "--node", "0"}, Synthetic());
+    args.insert(args.end(), flags.begin(), flags.end());  // after Synthetic()'s --rounds
+    RunResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 2) << flags[0] << ": " << r.errors;
+    EXPECT_TRUE(Has(r.errors, message)) << r.errors;
+  }
+}
+
 TEST_F(CliErrorsTest, MalformedTopologyNamesFileAndLine) {
   const std::string bad = dir() + "/bad.dot";
   WriteFile(bad,
