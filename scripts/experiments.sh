@@ -146,6 +146,11 @@ run_extras() {
   run_one extras "$m" ring5 "$s" wa wa-40rounds --rounds 40
   run_one extras "$m" ring5 "$s" cga cga-40rounds --rounds 40
   run_one extras "$m" ring5 "$s" local local-40rounds --rounds 40
+  # What alignment buys: WA from unrelated per-node initial models; DIMAT from a shared
+  # one on IID data (where the own-data probe covers every class).
+  run_one extras "$m" ring5 "$s" wa wa-per-node-init --init per-node
+  run_one extras "$m" ring5 iid wa wa-per-node-init --init per-node
+  run_one extras "$m" ring5 iid dimat dimat-shared-init --init shared
 }
 
 for phase in "${phases[@]}"; do

@@ -74,6 +74,10 @@ def fmt_acc(value):
     return "—" if value is None else f"{value:.3f}"
 
 
+def model_label(model):
+    return {"mlp": "MLP", "cnn": "CNN", "extras": "Follow-ups"}.get(model, model)
+
+
 def split_label(split):
     return {"classes-2": "classes:2", "dirichlet-0.1": "dirichlet:0.1"}.get(split, split)
 
@@ -84,7 +88,7 @@ def print_tables(runs, target):
         groups.setdefault((run["model"], run["topo"], run["split"]), []).append(run)
     for (model, topo, split), group in groups.items():
         first = group[0]["summary"]
-        print(f"#### {model.upper()} ({first.get('model', '?')}), {topo}, "
+        print(f"#### {model_label(model)} ({first.get('model', '?')}), {topo}, "
               f"`{split_label(split)}`\n")
         print(f"| algo | final mean acc | min–max | rounds to {target:.0%} | MB sent | wall s |")
         print("|---|---|---|---|---|---|")
@@ -109,13 +113,11 @@ def print_overview(runs):
             key = (r["topo"], r["split"])
             if key not in columns:
                 columns.append(key)
-        algos = []
-        for r in model_runs:
-            if r["algo"] not in algos:
-                algos.append(r["algo"])
+        base = {r["algo"]: r["base_algo"] for r in model_runs}
+        algos = sorted(base, key=lambda a: (order_key(ALGO_ORDER, base[a]), a))
         cell = {(r["algo"], r["topo"], r["split"]): final_accuracy(r["summary"])
                 for r in model_runs}
-        print(f"#### Overview {model.upper()}: final mean test accuracy\n")
+        print(f"#### Overview {model_label(model)}: final mean test accuracy\n")
         print("| algo | " + " | ".join(f"{t} {split_label(s)}" for t, s in columns) + " |")
         print("|---|" + "---|" * len(columns))
         for algo in algos:
@@ -151,7 +153,7 @@ def print_per_round(out, runs, group, rounds):
     if not chosen:
         print(f"experiments_table: no runs for {group}", file=sys.stderr)
         return 1
-    print(f"#### {model.upper()}, {topo}, `{split_label(split)}`: mean test accuracy "
+    print(f"#### {model_label(model)}, {topo}, `{split_label(split)}`: mean test accuracy "
           f"(MB sent) after round\n")
     print("| algo | " + " | ".join(f"round {r}" for r in rounds) + " |")
     print("|---|" + "---|" * len(rounds))
@@ -162,7 +164,10 @@ def print_per_round(out, runs, group, rounds):
         cells = []
         for r in rounds:
             value = mb.get(r - 1)
-            cells.append(f"{fmt_acc(acc.get(r))} ({'—' if value is None else f'{value:.0f}'})")
+            if acc.get(r) is None and value is None:
+                cells.append("—")
+            else:
+                cells.append(f"{fmt_acc(acc.get(r))} ({'—' if value is None else f'{value:.0f}'})")
         print(f"| {run['algo']} | " + " | ".join(cells) + " |")
     print()
     return 0
