@@ -169,16 +169,7 @@ Status Node::Setup() {
 }
 
 Result<learn::TrainerOptions> Node::BuildTrainerOptions() const {
-  learn::TrainingRecipe recipe;
-  recipe.optimizer = options_.optimizer;
-  recipe.lr = options_.lr;
-  recipe.momentum = options_.momentum;
-  recipe.nesterov = options_.nesterov;
-  recipe.weight_decay = options_.weight_decay;
-  recipe.batch = options_.batch;
-  recipe.schedule = options_.schedule;
-  recipe.order = options_.order;
-  return learn::TrainerOptionsFrom(recipe);
+  return learn::TrainerOptionsFrom(options_.recipe);
 }
 
 Status Node::SetupTrainer(int shard_index, int shard_count) {
@@ -192,7 +183,7 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
                                         data_.train.num_classes));
   // Cosine schedules need a horizon: the epochs of this shard the run will take.
   const double total_samples = static_cast<double>(options_.rounds) * options_.local_steps *
-                               options_.batch;
+                               options_.recipe.batch;
   t.total_epochs = std::max<int64_t>(
       1, static_cast<int64_t>(std::ceil(total_samples / std::max<size_t>(1, shard.size()))));
   t.seed = options_.seed * 7919 + static_cast<uint64_t>(shard_index);

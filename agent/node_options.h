@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "learn/trainer.h"
+
 namespace grapevine::agent {
 
 struct NodeOptions {
@@ -18,14 +20,8 @@ struct NodeOptions {
   // ---- learning (same meaning as in `grapevine train`) ----
   std::string data = "fashion-mnist";
   std::string model = "mlp";  // = mlp:<features>-256-128-<classes>
-  std::string optimizer = "sgd";
-  float lr = 0.05f;
-  float momentum = 0.9f;
-  bool nesterov = false;
-  float weight_decay = 0.0f;
-  int batch = 64;
-  std::string order = "rr";
-  std::string schedule = "constant";
+  learn::TrainingRecipe recipe;  // --optimizer --lr --momentum --nesterov --weight-decay
+                                 // --batch --schedule --order, checked by TrainerOptionsFrom
   int threads = 1;
   uint64_t seed = 1;
   std::string partition = "iid";

@@ -213,13 +213,6 @@ std::string FormatTarget(double target) {
   return buf;
 }
 
-// A float flag as the number typed (0.05, not 0.05000000074505806).
-double FloatFlag(float value) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.7g", static_cast<double>(value));
-  return std::strtod(buf, nullptr);
-}
-
 // One row of compare.json's "runs" as a terminal line.
 void PrintCompareRow(const nlohmann::json& row) {
   auto num = [&](const char* key, const char* format, double scale) -> std::string {
@@ -282,7 +275,7 @@ std::string SettingLine(const agent::NodeOptions& a) {
   char buf[300];
   std::snprintf(buf, sizeof(buf), "%s, %s, partition %s, %d rounds x %d steps, lr %g, seed %llu",
                 a.data.c_str(), a.model.c_str(), a.partition.c_str(), a.rounds, a.local_steps,
-                static_cast<double>(a.lr), static_cast<unsigned long long>(a.seed));
+                a.recipe.lr, static_cast<unsigned long long>(a.seed));
   return buf;
 }
 
@@ -547,9 +540,9 @@ int RunLaunch(LaunchOptions o) {
        {{"nodes", topo->num_nodes()}, {"topology", o.out_dir + "/topology.dot"},
         {"data", o.agent.data}, {"model", o.agent.model}, {"partition", o.agent.partition},
         {"seed", o.agent.seed}, {"rounds", o.agent.rounds},
-        {"local_steps", o.agent.local_steps}, {"optimizer", o.agent.optimizer},
-        {"lr", FloatFlag(o.agent.lr)}, {"batch", o.agent.batch},
-        {"schedule", o.agent.schedule}}},
+        {"local_steps", o.agent.local_steps}, {"optimizer", o.agent.recipe.optimizer},
+        {"lr", o.agent.recipe.lr}, {"batch", o.agent.recipe.batch},
+        {"schedule", o.agent.recipe.schedule}}},
       {"command", command}};
   auto report = WriteCompareReport(o.out_dir, runs, o.target_accuracy, command, extra);
   std::printf("\n");

@@ -19,14 +19,14 @@ void ForEachSharedFlag(Options& o, F&& f) {
   f("--model", o.model,
     "model spec: mlp (= mlp:<features>-256-128-<classes>), mlp:784-256-128-10, "
     "cnn:c32-p-c64-p-d128 (docs/learn.md)");
-  f("--optimizer", o.optimizer, "sgd | adam | adamw");
-  f("--lr", o.lr, "learning rate");
-  f("--momentum", o.momentum, "SGD momentum");
-  f("--nesterov", o.nesterov, "Nesterov momentum (SGD)");
-  f("--weight-decay", o.weight_decay, "L2 weight decay");
-  f("--batch", o.batch, "minibatch size");
-  f("--order", o.order, "example order: rr (random reshuffling) | grab (PairBalance)");
-  f("--schedule", o.schedule, "constant | step:FACTOR[:EVERY] | cosine (per epoch of the shard)");
+  f("--optimizer", o.recipe.optimizer, "sgd | adam | adamw");
+  f("--lr", o.recipe.lr, "learning rate");
+  f("--momentum", o.recipe.momentum, "SGD momentum");
+  f("--nesterov", o.recipe.nesterov, "Nesterov momentum (SGD)");
+  f("--weight-decay", o.recipe.weight_decay, "L2 weight decay");
+  f("--batch", o.recipe.batch, "minibatch size");
+  f("--order", o.recipe.order, "example order: rr (random reshuffling) | grab (PairBalance)");
+  f("--schedule", o.recipe.schedule, "constant | step:FACTOR[:EVERY] | cosine (per epoch of the shard)");
   f("--threads", o.threads, "Eigen threads for local training");
   f("--seed", o.seed, "seed for init, partition, order and peer choices");
   f("--partition", o.partition, "iid | dirichlet:ALPHA | classes:K | shards");

@@ -33,19 +33,12 @@ using Clock = std::chrono::steady_clock;
 struct TrainArgs {
   std::string data = "fashion-mnist";
   std::string model = "mlp";  // = mlp:<features>-256-128-<classes>
-  std::string optimizer = "sgd";
-  double lr = 0.05;
-  double momentum = 0.9;
-  bool nesterov = false;
-  double weight_decay = 0.0;
-  int64_t batch = 64;
+  learn::TrainingRecipe recipe;  // the local-training flags, shared with the agent
   int epochs = 10;
   int64_t max_steps = 0;
-  std::string order = "rr";
   int64_t grab_micro_batch = 16;
   int threads = 1;
   uint64_t seed = 1;
-  std::string schedule = "constant";
   std::string json;
 };
 
@@ -118,16 +111,7 @@ Status WriteJson(const std::string& path, const nlohmann::json& j) {
 int RunTrain(const TrainArgs& args) {
   Status json_ok = CheckJsonPath(args.json);
   if (!json_ok.ok()) return Fail(json_ok);
-  learn::TrainingRecipe recipe;
-  recipe.optimizer = args.optimizer;
-  recipe.lr = args.lr;
-  recipe.momentum = args.momentum;
-  recipe.nesterov = args.nesterov;
-  recipe.weight_decay = args.weight_decay;
-  recipe.batch = args.batch;
-  recipe.schedule = args.schedule;
-  recipe.order = args.order;
-  Result<learn::TrainerOptions> built = learn::TrainerOptionsFrom(recipe);
+  Result<learn::TrainerOptions> built = learn::TrainerOptionsFrom(args.recipe);
   if (!built.ok()) return Fail(built.status());
   learn::TrainerOptions options = *built;
   options.total_epochs = args.epochs;
@@ -151,8 +135,8 @@ int RunTrain(const TrainArgs& args) {
   std::fprintf(stderr, "training %s (%lld params) on %s: %lld train / %lld test examples, %s, "
                "batch %lld, lr %g\n", args.model.c_str(), static_cast<long long>(num_params),
                data->name.c_str(), static_cast<long long>(data->train.size()),
-               static_cast<long long>(data->test.size()), args.optimizer.c_str(),
-               static_cast<long long>(args.batch), args.lr);
+               static_cast<long long>(data->test.size()), args.recipe.optimizer.c_str(),
+               static_cast<long long>(args.recipe.batch), args.recipe.lr);
 
   Progress progress(isatty(STDERR_FILENO) != 0);
   nlohmann::json per_epoch = nlohmann::json::array();
@@ -211,10 +195,12 @@ int RunTrain(const TrainArgs& args) {
         {"samples_per_cpu_second", static_cast<double>(trained_samples) / std::max(train_cpu_seconds, 1e-9)},
         {"per_epoch", per_epoch},
         {"model", args.model}, {"params", num_params}, {"data", data->name},
-        {"optimizer", args.optimizer}, {"lr", args.lr},
-        {"momentum", options.optimizer.kind == learn::OptimizerKind::kSgd ? args.momentum : 0.0}, {"nesterov", args.nesterov},
-        {"weight_decay", args.weight_decay}, {"batch", args.batch},
-        {"schedule", learn::ScheduleName(options.schedule)}, {"order", args.order},
+        {"optimizer", args.recipe.optimizer}, {"lr", args.recipe.lr},
+        {"momentum",
+         options.optimizer.kind == learn::OptimizerKind::kSgd ? args.recipe.momentum : 0.0},
+        {"nesterov", args.recipe.nesterov},
+        {"weight_decay", args.recipe.weight_decay}, {"batch", args.recipe.batch},
+        {"schedule", learn::ScheduleName(options.schedule)}, {"order", args.recipe.order},
         {"threads", args.threads}, {"seed", args.seed}};
     Status written = WriteJson(args.json, j);
     if (!written.ok()) return Fail(written);
@@ -231,25 +217,25 @@ void RegisterTrain(CLI::App& app, CommandContext& ctx) {
                   "mlp (= mlp:<features>-256-128-<classes>) | mlp:784-256-128-10 | "
                   "cnn:c32-p-c64-p-d128 (docs/learn.md)")
       ->capture_default_str();
-  cmd->add_option("--optimizer", args->optimizer, "sgd | adam | adamw")
+  cmd->add_option("--optimizer", args->recipe.optimizer, "sgd | adam | adamw")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}))->capture_default_str();
-  cmd->add_option("--lr", args->lr, "learning rate")->check(Positive())->capture_default_str();
-  cmd->add_option("--momentum", args->momentum, "SGD momentum (ignored by adam)")
+  cmd->add_option("--lr", args->recipe.lr, "learning rate")->check(Positive())->capture_default_str();
+  cmd->add_option("--momentum", args->recipe.momentum, "SGD momentum (ignored by adam)")
       ->check(CLI::Range(0.0, 0.999999))->capture_default_str();
-  cmd->add_flag("--nesterov", args->nesterov, "Nesterov momentum (sgd)");
-  cmd->add_option("--weight-decay", args->weight_decay, "L2 (sgd, adam) or decoupled (adamw) decay")
+  cmd->add_flag("--nesterov", args->recipe.nesterov, "Nesterov momentum (sgd)");
+  cmd->add_option("--weight-decay", args->recipe.weight_decay, "L2 (sgd, adam) or decoupled (adamw) decay")
       ->check(NonNegative())->capture_default_str();
-  cmd->add_option("--batch", args->batch, "batch size")->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
+  cmd->add_option("--batch", args->recipe.batch, "batch size")->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
   cmd->add_option("--epochs", args->epochs, "epochs")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--steps", args->max_steps, "stop after this many optimizer steps (0 = no limit)")
       ->check(NonNegative())->capture_default_str();
-  cmd->add_option("--order", args->order, "example order: rr (reshuffle) | grab (GraB PairBalance)")
+  cmd->add_option("--order", args->recipe.order, "example order: rr (reshuffle) | grab (GraB PairBalance)")
       ->check(CLI::IsMember({"rr", "grab"}))->capture_default_str();
   cmd->add_option("--grab-micro-batch", args->grab_micro_batch, "examples per GraB unit")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
   cmd->add_option("--threads", args->threads, "Eigen threads")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--seed", args->seed, "seed (init, order, synthetic data)")->capture_default_str();
-  cmd->add_option("--schedule", args->schedule, "constant | step:FACTOR[:EVERY] | cosine")
+  cmd->add_option("--schedule", args->recipe.schedule, "constant | step:FACTOR[:EVERY] | cosine")
       ->capture_default_str();
   cmd->add_option("--json", args->json, "write a JSON summary to FILE");
   cmd->callback([args, &ctx] { ctx.exit_code = RunTrain(*args); });

@@ -94,8 +94,8 @@ double RunRing(const std::string& algo, int port_base, std::set<int64_t>* frames
   o.algo = algo;
   o.rounds = 20;
   o.local_steps = 10;
-  o.batch = 32;
-  o.lr = 0.05f;
+  o.recipe.batch = 32;
+  o.recipe.lr = 0.05;
   o.eval_every = 20;
   o.probe_samples = 200;
   o.linger_ms = 300;
