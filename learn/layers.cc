@@ -18,13 +18,22 @@ DenseLayer::DenseLayer(const ParamLayout& layout, int weight_index, int bias_ind
 }
 
 void DenseLayer::Forward(const float* params, const ConstMatrixRef& in, MatrixXf* out) {
+  Run(params, in, relu_, out);
+}
+
+void DenseLayer::ForwardPreActivation(const float* params, const ConstMatrixRef& in,
+                                      MatrixXf* out) {
+  Run(params, in, /*relu=*/false, out);
+}
+
+void DenseLayer::Run(const float* params, const ConstMatrixRef& in, bool relu, MatrixXf* out) {
   GV_CHECK(in.rows() == in_);
   Map<const MatrixXf> w(params + weight_offset_, out_, in_);
   Map<const VectorXf> b(params + bias_offset_, out_);
   out->resize(out_, in.cols());
   out->noalias() = w * in;
   // One fused pass for bias + activation after the GEMM.
-  if (relu_) {
+  if (relu) {
     *out = (out->colwise() + b).cwiseMax(0.0f);
   } else {
     out->colwise() += b;

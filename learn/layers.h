@@ -40,6 +40,13 @@ class Layer {
                         Eigen::MatrixXf* din) = 0;
 
   virtual bool HasParams() const { return false; }
+
+  // Like Forward, but a layer with a fused ReLU writes its values before the ReLU
+  // (what REPAIR renormalises). Layers without one: the same as Forward.
+  virtual void ForwardPreActivation(const float* params, const ConstMatrixRef& in,
+                                    Eigen::MatrixXf* out) {
+    Forward(params, in, out);
+  }
 };
 
 // y = W x + b, optionally followed by a fused ReLU. W: out × in, b: out × 1.
@@ -47,11 +54,15 @@ class DenseLayer : public Layer {
  public:
   DenseLayer(const ParamLayout& layout, int weight_index, int bias_index, bool relu);
   void Forward(const float* params, const ConstMatrixRef& in, Eigen::MatrixXf* out) override;
+  void ForwardPreActivation(const float* params, const ConstMatrixRef& in,
+                            Eigen::MatrixXf* out) override;
   void Backward(const float* params, const ConstMatrixRef& in, const Eigen::MatrixXf& out,
                 Eigen::MatrixXf* dout, float* grad, Eigen::MatrixXf* din) override;
   bool HasParams() const override { return true; }
 
  private:
+  void Run(const float* params, const ConstMatrixRef& in, bool relu, Eigen::MatrixXf* out);
+
   int64_t in_, out_, weight_offset_, bias_offset_;
   bool relu_;
 };

@@ -82,6 +82,15 @@ void Conv2dLayer::Col2Im(MatrixXf* din) const {
 }
 
 void Conv2dLayer::Forward(const float* params, const ConstMatrixRef& in, MatrixXf* out) {
+  Run(params, in, relu_, out);
+}
+
+void Conv2dLayer::ForwardPreActivation(const float* params, const ConstMatrixRef& in,
+                                       MatrixXf* out) {
+  Run(params, in, /*relu=*/false, out);
+}
+
+void Conv2dLayer::Run(const float* params, const ConstMatrixRef& in, bool relu, MatrixXf* out) {
   GV_CHECK(in.rows() == in_channels_ && in.cols() % (height_ * width_) == 0);
   const int64_t kk = kernel_ * kernel_;
   Map<const MatrixXf> w(params + weight_offset_, out_channels_, in_channels_ * kk);
@@ -93,7 +102,7 @@ void Conv2dLayer::Forward(const float* params, const ConstMatrixRef& in, MatrixX
   Im2Col(in);
   out->resize(out_channels_, cols_.cols());
   out->noalias() = weight_kpos_major_ * cols_;
-  if (relu_) {
+  if (relu) {
     *out = (out->colwise() + bias).cwiseMax(0.0f);
   } else {
     out->colwise() += bias;

@@ -24,11 +24,14 @@ class Conv2dLayer : public Layer {
   Conv2dLayer(const ParamLayout& layout, int weight_index, int bias_index, int in_channels,
               int kernel, int height, int width, bool relu);
   void Forward(const float* params, const ConstMatrixRef& in, Eigen::MatrixXf* out) override;
+  void ForwardPreActivation(const float* params, const ConstMatrixRef& in,
+                            Eigen::MatrixXf* out) override;
   void Backward(const float* params, const ConstMatrixRef& in, const Eigen::MatrixXf& out,
                 Eigen::MatrixXf* dout, float* grad, Eigen::MatrixXf* din) override;
   bool HasParams() const override { return true; }
 
  private:
+  void Run(const float* params, const ConstMatrixRef& in, bool relu, Eigen::MatrixXf* out);
   void Im2Col(const ConstMatrixRef& in);
   void Col2Im(Eigen::MatrixXf* din) const;
 

@@ -130,6 +130,33 @@ std::vector<Eigen::MatrixXf> Model::HiddenActivations(const Eigen::VectorXf& par
   return out;
 }
 
+std::vector<Eigen::MatrixXf> Model::HiddenPreActivations(const Eigen::VectorXf& params,
+                                                         const ConstMatrixRef& x,
+                                                         int last_group) {
+  GV_CHECK(params.size() == layout_.size() && x.rows() == input_.size());
+  const int groups = static_cast<int>(group_layers_.size());
+  GV_CHECK(last_group < groups);
+  if (last_group < 0) last_group = groups - 1;
+  std::vector<Eigen::MatrixXf> out(static_cast<size_t>(last_group + 1));
+  if (out.empty()) return out;
+  acts_.resize(layers_.size());
+  // One pass up to the last wanted group: a group's layer runs once, without its
+  // ReLU, and the next layer reads the ReLU of that.
+  size_t g = 0;
+  const auto stop = static_cast<size_t>(group_layers_[static_cast<size_t>(last_group)]);
+  for (size_t i = 0; i <= stop; ++i) {
+    const ConstMatrixRef in = i == 0 ? x : ConstMatrixRef(acts_[i - 1]);
+    if (static_cast<int>(i) == group_layers_[g]) {
+      layers_[i]->ForwardPreActivation(params.data(), in, &out[g]);
+      if (i < stop) acts_[i] = out[g].cwiseMax(0.0f);
+      ++g;
+    } else {
+      layers_[i]->Forward(params.data(), in, &acts_[i]);
+    }
+  }
+  return out;
+}
+
 EvalResult Evaluate(Model& model, const Eigen::VectorXf& params, const Dataset& data,
                     int64_t chunk) {
   GV_CHECK(chunk > 0);

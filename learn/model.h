@@ -66,6 +66,14 @@ class Model {
   std::vector<Eigen::MatrixXf> HiddenActivations(const Eigen::VectorXf& params,
                                                  const ConstMatrixRef& x);
 
+  // The same alignment points before their ReLU (per group: units × samples, conv:
+  // channels × samples·H·W). REPAIR reads these: they are affine in the group's
+  // producer rows, so a per-unit scale and shift of those rows sets them exactly.
+  // With last_group >= 0 the pass stops there and returns groups 0..last_group.
+  std::vector<Eigen::MatrixXf> HiddenPreActivations(const Eigen::VectorXf& params,
+                                                    const ConstMatrixRef& x,
+                                                    int last_group = -1);
+
  private:
   friend class ModelBuilder;
   Model(std::string spec, Shape input, int num_classes);

@@ -210,6 +210,24 @@ TEST(SymmetryTest, HiddenActivationShapes) {
   EXPECT_GE(acts[0].minCoeff(), 0.0f);  // post-ReLU
 }
 
+TEST(SymmetryTest, PreActivationsAreTheValuesBeforeTheRelu) {
+  for (const auto& [spec, shape] : {std::pair{"cnn:c4-p-c3-p-d6", Shape{1, 8, 8}},
+                                    std::pair{"mlp:64-9-7-2", Shape{1, 8, 8}}}) {
+    auto model = MustParse(spec, shape, 2);
+    const VectorXf params = model->InitParams(3);
+    const MatrixXf x = MatrixXf::Random(64, 5);
+    const std::vector<MatrixXf> post = model->HiddenActivations(params, x);
+    const std::vector<MatrixXf> pre = model->HiddenPreActivations(params, x);
+    ASSERT_EQ(pre.size(), post.size()) << spec;
+    for (size_t g = 0; g < pre.size(); ++g) {
+      ASSERT_EQ(pre[g].rows(), post[g].rows()) << spec << " group " << g;
+      ASSERT_EQ(pre[g].cols(), post[g].cols()) << spec << " group " << g;
+      EXPECT_EQ(pre[g].cwiseMax(0.0f), post[g]) << spec << " group " << g;
+      EXPECT_LT(pre[g].minCoeff(), 0.0f) << spec << " group " << g;  // not the post-ReLU copy
+    }
+  }
+}
+
 TEST(SymmetryTest, ValidatePermutation) {
   EXPECT_TRUE(ValidatePermutation(std::vector<int64_t>{2, 0, 1}, 3).ok());
   EXPECT_FALSE(ValidatePermutation(std::vector<int64_t>{0, 0, 1}, 3).ok());
