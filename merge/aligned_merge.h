@@ -56,6 +56,7 @@ struct MergeStats {
   std::vector<double> moved;    // [neighbour]: Alignment::MovedFraction()
   std::vector<int> iterations;  // weight matching: coordinate-descent passes per neighbour
   double seconds = 0.0;         // wall time of the whole merge (measurement only)
+  std::vector<double> repair_scale;  // DIMAT with REPAIR: [group] mean rescale factor
 };
 
 struct MergeResult {

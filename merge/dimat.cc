@@ -8,6 +8,7 @@
 #include "learn/model.h"
 #include "merge/activation_stats.h"
 #include "merge/assignment.h"
+#include "merge/repair.h"
 #include "merge/unit_slices.h"
 
 namespace grapevine::merge {
@@ -79,6 +80,14 @@ Result<Alignment> MatchByActivations(learn::Model& model, const Eigen::VectorXf&
   return std::move(all[0]);
 }
 
+Result<RepairMode> ParseRepairMode(std::string_view text) {
+  if (text == "off") return RepairMode::kOff;
+  if (text == "matched") return RepairMode::kMatched;
+  if (text == "every") return RepairMode::kEvery;
+  return Status::Invalid("--dimat-repair: expected off, matched or every, not '" +
+                         std::string(text) + "'");
+}
+
 Result<MergeResult> DimatMerge(learn::Model& model, const Eigen::VectorXf& self,
                                double self_weight, std::span<const NeighbourModel> neighbours,
                                const learn::ConstMatrixRef& probe, const DimatOptions& options) {
@@ -101,6 +110,21 @@ Result<MergeResult> DimatMerge(learn::Model& model, const Eigen::VectorXf& self,
   MergeResult result;
   result.params =
       MergeAligned(model.layout(), model.symmetry(), self, self_weight, neighbours, alignments);
+  const bool repair = options.repair == RepairMode::kEvery ||
+                      (options.repair == RepairMode::kMatched && !active.empty());
+  if (repair) {
+    std::vector<RepairEndpoint> endpoints;
+    if (self_weight > 0.0) endpoints.push_back({&self, self_weight, nullptr});
+    for (size_t j = 0; j < neighbours.size(); ++j) {
+      if (neighbours[j].weight > 0.0) {
+        endpoints.push_back({neighbours[j].params, neighbours[j].weight, &alignments[j]});
+      }
+    }
+    const Eigen::Index n = std::min<Eigen::Index>(probe.cols(), options.repair_samples);
+    GV_ASSIGN_OR_RETURN(RepairStats repaired, Repair(model, endpoints, probe.leftCols(n),
+                                                     options.probe_batch, &result.params));
+    result.stats.repair_scale = std::move(repaired.mean_scale);
+  }
   for (const Alignment& a : alignments) {
     result.stats.match_scores.push_back(a.scores);
     result.stats.moved.push_back(a.MovedFraction());

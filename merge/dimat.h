@@ -44,6 +44,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "base/status.h"
 #include "learn/layers.h"
@@ -57,12 +58,26 @@ namespace grapevine::merge {
 
 inline constexpr double kDeadUnitTieBreak = 1e-4;
 
+// When DimatMerge REPAIRs the merged model:
+//   kOff      never (steps 3–7 of ALGORITHMS.md §1 only);
+//   kMatched  when at least one neighbour was matched (not in self's frame): the
+//             merges of unrelated unit orders, where averaging shrinks units most;
+//   kEvery    every merge (the official code's BN reset after every merge).
+enum class RepairMode { kOff, kMatched, kEvery };
+
 struct DimatOptions {
   int64_t probe_batch = 500;  // probe samples per forward pass
   // Weight prior β ≥ 0: the LAP maximises C + (β + kDeadUnitTieBreak)·cos. 0 is the
   // paper's pure activation matching. See "Weight prior" above.
   double weight_prior = 0.0;
+  // REPAIR the merged model's hidden units (merge/repair.h) on the first
+  // repair_samples probe columns (the probe is a shuffled sample of the shard).
+  RepairMode repair = RepairMode::kMatched;
+  int64_t repair_samples = 500;
 };
+
+// "off" | "matched" | "every" (the --dimat-repair values).
+Result<RepairMode> ParseRepairMode(std::string_view text);
 
 // Permutations aligning `other` to `self`; scores[g] = mean correlation of the
 // matched pairs. probe: input features × samples (self's own data).

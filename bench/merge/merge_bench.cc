@@ -2,6 +2,9 @@
 // to the cost of local training so the share is visible:
 //   BM_TrainStep          one Trainer::Step (forward + backward + SGD) at batch 64
 //   BM_DimatMerge         one DIMAT merge, 2 neighbours, 2,000 probe samples
+//                         (args: probe batch, REPAIR on/off)
+//   BM_Repair             REPAIR alone (3 endpoints, 500 samples): the whole cost of
+//                         a same-frame dimat merge, where no matching is needed
 //   BM_WeightMatchingMerge  same merge aligned by weights (no data)
 //   BM_PlainAverage       the `wa` baseline (3 models)
 //   BM_CgaAggregate       one CGA projection step, degree 2
@@ -16,6 +19,7 @@
 #include "merge/average.h"
 #include "merge/cga.h"
 #include "merge/dimat.h"
+#include "merge/repair.h"
 #include "merge/weight_matching.h"
 
 namespace {
@@ -63,13 +67,38 @@ void BM_DimatMerge(benchmark::State& state) {
   const merge::NeighbourModel nb[] = {{&n1, 1.0 / 3}, {&n2, 1.0 / 3}};
   merge::DimatOptions options;
   options.probe_batch = state.range(0);
+  options.repair = state.range(1) != 0 ? merge::RepairMode::kEvery : merge::RepairMode::kOff;
   for (auto _ : state) {
     auto r = merge::DimatMerge(*model, self, 1.0 / 3, nb, probe, options);
     GV_CHECK(r.ok());
     benchmark::DoNotOptimize(r->params.data());
   }
 }
-BENCHMARK(BM_DimatMerge)->Arg(250)->Arg(500)->Arg(2000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DimatMerge)
+    ->Args({250, 0})
+    ->Args({500, 0})
+    ->Args({2000, 0})
+    ->Args({500, 1})
+    ->Unit(benchmark::kMillisecond);
+
+void BM_Repair(benchmark::State& state) {
+  auto model = MakeMlp();
+  const Eigen::VectorXf self = model->InitParams(1), n1 = model->InitParams(2),
+                        n2 = model->InitParams(3);
+  const Eigen::MatrixXf probe = Gaussian(784, 500, 4);
+  const merge::RepairEndpoint ends[] = {
+      {&self, 1.0 / 3, nullptr}, {&n1, 1.0 / 3, nullptr}, {&n2, 1.0 / 3, nullptr}};
+  const Eigen::VectorXf* xs[] = {&self, &n1, &n2};
+  const double w[] = {1.0 / 3, 1.0 / 3, 1.0 / 3};
+  Eigen::VectorXf merged;
+  for (auto _ : state) {
+    GV_CHECK(merge::WeightedAverage(xs, w, &merged).ok());
+    auto r = merge::Repair(*model, ends, probe, 500, &merged);
+    GV_CHECK(r.ok());
+    benchmark::DoNotOptimize(merged.data());
+  }
+}
+BENCHMARK(BM_Repair)->Unit(benchmark::kMillisecond);
 
 void BM_WeightMatchingMerge(benchmark::State& state) {
   auto model = MakeMlp();
