@@ -47,6 +47,7 @@ class RoundMergeAlgorithm : public Algorithm {
  public:
   RoundMergeAlgorithm(std::string_view name, const AlgorithmOptions& options) : name_(name) {
     dimat_.weight_prior = options.dimat_weight_prior;
+    dimat_.repair = options.dimat_repair;
   }
 
   Result<double> RunRound(AlgorithmContext& ctx, uint64_t round, int steps) override {
@@ -107,9 +108,12 @@ class RoundMergeAlgorithm : public Algorithm {
         for (double sc : per_group) scores += fmt::format(" {:.2f}", sc);
         scores += " ]";
       }
-      spdlog::debug("{} merge: fraction of units moved per neighbour:{}, match scores:{} "
-                    "({:.1f} ms)",
-                    name_, moved, scores, 1e3 * merged->stats.seconds);
+      std::string repair;
+      for (double s : merged->stats.repair_scale) repair += fmt::format(" {:.2f}", s);
+      spdlog::debug("{} merge: fraction of units moved per neighbour:{}, match scores:{}, "
+                    "REPAIR scale per group:{} ({:.1f} ms)",
+                    name_, moved, scores, repair.empty() ? " -" : repair,
+                    1e3 * merged->stats.seconds);
     }
     x = std::move(merged->params);
     AdoptLowestFrame(ctx, models, *merged);

@@ -26,6 +26,7 @@
 
 #include "agent/core/algorithms/algo_spec.h"
 #include "base/status.h"
+#include "merge/dimat.h"
 #include "proto/messages.h"
 
 namespace grapevine::learn {
@@ -107,6 +108,7 @@ class Algorithm {
 struct AlgorithmOptions {
   int merge_every = 0;  // lasgd: steps between exchanges; 0 = once per round
   double dimat_weight_prior = 0.0;  // dimat: merge::DimatOptions::weight_prior
+  merge::RepairMode dimat_repair = merge::RepairMode::kMatched;  // dimat: when to REPAIR
 };
 
 // REQUIRES: spec comes from algorithms::FindAlgorithm.

@@ -72,8 +72,10 @@ Status Node::Setup() {
   if (!(options_.dimat_weight_prior >= 0)) {
     return Status::Invalid("--dimat-weight-prior must be >= 0");
   }
-  algorithm_ = MakeAlgorithm(spec_, AlgorithmOptions{options_.merge_every,
-                                                     options_.dimat_weight_prior});
+  GV_ASSIGN_OR_RETURN(const merge::RepairMode repair,
+                      merge::ParseRepairMode(options_.dimat_repair));
+  algorithm_ = MakeAlgorithm(
+      spec_, AlgorithmOptions{options_.merge_every, options_.dimat_weight_prior, repair});
   GV_RETURN_IF_ERROR(BuildTrainerOptions().status());
   GV_RETURN_IF_ERROR(learn::ParsePartition(options_.partition).status());
 

@@ -35,6 +35,7 @@ struct NodeOptions {
   std::string init;
   int probe_samples = 2000;  // dimat: probe examples drawn from the agent's own shard
   double dimat_weight_prior = 0.0;  // dimat: weight-cosine prior β of the matching
+  std::string dimat_repair = "matched";  // dimat: off | matched | every (merge/dimat.h)
   int merge_every = 0;       // lasgd: steps between background exchanges; 0 = --local-steps
   int rounds = 30;
   int local_steps = 100;       // optimizer steps per round

@@ -56,6 +56,7 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   app->get_option("--merge-every")->check(NonNegative());
   app->get_option("--pretrain-steps")->check(NonNegative());
   app->get_option("--dimat-weight-prior")->check(NonNegative());
+  app->get_option("--dimat-repair")->check(CLI::IsMember({"off", "matched", "every"}));
 }
 
 std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options) {

@@ -36,6 +36,9 @@ void ForEachSharedFlag(Options& o, F&& f) {
   f("--probe-samples", o.probe_samples, "dimat: probe examples from the agent's own shard");
   f("--dimat-weight-prior", o.dimat_weight_prior,
     "dimat: match units by correlation + this x weight cosine (0 = the paper)");
+  f("--dimat-repair", o.dimat_repair,
+    "dimat: REPAIR merged units to the endpoints' activation statistics: off | matched "
+    "(merges that matched a neighbour) | every (every merge, like the paper's BN reset)");
   f("--merge-every", o.merge_every, "lasgd: steps between background exchanges (0 = a round)");
   f("--rounds", o.rounds, "rounds to train (each = --local-steps optimizer steps + one merge)");
   f("--local-steps", o.local_steps, "optimizer steps per round");

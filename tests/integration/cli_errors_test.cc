@@ -60,6 +60,7 @@ TEST_F(CliErrorsTest, BadNumbersSayWhatIsWrong) {
       {{"--lr", "abc"}, "--lr: must be a number, not 'abc'"},
       {{"--pretrain-steps", "-5"}, "--pretrain-steps: must be >= 0, not -5"},
       {{"--dimat-weight-prior", "-1"}, "--dimat-weight-prior: must be >= 0, not -1"},
+      {{"--dimat-repair", "yes"}, "--dimat-repair: yes not in {off,matched,every}"},
   };
   for (const auto& [flags, message] : cases) {
     std::vector<std::string> args =
