@@ -21,6 +21,8 @@
 #   BASE_PORT  first port of the generated topologies (default 45000; node i gets BASE_PORT+i)
 #   TIMEOUT    seconds before a run is stopped (default 300)
 #   ROUNDS / LOCAL_STEPS / LR / SEED  override the grid's 10 / 50 / 0.01 / 1
+#   ALGOS      space-separated subset of the grid's algorithms to run (default: all),
+#              e.g. ALGOS=dimat to re-run one algorithm's rows into a copy of OUT
 set -u
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -168,6 +170,7 @@ for phase in "${phases[@]}"; do
   esac
   for split in "${splits[@]}"; do
     for algo in "${algos[@]}"; do
+      if [ -n "${ALGOS:-}" ] && [[ " $ALGOS " != *" $algo "* ]]; then continue; fi
       run_one "$model_name" "$model" "$topo" "$split" "$algo"
     done
   done
