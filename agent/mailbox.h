@@ -7,6 +7,11 @@
 // a replaced model is counted as superseded). The trainer waits on it with a deadline
 // and never blocks the network thread: the Put*() calls only take a short lock.
 //
+// After the node lost its id in a join race (agent/core/membership_rejoin.h), Reset()
+// drops everything addressed to the old identity and starts a new generation; the
+// trainer sees the generation change in TakeAll() and forgets its own per-neighbour
+// state. Everything taken together with a generation was put after that Reset().
+//
 // Thread-safety: all members are safe to call from any thread.
 #pragma once
 
@@ -17,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "proto/messages.h"
 
@@ -68,10 +74,32 @@ class Mailbox {
     woken_ = false;
   }
 
-  // Trainer: take everything (the mailbox is empty afterwards).
-  std::map<proto::NodeId, ModelPtr> TakeAll() {
+  // Trainer: take everything (the mailbox is empty afterwards). `generation`, when
+  // given, receives the generation the models belong to.
+  std::map<proto::NodeId, ModelPtr> TakeAll(uint64_t* generation = nullptr) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (generation != nullptr) *generation = generation_;
     return std::exchange(models_, {});
+  }
+
+  // Network thread: the node's identity changed (lost id, joined again). Drops every
+  // model, request and cross-gradient not taken yet, starts a new generation and wakes
+  // the trainer. Counters are kept.
+  void Reset() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      models_.clear();
+      requests_.clear();
+      gradients_.clear();
+      ++generation_;
+      woken_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  uint64_t generation() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return generation_;
   }
 
   std::map<proto::NodeId, ModelPtr> TakeGradientRequests() {
@@ -109,6 +137,7 @@ class Mailbox {
   std::map<proto::NodeId, ModelPtr> requests_;
   std::map<proto::NodeId, GradientPtr> gradients_;
   bool woken_ = false;
+  uint64_t generation_ = 0;
   uint64_t received_ = 0;
   uint64_t superseded_ = 0;
 };

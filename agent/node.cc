@@ -273,8 +273,10 @@ void Node::OnTick() {
   bytes_in_ = network_->bytes_in();
   bytes_out_ = network_->bytes_out();
   superseded_net_ = network_->models_superseded();
-  if (!membership_) return;
+  TickRejoin();
+  if (!Joined()) return;
   Execute(membership_->OnTick(clock_.Now()));
+  if (!Joined()) return;
   PublishView();
   if (!options_.join_addr.empty()) RequestStateTransfer();
 }
@@ -351,14 +353,14 @@ void Node::HandleEvents(const std::vector<core::Event>& events) {
         spdlog::info("edge {} -- {} added", e.edge.a, e.edge.b);
         break;
       case core::EventKind::kIdConflict:
-        Fail(Status::Internal("node id " + std::to_string(e.node) +
-                              " was taken by another joiner; restart the agent to join again"));
+        // Not here: the caller still uses membership_. Next on the network thread.
+        network_->Post([this] { DropIdentity(); });
         break;
       default:
         spdlog::info("member {}: {}", e.node, core::EventKindName(e.kind));
     }
   }
-  if (!events.empty()) {
+  if (!events.empty() && Joined()) {
     PublishView();
     mailbox_.Wake();  // the set of neighbours to wait for may have changed
   }
@@ -368,7 +370,7 @@ proto::StatusReply Node::BuildStatus() const {
   proto::StatusReply reply;
   reply.self = self_id_.load();
   reply.algo = options_.algo;
-  if (membership_) {
+  if (Joined()) {
     for (const auto& m : membership_->Members()) {
       proto::NodeStatus s;
       s.id = m.id;
@@ -391,7 +393,7 @@ proto::StatusReply Node::BuildStatus() const {
 
 void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
   const proto::NodeId from = net::Network::PeerId(conn);
-  if (membership_ && from != proto::kNoNode) {
+  if (Joined() && from != proto::kNoNode) {
     Execute(membership_->OnMessage(from, env, clock_.Now()));
   }
   std::visit(
@@ -403,7 +405,7 @@ void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
           reply.body = BuildStatus();
           network_->Reply(conn, reply);
         } else if constexpr (std::is_same_v<T, proto::JoinRequest>) {
-          if (!membership_ || net::Network::IsClient(conn)) return;
+          if (!Joined() || net::Network::IsClient(conn)) return;
           proto::Envelope reply;
           reply.sender = self_id_.load();
           if (body.arch_fingerprint != fingerprint_) {
@@ -428,10 +430,12 @@ void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
             std::lock_guard<std::mutex> lock(mu_);
             latest = view_.latest;
           }
-          if (!latest || from == proto::kNoNode) return;  // nothing yet; the joiner retries
+          // Nothing yet, or between identities: the joiner retries.
+          if (!latest || from == proto::kNoNode || !Joined()) return;
           network_->Send(from, "", latest);
         } else if constexpr (std::is_same_v<T, proto::ModelPayload>) {
-          if (from == proto::kNoNode) return;  // only identified peers push models
+          // Only identified peers push models; between identities nobody is a neighbour.
+          if (from == proto::kNoNode || !Joined()) return;
           if (body.arch_fingerprint != fingerprint_) {
             ++models_bad_fingerprint_;
             ++models_rejected_;
@@ -455,7 +459,7 @@ void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
           }
           mailbox_.Put(std::move(model));
         } else if constexpr (std::is_same_v<T, proto::CrossGradient>) {
-          if (from == proto::kNoNode) return;  // only identified peers answer
+          if (from == proto::kNoNode || !Joined()) return;  // only identified peers answer
           mailbox_.PutCrossGradient(
               from, std::make_shared<const proto::CrossGradient>(std::move(body)));
         } else if constexpr (std::is_same_v<T, proto::Unimplemented>) {
@@ -466,7 +470,10 @@ void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
 }
 
 void Node::StartJoin() {
-  spdlog::info("joining through {} (listening on {})", options_.join_addr, self_addr_);
+  const int attempt = rejoin_.attempts();  // 0: the first join
+  if (attempt == 0) {
+    spdlog::info("joining through {} (listening on {})", options_.join_addr, self_addr_);
+  }
   network_->DialAnonymous(
       options_.join_addr,
       [this](const net::ConnectionPtr& conn) {
@@ -474,15 +481,82 @@ void Node::StartJoin() {
         req.body = proto::JoinRequest{self_addr_, fingerprint_};
         network_->Reply(conn, req);
       },
-      [this](const Status& why) { Fail(why.WithContext("joining through " + options_.join_addr)); });
+      [this, attempt](const Status& why) {
+        if (attempt == 0) {
+          Fail(why.WithContext("joining through " + options_.join_addr));
+        } else if (rejoin_.in_flight() && rejoin_.attempts() == attempt) {
+          RejoinAttemptFailed(why.ToString());
+        }
+      });
+}
+
+void Node::DropIdentity() {
+  if (!membership_ || !membership_->conflicted()) return;  // already dropped
+  const proto::NodeId lost = membership_->self();
+  membership_.reset();
+  // Nobody may reach the lost identity any more: its links go, its peers are
+  // forgotten, and until the new id we present no id (like a fresh joiner).
+  network_->SetIdentity(proto::kNoNode, 0);
+  network_->DropPeers();
+  neighbours_alive_ = 0;
+  mailbox_.Reset();  // models, requests and gradients sent to the lost identity
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lost_ids_.push_back(lost);
+    view_.mixing.clear();  // the trainer merges with nobody until we are back
+    view_.self_weight = 1.0;
+    joined_ = false;
+  }
+  if (rejoin_.OnLost(lost, clock_.Now()) == core::RejoinPolicy::Decision::kGiveUp) {
+    Fail(Status::Unavailable(fmt::format(
+        "lost id {} to another joiner and already tried {} times to join again via {}; "
+        "giving up",
+        lost, rejoin_.attempts(), options_.join_addr)));
+  }
+}
+
+void Node::TickRejoin() {
+  const core::TimePoint now = clock_.Now();
+  if (rejoin_.TimedOut(now)) {
+    RejoinAttemptFailed("no join reply in time");
+  }
+  if (!rejoin_.Due(now) || stop_) return;
+  const int attempt = rejoin_.StartAttempt(now);
+  spdlog::info("lost id {} to another joiner; joining again via {} (attempt {}/{})",
+               rejoin_.last_lost(), options_.join_addr, attempt, rejoin_.max_attempts());
+  StartJoin();
+}
+
+void Node::RejoinAttemptFailed(const std::string& why) {
+  spdlog::warn("joining again via {} (attempt {}/{}) failed: {}", options_.join_addr,
+               rejoin_.attempts(), rejoin_.max_attempts(), why);
+  if (rejoin_.OnAttemptFailed(clock_.Now()) == core::RejoinPolicy::Decision::kGiveUp) {
+    Fail(Status::Unavailable(fmt::format(
+        "lost id {} to another joiner and could not join again via {} in {} attempts: {}",
+        rejoin_.last_lost(), options_.join_addr, rejoin_.attempts(), why)));
+  }
 }
 
 void Node::OnJoinReply(const proto::JoinReply& reply) {
   if (membership_) return;  // duplicate
+  const bool rejoin = rejoin_.rejoining();
+  if (rejoin && !rejoin_.in_flight()) return;  // a late reply to a failed attempt
   if (!reply.accepted) {
-    Fail(Status::Invalid("join refused by " + options_.join_addr + ": " + reply.reason));
+    if (rejoin) {
+      RejoinAttemptFailed("refused: " + reply.reason);
+    } else {
+      Fail(Status::Invalid("join refused by " + options_.join_addr + ": " + reply.reason));
+    }
     return;
   }
+  if (rejoin && !rejoin_.Acceptable(reply.assigned_id)) {
+    // The member has not heard of the conflict yet and still maps our address to the
+    // id we lost; taking it would only lose the race again.
+    RejoinAttemptFailed(fmt::format("{} still assigns us the lost id {}", options_.join_addr,
+                                    reply.assigned_id));
+    return;
+  }
+  const proto::NodeId previous = self_id_.load();
   self_id_ = reply.assigned_id;
   membership_ = std::make_unique<core::Membership>(joiner_config_, reply.assigned_id, self_addr_,
                                                    options_.seed * 7919 + reply.assigned_id);
@@ -493,6 +567,25 @@ void Node::OnJoinReply(const proto::JoinReply& reply) {
   }
   network_->SetIdentity(self_id_, membership_->incarnation());
   node_count_ = static_cast<int>(reply.members.size());
+  if (rejoin) {
+    // Same process, data shard, trainer and model: only the identity is new. The
+    // trainer notices the mailbox generation and drops the old neighbours' state.
+    rejoin_.OnJoined();
+    mailbox_.Reset();
+    spdlog::info("joined again as node {} (lost id {}) with neighbours [{}]", self_id_.load(),
+                 previous, fmt::join(reply.neighbours, ", "));
+    Execute(std::move(*actions));
+    if (!Joined()) return;
+    PublishView();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      joined_ = true;
+    }
+    RequestStateTransfer();  // only when no model came before (the trainer not started)
+    ready_cv_.notify_all();
+    mailbox_.Wake();
+    return;
+  }
   int shard_index = static_cast<int>(reply.assigned_id);
   int shard_count = shard_index + 1;
   if (!options_.shard.empty()) std::tie(shard_index, shard_count) = *ParseShard(options_.shard);
@@ -504,6 +597,7 @@ void Node::OnJoinReply(const proto::JoinReply& reply) {
   spdlog::info("joined as node {} with neighbours [{}]", self_id_.load(),
                fmt::join(reply.neighbours, ", "));
   Execute(std::move(*actions));
+  if (!Joined()) return;
   PublishView();
   {
     std::lock_guard<std::mutex> lock(mu_);

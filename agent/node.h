@@ -26,6 +26,7 @@
 #include "agent/algorithm.h"
 #include "agent/core/algorithms/algo_spec.h"
 #include "agent/core/membership.h"
+#include "agent/core/membership_rejoin.h"
 #include "agent/core/round_deadline.h"
 #include "agent/mailbox.h"
 #include "agent/metrics_writer.h"
@@ -77,6 +78,13 @@ class Node : private AlgorithmContext {
   void StartJoin();
   void RequestStateTransfer();
   void OnJoinReply(const proto::JoinReply& reply);
+  // Joined and not conflicted: membership_ may be used for sending and views.
+  bool Joined() const { return membership_ && !membership_->conflicted(); }
+  // Lost our id in a join race: forget the identity, schedule joining again.
+  void DropIdentity();
+  // Re-join attempts (core::RejoinPolicy): start, time out, fail.
+  void TickRejoin();
+  void RejoinAttemptFailed(const std::string& why);
   proto::StatusReply BuildStatus() const;
   void SendModelTo(proto::NodeId to, std::shared_ptr<const proto::EncodedMessage> msg);
   // ---- training thread ----
@@ -102,6 +110,9 @@ class Node : private AlgorithmContext {
   proto::NodeId frame() const override { return frame_; }
   void SetFrame(proto::NodeId frame) override { frame_ = frame; }
   void WriteMetrics(uint64_t round, double loss, std::optional<double> accuracy);
+  // The mailbox started a new generation (we lost our id): drop per-neighbour state
+  // of the old identity, rename a frame that named the lost id.
+  void ForgetOldIdentity(uint64_t generation);
   void Fail(const Status& why);
 
   NodeOptions options_;
@@ -110,6 +121,7 @@ class Node : private AlgorithmContext {
   std::unique_ptr<core::Membership> membership_;  // network thread only
   core::MembershipConfig joiner_config_;
   core::TimePoint last_model_request_{};  // network thread only
+  core::RejoinPolicy rejoin_;              // network thread only
   core::SteadyClock clock_;
   std::atomic<proto::NodeId> self_id_{proto::kNoNode};
   std::string self_addr_;
@@ -132,6 +144,7 @@ class Node : private AlgorithmContext {
   bool joined_ = false;                                  // guarded by mu_
   std::shared_ptr<const proto::ModelPayload> initial_;   // state transfer, guarded by mu_
   Status failure_;                                       // guarded by mu_
+  std::vector<proto::NodeId> lost_ids_;  // ids lost in join races, guarded by mu_
 
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> bytes_in_{0};
@@ -143,6 +156,7 @@ class Node : private AlgorithmContext {
   std::atomic<uint64_t> models_bad_fingerprint_{0};
   std::atomic<uint64_t> models_stale_{0};
   // Training thread only:
+  uint64_t mailbox_generation_ = 0;  // the identity generation the state below is for
   std::map<proto::NodeId, Mailbox::ModelPtr> merged_;  // last merged model per neighbour
   struct PendingExchange {
     uint64_t tick = 0;

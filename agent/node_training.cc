@@ -2,8 +2,10 @@
 // (agent/algorithm.h), implements its AlgorithmContext (publish, exchanges within the
 // adaptive deadline), evaluates and writes metrics. Runs on its own thread; it reaches
 // the network only through Network::Post and the Mailbox.
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -156,7 +158,7 @@ void Node::PublishModel(uint64_t round, bool send, proto::ModelPurpose purpose) 
   }
   if (!send) return;
   network_->Post([this, encoded] {
-    if (!membership_) return;
+    if (!Joined()) return;  // between identities: nobody to send to
     std::map<proto::NodeId, std::string> addr;
     for (const auto& m : membership_->Members()) addr[m.id] = m.addr;
     for (auto id : membership_->LiveNeighbours()) network_->Send(id, addr[id], encoded, true);
@@ -237,7 +239,10 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
     now = std::chrono::steady_clock::now();
   }
   CollectCrossGradients();
-  for (auto& [id, m] : mailbox_.TakeAll()) {
+  uint64_t generation = 0;
+  auto arrived = mailbox_.TakeAll(&generation);
+  if (generation != mailbox_generation_) ForgetOldIdentity(generation);
+  for (auto& [id, m] : arrived) {
     deadline_.OnArrival(id, m->round, now);
     auto merged = merged_.find(id);
     if (merged != merged_.end() && m->version <= merged->second->version) continue;
@@ -290,9 +295,36 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
     out.push_back({m, w});
   }
   ex.got.clear();
+  if (mailbox_.generation() != generation) {
+    // We lost our id while collecting: these models were sent to the old identity.
+    // The next poll forgets its state and waits for the new neighbours.
+    return std::nullopt;
+  }
   // Forget neighbours that left, so a returning id starts fresh.
   std::erase_if(merged_, [&](const auto& kv) { return !InMixing(ex.mixing, kv.first); });
   return out;
+}
+
+void Node::ForgetOldIdentity(uint64_t generation) {
+  mailbox_generation_ = generation;
+  exchange_.got.clear();
+  exchange_.gradient_version.reset();  // asked of the old neighbours
+  published_for_gradients_.reset();
+  merged_.clear();
+  cross_gradients_.clear();
+  std::vector<proto::NodeId> lost;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lost = lost_ids_;
+  }
+  const proto::NodeId now_id = self_id_.load();
+  const bool joined = std::find(lost.begin(), lost.end(), now_id) == lost.end();
+  for (proto::NodeId id : lost) {
+    if (joined) frame_ = core::FrameAfterRejoin(frame_, id, now_id);
+  }
+  spdlog::info("training: forgot the neighbours of the lost id{}", joined
+                   ? fmt::format("; now node {}, frame {}", now_id, frame_)
+                   : std::string(" (joining again)"));
 }
 
 void Node::MarkMerged(const std::vector<ArrivedModel>& models) {
@@ -376,7 +408,7 @@ void Node::AnswerCrossGradients() {
     auto encoded = std::make_shared<const proto::EncodedMessage>(proto::Encode(std::move(env)));
     ++gradients_answered_;
     network_->Post([this, to = origin, encoded] {
-      if (!membership_) return;
+      if (!Joined()) return;
       for (const auto& m : membership_->Members()) {
         if (m.id == to) network_->Send(to, m.addr, encoded);
       }

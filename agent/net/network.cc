@@ -136,6 +136,7 @@ void Network::DialAnonymous(const std::string& addr,
 }
 
 void Network::CloseAll() { impl_->pool.CloseAll(Status::Ok()); }
+void Network::DropPeers() { impl_->pool.DropPeers(Status::Ok()); }
 uint64_t Network::bytes_in() const { return impl_->pool.bytes_in(); }
 uint64_t Network::bytes_out() const { return impl_->pool.bytes_out(); }
 uint64_t Network::models_superseded() const { return impl_->pool.models_superseded(); }

@@ -69,6 +69,9 @@ class Network {
   void DialAnonymous(const std::string& addr, std::function<void(const ConnectionPtr&)> on_ready,
                      std::function<void(const Status&)> on_fail);
   void CloseAll();
+  // Closes every peer connection and forgets the peers, but keeps listening (the node
+  // lost its id in a join race and joins again under a new one).
+  void DropPeers();
   uint64_t bytes_in() const;
   uint64_t bytes_out() const;
   uint64_t models_superseded() const;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <vector>
+
 namespace grapevine::agent::net {
 
 namespace {
@@ -284,6 +286,22 @@ void PeerPool::CloseAll(const Status& why) {
   acceptor_.close(ec);
   maintain_timer_.cancel();
   auto conns = all_;
+  for (auto& c : conns) c->Close(why);
+}
+
+void PeerPool::DropPeers(const Status& why) {
+  std::vector<std::shared_ptr<Connection>> conns;
+  // Peers stay in the map (a Dial coroutine may hold a reference to its entry); only
+  // their contents are dropped.
+  for (auto& [id, p] : peers_) {
+    if (p.conn) conns.push_back(std::move(p.conn));
+    p.conn.reset();
+    p.pending.clear();
+    p.addr.clear();
+    p.keep = false;
+    p.backoff = std::chrono::milliseconds(100);
+    p.next_dial = {};
+  }
   for (auto& c : conns) c->Close(why);
 }
 

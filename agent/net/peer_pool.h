@@ -54,6 +54,10 @@ class PeerPool {
                      std::function<void(const Status&)> on_fail);
 
   void CloseAll(const Status& why);
+  // Forgets every peer (its connection is closed, its queue, address and keep flag
+  // dropped) but keeps listening: the node lost its identity and joins again.
+  // Connections that are still dialling are adopted by id when they come up.
+  void DropPeers(const Status& why);
   uint64_t bytes_in() const;
   uint64_t bytes_out() const;
   uint64_t models_superseded() const;

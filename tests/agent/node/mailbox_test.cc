@@ -1,0 +1,57 @@
+// Unit tests of the Mailbox hand-over between the network and training threads,
+// single-threaded: newest model per origin, and Reset() after a lost id (nothing sent
+// to the old identity survives, the generation tells the trainer to forget).
+#include "agent/mailbox.h"
+
+#include <memory>
+
+#include <gtest/gtest.h>
+
+namespace grapevine::agent {
+namespace {
+
+Mailbox::ModelPtr Model(proto::NodeId origin, uint64_t round) {
+  auto m = std::make_shared<proto::ModelPayload>();
+  m->origin = origin;
+  m->round = round;
+  return m;
+}
+
+TEST(Mailbox, NewestModelPerOriginWins) {
+  Mailbox box;
+  box.Put(Model(1, 3));
+  box.Put(Model(1, 4));
+  box.Put(Model(2, 3));
+  uint64_t generation = 99;
+  auto got = box.TakeAll(&generation);
+  EXPECT_EQ(generation, 0u);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got.at(1)->round, 4u);
+  EXPECT_EQ(box.superseded(), 1u);
+  EXPECT_TRUE(box.TakeAll().empty());
+}
+
+TEST(Mailbox, ResetDropsEverythingOfTheOldIdentityAndStartsANewGeneration) {
+  Mailbox box;
+  box.Put(Model(1, 3));
+  box.PutGradientRequest(Model(2, 3));
+  box.PutCrossGradient(3, std::make_shared<proto::CrossGradient>());
+  box.Reset();
+  EXPECT_EQ(box.generation(), 1u);
+  uint64_t generation = 0;
+  EXPECT_TRUE(box.TakeAll(&generation).empty());
+  EXPECT_EQ(generation, 1u);
+  EXPECT_TRUE(box.TakeGradientRequests().empty());
+  EXPECT_TRUE(box.TakeCrossGradients().empty());
+  EXPECT_EQ(box.received(), 1u);  // counters survive
+
+  // What arrives afterwards belongs to the new generation.
+  box.Put(Model(5, 4));
+  auto got = box.TakeAll(&generation);
+  EXPECT_EQ(generation, 1u);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got.begin()->first, 5u);
+}
+
+}  // namespace
+}  // namespace grapevine::agent
