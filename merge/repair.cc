@@ -19,9 +19,16 @@ class UnitMoments {
   void Add(const Eigen::MatrixXf& values) {
     const Eigen::Index n = values.cols();
     if (n == 0) return;
-    const Eigen::MatrixXd v = values.cast<double>();
-    const Eigen::VectorXd batch_mean = v.rowwise().mean();
-    const Eigen::VectorXd batch_m2 = (v.colwise() - batch_mean).rowwise().squaredNorm();
+    // Two streaming passes per row in double; no double copy of the batch (a conv
+    // group's batch is channels × samples·H·W).
+    // Column by column (the storage order), accumulating in double.
+    Eigen::VectorXd batch_mean = Eigen::VectorXd::Zero(values.rows());
+    for (Eigen::Index c = 0; c < n; ++c) batch_mean += values.col(c).cast<double>();
+    batch_mean /= static_cast<double>(n);
+    Eigen::VectorXd batch_m2 = Eigen::VectorXd::Zero(values.rows());
+    for (Eigen::Index c = 0; c < n; ++c) {
+      batch_m2 += (values.col(c).cast<double>() - batch_mean).cwiseAbs2();
+    }
     const double total = static_cast<double>(count_ + n);
     const Eigen::VectorXd delta = batch_mean - mean_;
     mean_ += delta * (static_cast<double>(n) / total);

@@ -3,8 +3,7 @@
 //   BM_TrainStep          one Trainer::Step (forward + backward + SGD) at batch 64
 //   BM_DimatMerge         one DIMAT merge, 2 neighbours, 2,000 probe samples
 //                         (args: probe batch, REPAIR on/off)
-//   BM_Repair             REPAIR alone (3 endpoints, 500 samples): the whole cost of
-//                         a same-frame dimat merge, where no matching is needed
+//   BM_Repair             REPAIR alone (3 endpoints, 500 samples; arg 0 MLP, 1 CNN)
 //   BM_WeightMatchingMerge  same merge aligned by weights (no data)
 //   BM_PlainAverage       the `wa` baseline (3 models)
 //   BM_CgaAggregate       one CGA projection step, degree 2
@@ -81,8 +80,14 @@ BENCHMARK(BM_DimatMerge)
     ->Args({500, 1})
     ->Unit(benchmark::kMillisecond);
 
+// Arg: 0 = the reference MLP, 1 = the grid's CNN (cnn:c16-p-c32-p-d128).
 void BM_Repair(benchmark::State& state) {
-  auto model = MakeMlp();
+  std::unique_ptr<learn::Model> model = MakeMlp();
+  if (state.range(0) == 1) {
+    auto cnn = learn::ParseModel("cnn:c16-p-c32-p-d128", kShape, 10);
+    GV_CHECK(cnn.ok());
+    model = std::move(cnn).value();
+  }
   const Eigen::VectorXf self = model->InitParams(1), n1 = model->InitParams(2),
                         n2 = model->InitParams(3);
   const Eigen::MatrixXf probe = Gaussian(784, 500, 4);
@@ -98,7 +103,7 @@ void BM_Repair(benchmark::State& state) {
     benchmark::DoNotOptimize(merged.data());
   }
 }
-BENCHMARK(BM_Repair)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Repair)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 void BM_WeightMatchingMerge(benchmark::State& state) {
   auto model = MakeMlp();
