@@ -19,9 +19,8 @@ class UnitMoments {
   void Add(const Eigen::MatrixXf& values) {
     const Eigen::Index n = values.cols();
     if (n == 0) return;
-    // Two streaming passes per row in double; no double copy of the batch (a conv
-    // group's batch is channels × samples·H·W).
-    // Column by column (the storage order), accumulating in double.
+    // Two passes, column by column (the storage order), accumulating in double
+    // without a double copy of the batch (a conv group's is channels × samples·H·W).
     Eigen::VectorXd batch_mean = Eigen::VectorXd::Zero(values.rows());
     for (Eigen::Index c = 0; c < n; ++c) batch_mean += values.col(c).cast<double>();
     batch_mean /= static_cast<double>(n);
