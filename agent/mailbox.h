@@ -11,6 +11,7 @@
 // drops everything addressed to the old identity and starts a new generation; the
 // trainer sees the generation change in TakeAll() and forgets its own per-neighbour
 // state. Everything taken together with a generation was put after that Reset().
+// ForgetPeer() does the same for one neighbour whose id another agent took over.
 //
 // Thread-safety: all members are safe to call from any thread.
 #pragma once
@@ -22,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <utility>
 
 #include "proto/messages.h"
@@ -97,6 +99,27 @@ class Mailbox {
     cv_.notify_all();
   }
 
+  // Network thread: `id` now names another agent (a join race was resolved in favour
+  // of another address). Drops what that id sent and queues the id for the trainer,
+  // which forgets its per-neighbour state (TakeForgotten) before taking new models.
+  void ForgetPeer(proto::NodeId id) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      models_.erase(id);
+      requests_.erase(id);
+      gradients_.erase(id);
+      forgotten_.insert(id);
+      woken_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  // Trainer: the ids ForgetPeer() named since the last call.
+  std::set<proto::NodeId> TakeForgotten() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(forgotten_, {});
+  }
+
   uint64_t generation() const {
     std::lock_guard<std::mutex> lock(mu_);
     return generation_;
@@ -136,6 +159,7 @@ class Mailbox {
   std::map<proto::NodeId, ModelPtr> models_;
   std::map<proto::NodeId, ModelPtr> requests_;
   std::map<proto::NodeId, GradientPtr> gradients_;
+  std::set<proto::NodeId> forgotten_;
   bool woken_ = false;
   uint64_t generation_ = 0;
   uint64_t received_ = 0;

@@ -352,6 +352,12 @@ void Node::HandleEvents(const std::vector<core::Event>& events) {
       case core::EventKind::kEdgeAdded:
         spdlog::info("edge {} -- {} added", e.edge.a, e.edge.b);
         break;
+      case core::EventKind::kMemberReplaced:
+        // The id moved to the winner of a join race: what we hold from the loser
+        // (last merged model, version, round) must not gate the winner's models.
+        spdlog::info("member {}: now held by another agent (join race)", e.node);
+        mailbox_.ForgetPeer(e.node);
+        break;
       case core::EventKind::kIdConflict:
         // Not here: the caller still uses membership_. Next on the network thread.
         network_->Post([this] { DropIdentity(); });
@@ -505,6 +511,7 @@ void Node::DropIdentity() {
     lost_ids_.push_back(lost);
     view_.mixing.clear();  // the trainer merges with nobody until we are back
     view_.self_weight = 1.0;
+    view_.rejoining = true;
     joined_ = false;
   }
   if (rejoin_.OnLost(lost, clock_.Now()) == core::RejoinPolicy::Decision::kGiveUp) {
@@ -580,6 +587,7 @@ void Node::OnJoinReply(const proto::JoinReply& reply) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       joined_ = true;
+      view_.rejoining = false;
     }
     RequestStateTransfer();  // only when no model came before (the trainer not started)
     ready_cv_.notify_all();

@@ -64,6 +64,7 @@ class Node : private AlgorithmContext {
     double last_accuracy = -1;
     std::shared_ptr<const proto::EncodedMessage> latest;  // last published model
     bool published = false;  // the network thread filled `mixing` at least once
+    bool rejoining = false;  // lost our id, not joined again yet: exchanges wait
   };
 
   Status Setup();

@@ -223,11 +223,21 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
            (*boxed)->version >= *ex.gradient_version;
   };
   AnswerCrossGradients();  // neighbours may be waiting for us while we wait for them
+  bool rejoining = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rejoining = view_.rejoining;
+  }
   auto now = std::chrono::steady_clock::now();
   if (block) {
-    mailbox_.WaitUntil(std::min(ex.deadline, now + kCollectSlice),
+    // Between identities there is nobody to wait for, but no deadline either: the
+    // exchange waits until we are a member again (ForgetOldIdentity restarts its clock).
+    const auto until =
+        rejoining ? now + kCollectSlice : std::min(ex.deadline, now + kCollectSlice);
+    mailbox_.WaitUntil(until,
                        [&](const std::map<proto::NodeId, Mailbox::ModelPtr>& box,
                            const std::map<proto::NodeId, Mailbox::GradientPtr>& grads) {
+                         if (rejoining) return false;  // an empty mixing is not "all in"
                          for (const auto& [id, w] : ex.mixing) {
                            auto it = box.find(id);
                            if (!current(id, it == box.end() ? nullptr : &it->second)) return false;
@@ -237,6 +247,12 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
                          return true;
                        });
     now = std::chrono::steady_clock::now();
+  }
+  for (proto::NodeId id : mailbox_.TakeForgotten()) {
+    // Another agent holds this id now: its versions and rounds start elsewhere.
+    merged_.erase(id);
+    ex.got.erase(id);
+    cross_gradients_.erase(id);
   }
   CollectCrossGradients();
   uint64_t generation = 0;
@@ -251,7 +267,9 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ex.mixing = view_.mixing;  // neighbours may have died or joined meanwhile
+    rejoining = view_.rejoining;
   }
+  if (rejoining && !stop_) return std::nullopt;  // not training alone meanwhile
   bool all = true;
   for (const auto& [id, w] : ex.mixing) {
     all = all && current(id, nullptr) && answered(id, nullptr);
@@ -307,6 +325,10 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
 
 void Node::ForgetOldIdentity(uint64_t generation) {
   mailbox_generation_ = generation;
+  // The open exchange starts over with the new neighbours and a full deadline.
+  const auto now = std::chrono::steady_clock::now();
+  exchange_.deadline = now + (exchange_.deadline - exchange_.start);
+  exchange_.start = now;
   exchange_.got.clear();
   exchange_.gradient_version.reset();  // asked of the old neighbours
   published_for_gradients_.reset();

@@ -116,6 +116,10 @@ void PeerPool::OnReady(const std::shared_ptr<Connection>& conn) {
     auto on_ready = std::move(hook->second.on_ready);
     seed_hooks_.erase(hook);
     on_ready(conn);
+    // A seed connection carries one request and its reply. Adopting it as the peer's
+    // link could close it as the duplicate of a link the peer dialled (the request
+    // still queued), or file it under an id the dialled address no longer owns.
+    return;
   }
   const auto& hello = conn->peer_hello();
   if (hello.client || hello.id == proto::kNoNode) return;  // anonymous: replies only

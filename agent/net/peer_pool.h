@@ -48,7 +48,9 @@ class PeerPool {
   void KeepConnected(const std::map<proto::NodeId, std::string>& peers);
   bool Connected(proto::NodeId id) const;
 
-  // Dials an address without knowing who is there (joining through a seed).
+  // Dials an address without knowing who is there (joining through a seed, telling
+  // a join-race loser at its address). The connection only carries that exchange: it
+  // is never adopted as a peer's link, whatever id the other side presents.
   void DialAnonymous(const std::string& addr,
                      std::function<void(const std::shared_ptr<Connection>&)> on_ready,
                      std::function<void(const Status&)> on_fail);

@@ -4,6 +4,7 @@
 #include "agent/mailbox.h"
 
 #include <memory>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -51,6 +52,21 @@ TEST(Mailbox, ResetDropsEverythingOfTheOldIdentityAndStartsANewGeneration) {
   EXPECT_EQ(generation, 1u);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got.begin()->first, 5u);
+}
+
+TEST(Mailbox, ForgetPeerDropsOneNeighbourAndTellsTheTrainer) {
+  Mailbox box;
+  box.Put(Model(5, 90));  // from the agent that lost id 5
+  box.Put(Model(6, 3));
+  box.PutGradientRequest(Model(5, 90));
+  box.ForgetPeer(5);
+  EXPECT_EQ(box.TakeForgotten(), std::set<proto::NodeId>{5});
+  EXPECT_TRUE(box.TakeForgotten().empty());
+  auto got = box.TakeAll();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got.begin()->first, 6u);
+  EXPECT_TRUE(box.TakeGradientRequests().empty());
+  EXPECT_EQ(box.generation(), 0u);  // our own identity did not change
 }
 
 }  // namespace
