@@ -9,6 +9,7 @@
 
 #include "agent/node.h"
 #include "tools/command.h"
+#include "tools/config_file.h"
 #include "tools/node_flags.h"
 #include "topology/load.h"
 
@@ -65,7 +66,8 @@ void Register(CLI::App& app, CommandContext& ctx) {
   auto options = std::make_shared<agent::NodeOptions>();
   CLI::App* cmd = app.add_subcommand(
       "agent", "Run one peer: --topology FILE --node ID, or --join HOST:PORT --listen HOST:PORT");
-  cmd->set_config("--config", "", "TOML file with any of these options (flags override it)");
+  auto config = std::make_shared<std::string>();
+  AddConfigOption(cmd, config.get());
   auto* topo = cmd->add_option("--topology", options->topology_path,
                                "topology file (DOT, GraphML or edge list) naming every node");
   cmd->add_option("--node", options->node,
@@ -80,7 +82,14 @@ void Register(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--metrics", options->metrics_path, "JSONL metrics file, one line per round");
   topo->excludes(join);
   AddSharedFlags(cmd, options.get());
-  cmd->callback([options, &ctx]() { ctx.exit_code = RunAgent(*options); });
+  cmd->callback([options, config, cmd, &ctx]() {
+    if (Status st = ApplyConfigFile(cmd, *config); !st.ok()) {
+      std::fprintf(stderr, "grapevine agent: %s\n", st.message().c_str());
+      ctx.exit_code = 2;
+      return;
+    }
+    ctx.exit_code = RunAgent(*options);
+  });
 }
 
 }  // namespace

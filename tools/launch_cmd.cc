@@ -29,6 +29,7 @@
 #include "agent/core/algorithms/algo_spec.h"
 #include "base/check.h"
 #include "tools/command.h"
+#include "tools/config_file.h"
 #include "tools/node_flags.h"
 #include "tools/process_group.h"
 #include "tools/report.h"
@@ -598,8 +599,15 @@ void Register(CLI::App& app, CommandContext& ctx) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   AddSharedFlags(cmd, &o->agent);
+  auto config = std::make_shared<std::string>();
+  AddConfigOption(cmd, config.get());
   cmd->get_option("--algo")->excludes(compare);
-  cmd->callback([o, cmd, &ctx]() {
+  cmd->callback([o, cmd, config, &ctx]() {
+    if (Status st = ApplyConfigFile(cmd, *config); !st.ok()) {
+      std::fprintf(stderr, "grapevine launch: %s\n", st.message().c_str());
+      ctx.exit_code = 2;
+      return;
+    }
     if (o->topology_path.empty()) {
       for (const auto& [flag, value] : kDemoDefaults) {
         if (cmd->count(flag) == 0) SetSharedFlag(o->agent, flag, value);

@@ -84,6 +84,44 @@ TEST_F(CliErrorsTest, MalformedTopologyNamesFileAndLine) {
   EXPECT_TRUE(Has(r.errors, "bad.dot:3")) << r.errors;
 }
 
+// --config: every key goes through the option's own validator, errors name file:line,
+// and the command line wins over the file.
+TEST_F(CliErrorsTest, ConfigFileIsReadCheckedAndOverridden) {
+  const std::string config = dir() + "/run.toml";
+  const std::pair<std::string, std::string> cases[] = {
+      {"# comment\nlocal-steps = 5\nrounds = 0\n",
+       "run.toml:3: --rounds: must be positive, not 0"},
+      {"dimat-repair = \"sometimes\"\n",
+       "run.toml:1: --dimat-repair: sometimes not in {off,matched,every}"},
+      {"rounds = 3\nno-such-option = 1\n", "run.toml:2: unknown option 'no-such-option'"},
+      {"[agent]\nrounds = 3\n", "sections are not supported ([agent])"},
+      {"algo = \"nosuchalgo\"\n", "nosuchalgo"},
+  };
+  for (const auto& [text, message] : cases) {
+    WriteFile(config, text);
+    RunResult r = Run({"agent", "--topology", Ring(), "--node", "0", "--data", "synthetic",
+                       "--config", config});
+    EXPECT_EQ(r.exit_code, 2) << text << r.errors;
+    EXPECT_TRUE(Has(r.errors, message)) << text << r.errors;
+  }
+  // The file's bad --rounds is overridden by the flag: the run gets as far as the node id.
+  WriteFile(config, "rounds = 0\n");
+  RunResult r = Run({"agent", "--topology", Ring(), "--node", "99", "--data", "synthetic",
+                     "--config", config, "--rounds", "1"});
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "no node '99'")) << r.errors;
+  EXPECT_FALSE(Has(r.errors, "--rounds")) << r.errors;
+  // launch reads the same files.
+  WriteFile(config, "rounds = 0\n");
+  r = Run({"launch", Ring(), "--data", "synthetic", "--config", config});
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "run.toml:1: --rounds: must be positive, not 0")) << r.errors;
+  const std::string missing = dir() + "/missing.toml";
+  r = Run({"agent", "--topology", Ring(), "--node", "0", "--config", missing});
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "missing.toml")) << r.errors;
+}
+
 TEST_F(CliErrorsTest, TopologyAndJoinTogetherIsUsageError) {
   RunResult r = Run(Concat({"agent", "--topology", Ring(), "--node", "0", "--join",
                             "127.0.0.1:1"},

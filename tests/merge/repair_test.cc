@@ -111,7 +111,8 @@ TEST(RepairTest, DimatMergeOfAPermutedCopyStaysExact) {
     const Eigen::MatrixXf probe = GaussianProbe(model->input_shape().size(), 400, 2);
     const NeighbourModel nb[] = {{&copy.params, 0.5}};
     Result<MergeResult> merged =
-        DimatMerge(*model, self, 0.5, nb, probe, {.probe_batch = 100, .repair = RepairMode::kEvery});
+        DimatMerge(*model, self, 0.5, nb, probe,
+                   {.probe_batch = 100, .repair = RepairMode::kEvery});
     ASSERT_TRUE(merged.ok()) << merged.status().ToString();
     EXPECT_LT((merged->params - self).cwiseAbs().maxCoeff(), 1e-4f);
     ASSERT_EQ(merged->stats.repair_scale.size(), model->symmetry().groups.size());
