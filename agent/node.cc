@@ -442,6 +442,14 @@ void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
         } else if constexpr (std::is_same_v<T, proto::ModelPayload>) {
           // Only identified peers push models; between identities nobody is a neighbour.
           if (from == proto::kNoNode || !Joined()) return;
+          if (body.origin != from) {
+            // Mailbox and merges key models by origin: a model must come from the
+            // agent it names (a join-race loser's last model names the winner's id).
+            ++models_rejected_;
+            spdlog::warn("rejected model from node {}: it names node {} as its origin", from,
+                         body.origin);
+            return;
+          }
           if (body.arch_fingerprint != fingerprint_) {
             ++models_bad_fingerprint_;
             ++models_rejected_;

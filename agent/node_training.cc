@@ -135,7 +135,8 @@ void Node::RunRound(uint64_t round, bool last) {
 void Node::PublishModel(uint64_t round, bool send, proto::ModelPurpose purpose) {
   proto::ModelPayload payload;
   const Eigen::VectorXf& x = trainer_->params();
-  payload.origin = self_id_.load();
+  const proto::NodeId origin = self_id_.load();
+  payload.origin = origin;
   payload.purpose = purpose;
   payload.version = static_cast<uint64_t>(trainer_->steps());
   payload.round = round;
@@ -157,8 +158,10 @@ void Node::PublishModel(uint64_t round, bool send, proto::ModelPurpose purpose) 
     view_.latest = encoded;
   }
   if (!send) return;
-  network_->Post([this, encoded] {
-    if (!Joined()) return;  // between identities: nobody to send to
+  network_->Post([this, encoded, origin] {
+    // Between identities nobody is a neighbour; a model stamped with a lost id
+    // (published just before we joined again) would pass for the winner's.
+    if (!Joined() || membership_->self() != origin) return;
     std::map<proto::NodeId, std::string> addr;
     for (const auto& m : membership_->Members()) addr[m.id] = m.addr;
     for (auto id : membership_->LiveNeighbours()) network_->Send(id, addr[id], encoded, true);
