@@ -101,6 +101,9 @@ Status Node::Setup() {
   handlers.on_envelope = [this](const net::ConnectionPtr& c, proto::Envelope&& env) {
     OnEnvelope(c, std::move(env));
   };
+  // A link to a neighbour (re)established: it gets our last model, which may have
+  // been queued on a link that died or been sent while no link existed.
+  handlers.on_peer_up = [this](proto::NodeId id) { SendLastModelTo(id); };
   handlers.on_signal = [this](int sig) {
     spdlog::info("signal {}: leaving the swarm", sig);
     stop_ = true;
@@ -358,6 +361,10 @@ void Node::HandleEvents(const std::vector<core::Event>& events) {
         spdlog::info("member {}: now held by another agent (join race)", e.node);
         mailbox_.ForgetPeer(e.node);
         break;
+      case core::EventKind::kNeighbourUp:
+        spdlog::info("member {}: {}", e.node, core::EventKindName(e.kind));
+        SendLastModelTo(e.node);
+        break;
       case core::EventKind::kIdConflict:
         // Not here: the caller still uses membership_. Next on the network thread.
         network_->Post([this] { DropIdentity(); });
@@ -504,10 +511,20 @@ void Node::StartJoin() {
       });
 }
 
+void Node::SendLastModelTo(proto::NodeId id) {
+  // A neighbour that comes up after we published would otherwise wait for that
+  // model until our next publish — with --sync, until the minute-long deadline.
+  if (!last_sent_ || !Joined()) return;
+  for (const auto& m : membership_->Members()) {
+    if (m.id == id) network_->Send(id, m.addr, last_sent_, true);
+  }
+}
+
 void Node::DropIdentity() {
   if (!membership_ || !membership_->conflicted()) return;  // already dropped
   const proto::NodeId lost = membership_->self();
   membership_.reset();
+  last_sent_.reset();  // stamped with the lost id
   // Nobody may reach the lost identity any more: its links go, its peers are
   // forgotten, and until the new id we present no id (like a fresh joiner).
   network_->SetIdentity(proto::kNoNode, 0);

@@ -83,11 +83,12 @@ class Node : private AlgorithmContext {
   bool Joined() const { return membership_ && !membership_->conflicted(); }
   // Lost our id in a join race: forget the identity, schedule joining again.
   void DropIdentity();
+  // Network thread: re-sends the last model we sent to a neighbour that just came up.
+  void SendLastModelTo(proto::NodeId id);
   // Re-join attempts (core::RejoinPolicy): start, time out, fail.
   void TickRejoin();
   void RejoinAttemptFailed(const std::string& why);
   proto::StatusReply BuildStatus() const;
-  void SendModelTo(proto::NodeId to, std::shared_ptr<const proto::EncodedMessage> msg);
   // ---- training thread ----
   void TrainingThread();
   void RunRound(uint64_t round, bool last);
@@ -123,6 +124,8 @@ class Node : private AlgorithmContext {
   core::MembershipConfig joiner_config_;
   core::TimePoint last_model_request_{};  // network thread only
   core::RejoinPolicy rejoin_;              // network thread only
+  // Network thread only: the last model (or CGA request) sent to the neighbours.
+  std::shared_ptr<const proto::EncodedMessage> last_sent_;
   core::SteadyClock clock_;
   std::atomic<proto::NodeId> self_id_{proto::kNoNode};
   std::string self_addr_;

@@ -162,6 +162,7 @@ void Node::PublishModel(uint64_t round, bool send, proto::ModelPurpose purpose) 
     // Between identities nobody is a neighbour; a model stamped with a lost id
     // (published just before we joined again) would pass for the winner's.
     if (!Joined() || membership_->self() != origin) return;
+    last_sent_ = encoded;
     std::map<proto::NodeId, std::string> addr;
     for (const auto& m : membership_->Members()) addr[m.id] = m.addr;
     for (auto id : membership_->LiveNeighbours()) network_->Send(id, addr[id], encoded, true);

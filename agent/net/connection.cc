@@ -57,7 +57,7 @@ void Connection::Start() {
 }
 
 void Connection::Send(std::shared_ptr<const proto::EncodedMessage> msg, SendClass cls) {
-  if (closed_) {
+  if (closed_ || retiring_) {
     ++frames_dropped_;
     return;
   }
@@ -83,6 +83,21 @@ void Connection::Send(std::shared_ptr<const proto::EncodedMessage> msg, SendClas
 }
 
 void Connection::Close(const Status& why) { Fail(why); }
+
+void Connection::Retire() {
+  if (closed_ || retiring_) return;
+  if (!ready_) return Fail(Status::Ok());  // nothing was sent on it yet
+  retiring_ = true;
+  retire_started_ = std::chrono::steady_clock::now();
+  queue_signal_.cancel_one();  // an idle write loop wakes up and half-closes
+}
+
+void Connection::ShutdownWriteIfDrained() {
+  if (!retiring_ || write_shut_ || !queue_.empty() || closed_) return;
+  write_shut_ = true;
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+}
 
 void Connection::Fail(const Status& why) {
   if (closed_) return;
@@ -124,6 +139,8 @@ awaitable<void> Connection::Watchdog() {
       auto now = std::chrono::steady_clock::now();
       if (!ready_ && now - started > options_.handshake_timeout) {
         Fail(Status::Unavailable("handshake timed out"));
+      } else if (retiring_ && now - retire_started_ > kRetireTimeout) {
+        Fail(Status::Ok());
       } else if (now - last_read_ > options_.idle_timeout) {
         Fail(Status::Unavailable("idle timeout: nothing received"));
       }
@@ -201,7 +218,12 @@ awaitable<void> Connection::ReadLoop() {
     auto env = co_await ReadEnvelope(options_.max_frame_bytes);
     if (closed_) co_return;
     if (!env.ok()) {
-      co_return Fail(env.status().message() == kClosedByPeer ? Status::Ok() : env.status());
+      const bool clean = env.status().message() == kClosedByPeer;
+      if (clean && retiring_ && !write_shut_) {
+        read_done_ = true;  // the write loop closes once our queue is written
+        co_return;
+      }
+      co_return Fail(clean ? Status::Ok() : env.status());
     }
     if (auto* unknown = std::get_if<proto::UnknownKind>(&env->body)) {
       proto::Envelope reply;
@@ -221,8 +243,13 @@ awaitable<void> Connection::ReadLoop() {
 awaitable<void> Connection::WriteLoop() {
   auto self = shared_from_this();
   try {
-    while (!closed_) {
+    while (!closed_ && !write_shut_) {
       if (queue_.empty()) {
+        ShutdownWriteIfDrained();
+        if (write_shut_) {
+          if (read_done_) Fail(Status::Ok());  // the peer had finished first
+          break;
+        }
         queue_signal_.expires_at(std::chrono::steady_clock::time_point::max());
         co_await queue_signal_.async_wait(asio::as_tuple(use_awaitable));
         continue;

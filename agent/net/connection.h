@@ -67,6 +67,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Send(std::make_shared<const proto::EncodedMessage>(proto::Encode(env)));
   }
   void Close(const Status& why);
+  // Graceful close of a duplicate link: accepts no new messages, writes what is
+  // queued, then half-closes; keeps reading (and delivering) until the peer, which
+  // retires the same link, half-closes too. Nothing either side sent on it is lost.
+  // A link that is not gone after kRetireTimeout is closed.
+  void Retire();
+  static constexpr std::chrono::seconds kRetireTimeout{10};
 
   bool ready() const { return ready_; }
   bool initiator() const { return options_.initiator; }
@@ -114,6 +120,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool mac_in_ = false;   // peer's frames carry a MAC (after its AuthResult)
   bool ready_ = false;
   bool closed_ = false;
+  bool retiring_ = false;
+  bool read_done_ = false;  // retiring: the peer half-closed before we did
+  bool write_shut_ = false;
+  std::chrono::steady_clock::time_point retire_started_;
+  void ShutdownWriteIfDrained();
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
   uint64_t frames_dropped_ = 0;

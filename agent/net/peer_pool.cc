@@ -134,11 +134,14 @@ void PeerPool::Adopt(proto::NodeId id, const std::shared_ptr<Connection>& conn) 
   Peer& p = peers_[id];
   if (p.addr.empty()) p.addr = conn->peer_hello().listen_addr;
   if (p.conn && !p.conn->closed() && p.conn != conn) {
-    // Both dialled: keep the connection initiated by the lower id.
+    // Both dialled: keep the connection initiated by the lower id. Both ends apply
+    // the same rule, so both retire the same link; retiring (not closing) delivers
+    // what was already sent on it — a model published in the first milliseconds
+    // would otherwise vanish and a --sync exchange wait a minute for it.
     bool conn_by_lower = conn->initiator() == (hello_.id < id);
     auto loser = conn_by_lower ? p.conn : conn;
     if (conn_by_lower) p.conn = conn;
-    loser->Close(Status::Ok());
+    loser->Retire();
     return;
   }
   p.conn = conn;
