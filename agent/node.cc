@@ -101,9 +101,6 @@ Status Node::Setup() {
   handlers.on_envelope = [this](const net::ConnectionPtr& c, proto::Envelope&& env) {
     OnEnvelope(c, std::move(env));
   };
-  // A link to a neighbour (re)established: it gets our last model, which may have
-  // been queued on a link that died or been sent while no link existed.
-  handlers.on_peer_up = [this](proto::NodeId id) { SendLastModelTo(id); };
   handlers.on_signal = [this](int sig) {
     spdlog::info("signal {}: leaving the swarm", sig);
     stop_ = true;
@@ -511,13 +508,19 @@ void Node::StartJoin() {
       });
 }
 
+void Node::SendToMember(proto::NodeId id, std::shared_ptr<const proto::EncodedMessage> msg,
+                        bool gossip_model) {
+  if (!Joined()) return;
+  for (const auto& m : membership_->Members()) {
+    if (m.id == id) network_->Send(id, m.addr, std::move(msg), gossip_model);
+  }
+}
+
 void Node::SendLastModelTo(proto::NodeId id) {
   // A neighbour that comes up after we published would otherwise wait for that
   // model until our next publish — with --sync, until the minute-long deadline.
-  if (!last_sent_ || !Joined()) return;
-  for (const auto& m : membership_->Members()) {
-    if (m.id == id) network_->Send(id, m.addr, last_sent_, true);
-  }
+  if (!last_sent_ || !last_sent_to_.insert(id).second) return;  // none, or it has it
+  SendToMember(id, last_sent_, true);
 }
 
 void Node::DropIdentity() {
@@ -525,6 +528,7 @@ void Node::DropIdentity() {
   const proto::NodeId lost = membership_->self();
   membership_.reset();
   last_sent_.reset();  // stamped with the lost id
+  last_sent_to_.clear();
   // Nobody may reach the lost identity any more: its links go, its peers are
   // forgotten, and until the new id we present no id (like a fresh joiner).
   network_->SetIdentity(proto::kNoNode, 0);

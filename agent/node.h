@@ -18,6 +18,7 @@
 #include <map>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -83,7 +84,10 @@ class Node : private AlgorithmContext {
   bool Joined() const { return membership_ && !membership_->conflicted(); }
   // Lost our id in a join race: forget the identity, schedule joining again.
   void DropIdentity();
-  // Network thread: re-sends the last model we sent to a neighbour that just came up.
+  // Network thread: sends msg to member id (nothing when not joined or not a member).
+  void SendToMember(proto::NodeId id, std::shared_ptr<const proto::EncodedMessage> msg,
+                    bool gossip_model);
+  // Network thread: the last model we sent, to a neighbour that just came up without it.
   void SendLastModelTo(proto::NodeId id);
   // Re-join attempts (core::RejoinPolicy): start, time out, fail.
   void TickRejoin();
@@ -126,6 +130,7 @@ class Node : private AlgorithmContext {
   core::RejoinPolicy rejoin_;              // network thread only
   // Network thread only: the last model (or CGA request) sent to the neighbours.
   std::shared_ptr<const proto::EncodedMessage> last_sent_;
+  std::set<proto::NodeId> last_sent_to_;  // network thread: who got last_sent_
   core::SteadyClock clock_;
   std::atomic<proto::NodeId> self_id_{proto::kNoNode};
   std::string self_addr_;

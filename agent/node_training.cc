@@ -163,9 +163,13 @@ void Node::PublishModel(uint64_t round, bool send, proto::ModelPurpose purpose) 
     // (published just before we joined again) would pass for the winner's.
     if (!Joined() || membership_->self() != origin) return;
     last_sent_ = encoded;
+    last_sent_to_.clear();
     std::map<proto::NodeId, std::string> addr;
     for (const auto& m : membership_->Members()) addr[m.id] = m.addr;
-    for (auto id : membership_->LiveNeighbours()) network_->Send(id, addr[id], encoded, true);
+    for (auto id : membership_->LiveNeighbours()) {
+      network_->Send(id, addr[id], encoded, true);
+      last_sent_to_.insert(id);
+    }
   });
 }
 
@@ -433,12 +437,7 @@ void Node::AnswerCrossGradients() {
     env.body = std::move(g);
     auto encoded = std::make_shared<const proto::EncodedMessage>(proto::Encode(std::move(env)));
     ++gradients_answered_;
-    network_->Post([this, to = origin, encoded] {
-      if (!Joined()) return;
-      for (const auto& m : membership_->Members()) {
-        if (m.id == to) network_->Send(to, m.addr, encoded);
-      }
-    });
+    network_->Post([this, to = origin, encoded] { SendToMember(to, encoded, false); });
   }
 }
 

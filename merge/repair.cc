@@ -1,7 +1,6 @@
 #include "merge/repair.h"
 
 #include <algorithm>
-#include <cmath>
 #include <string>
 
 #include "base/check.h"
