@@ -26,6 +26,7 @@
 #include <set>
 #include <utility>
 
+#include "agent/core/clock.h"
 #include "proto/messages.h"
 
 namespace grapevine::agent {
@@ -66,13 +67,13 @@ class Mailbox {
     cv_.notify_all();
   }
 
-  // Trainer: wait until `ready(models, gradients)` holds, a gradient request is
-  // pending, a Wake() or `deadline` passes.
+  // Trainer: wait on `clock` until `ready(models, gradients)` holds, a gradient
+  // request is pending, a Wake() or `deadline` passes.
   template <typename Pred>
-  void WaitUntil(std::chrono::steady_clock::time_point deadline, Pred ready) {
+  void WaitUntil(core::Clock& clock, core::TimePoint deadline, Pred ready) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_until(lock, deadline,
-                   [&] { return woken_ || !requests_.empty() || ready(models_, gradients_); });
+    clock.WaitUntil(lock, cv_, deadline,
+                    [&] { return woken_ || !requests_.empty() || ready(models_, gradients_); });
     woken_ = false;
   }
 

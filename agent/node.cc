@@ -6,17 +6,18 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <algorithm>
-#include <future>
 #include <random>
 #include <thread>
 #include <nlohmann/json.hpp>
 
+#include "agent/net/network.h"
 #include "learn/data.h"
 #include "learn/model.h"
 #include "learn/optimizer.h"
 #include "learn/schedule.h"
 #include "learn/partition.h"
 #include "learn/trainer.h"
+#include "proto/codec.h"
 #include "proto/hash.h"
 #include "topology/load.h"
 
@@ -40,7 +41,10 @@ Result<std::pair<int, int>> ParseShard(const std::string& text) {
 }
 }  // namespace
 
-Node::Node(NodeOptions options) : options_(std::move(options)) {}
+Node::Node(NodeOptions options, NodeEnv env) : options_(std::move(options)) {
+  network_ = env.transport;
+  if (env.clock != nullptr) clock_ = env.clock;
+}
 
 Node::~Node() {
   stop_ = true;
@@ -48,14 +52,14 @@ Node::~Node() {
   if (network_) network_->Stop();
 }
 
-Result<std::unique_ptr<Node>> Node::Create(NodeOptions options) {
-  std::unique_ptr<Node> node(new Node(std::move(options)));
+Result<std::unique_ptr<Node>> Node::Create(NodeOptions options, NodeEnv env) {
+  std::unique_ptr<Node> node(new Node(std::move(options), env));
   GV_RETURN_IF_ERROR(node->Setup());
   return node;
 }
 
 Status Node::Setup() {
-  started_ = std::chrono::steady_clock::now();
+  started_ = clock_->Now();
   const bool by_topology = !options_.topology_path.empty();
   const bool by_join = !options_.join_addr.empty();
   if (by_topology == by_join) {
@@ -94,12 +98,9 @@ Status Node::Setup() {
   config.join_attach_k = options_.join_k;
   config.min_degree = options_.min_degree;
 
-  net::NetworkOptions net_options;
-  net_options.max_frame_bytes = options_.max_frame_bytes;
-  net_options.secret = secret_ ? &*secret_ : nullptr;
-  net::Network::Handlers handlers;
-  handlers.on_envelope = [this](const net::ConnectionPtr& c, proto::Envelope&& env) {
-    OnEnvelope(c, std::move(env));
+  core::Transport::Handlers handlers;
+  handlers.on_envelope = [this](const core::LinkPtr& link, proto::Envelope&& env) {
+    OnEnvelope(link, std::move(env));
   };
   handlers.on_signal = [this](int sig) {
     spdlog::info("signal {}: leaving the swarm", sig);
@@ -107,8 +108,22 @@ Status Node::Setup() {
     mailbox_.Wake();
     ready_cv_.notify_all();
   };
-  network_ = std::make_unique<net::Network>(net_options, std::move(handlers));
+  if (network_ == nullptr) {
+    net::NetworkOptions net_options;
+    net_options.max_frame_bytes = options_.max_frame_bytes;
+    net_options.secret = secret_ ? &*secret_ : nullptr;
+    owned_transport_ = std::make_unique<net::Network>(net_options);
+    network_ = owned_transport_.get();
+  }
+  network_->SetHandlers(std::move(handlers));
 
+  MembershipDriver::Options member_options;
+  member_options.config = config;
+  member_options.seed = options_.seed;
+  member_options.join_addr = options_.join_addr;
+  members_ = std::make_unique<MembershipDriver>(*network_, *clock_,
+                                                static_cast<MembershipDriver::Listener&>(*this),
+                                                member_options);
   if (by_topology) {
     GV_ASSIGN_OR_RETURN(topology::Topology topo, topology::LoadTopology(options_.topology_path));
     if (topo.directed()) {
@@ -137,17 +152,16 @@ Status Node::Setup() {
     self_addr_ = topo.addr(*index);
     self_name_ = options_.node;
     node_count_ = topo.num_nodes();
-    membership_ = std::make_unique<core::Membership>(config, self_id_, self_addr_,
-                                                     options_.seed * 7919 + *index);
-    GV_RETURN_IF_ERROR(membership_->Bootstrap(std::move(members), std::move(edges)));
     GV_RETURN_IF_ERROR(network_->Listen(self_addr_));
-    network_->SetIdentity(self_id_, membership_->incarnation());
+    GV_RETURN_IF_ERROR(
+        members_->Bootstrap(self_id_, self_addr_, std::move(members), std::move(edges)));
     int shard_index = *index, shard_count = node_count_;
     if (!options_.shard.empty()) {
       GV_ASSIGN_OR_RETURN(auto shard, ParseShard(options_.shard));
       std::tie(shard_index, shard_count) = shard;
     }
     GV_RETURN_IF_ERROR(SetupTrainer(shard_index, shard_count));
+    members_->set_fingerprint(fingerprint_);
     joined_ = true;
   } else {
     if (options_.listen_addr.empty()) {
@@ -160,8 +174,8 @@ Status Node::Setup() {
     auto model = learn::ParseModel(options_.model, data_.train.shape, data_.train.num_classes);
     if (!model.ok()) return model.status();
     fingerprint_ = (*model)->Fingerprint();
+    members_->set_fingerprint(fingerprint_);
   }
-  joiner_config_ = config;
   core::RoundDeadlineConfig deadline;
   deadline.max = std::chrono::milliseconds(options_.deadline_max_ms);
   deadline.initial = std::min<core::Duration>(deadline.initial, deadline.max);
@@ -221,9 +235,9 @@ int Node::Run() {
   network_->Start();
   network_->Every(kTickPeriod, [this] { OnTick(); });
   if (!options_.join_addr.empty()) {
-    network_->Post([this] { StartJoin(); });
+    network_->Post([this] { members_->StartJoin(); });
     std::unique_lock<std::mutex> lock(mu_);
-    bool ok = ready_cv_.wait_for(lock, kJoinTimeout, [&] {
+    bool ok = clock_->WaitUntil(lock, ready_cv_, clock_->Now() + kJoinTimeout, [&] {
       return stop_.load() || !failure_.ok() || (joined_ && initial_ != nullptr);
     });
     if (!failure_.ok() || !ok || stop_) {
@@ -236,17 +250,28 @@ int Node::Run() {
       return stop_ && failure_.ok() ? 0 : 1;
     }
   }
-  std::thread trainer([this] { TrainingThread(); });
+  std::thread trainer([this] {
+    // Virtual time (tests, simulations) only moves while this thread waits.
+    clock_->RegisterThread();
+    TrainingThread();
+    clock_->UnregisterThread();
+  });
   trainer.join();
 
   // Leave gracefully: announce, give the frames a moment to go out, close.
-  std::promise<void> left;
-  network_->Post([this, &left] {
-    if (membership_) Execute(membership_->Leave(clock_.Now()));
-    left.set_value();
-  });
-  left.get_future().wait_for(std::chrono::seconds(2));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    bool left = false;
+    network_->Post([this, &left] {
+      members_->Leave();
+      std::lock_guard<std::mutex> lock(mu_);
+      left = true;
+      ready_cv_.notify_all();
+    });
+    std::unique_lock<std::mutex> lock(mu_);
+    clock_->WaitUntil(lock, ready_cv_, clock_->Now() + std::chrono::seconds(2),
+                      [&] { return left; });
+  }
+  clock_->SleepFor(std::chrono::milliseconds(200));
   network_->Stop();
   metrics_.Close();
   std::lock_guard<std::mutex> lock(mu_);
@@ -273,9 +298,7 @@ void Node::OnTick() {
   bytes_in_ = network_->bytes_in();
   bytes_out_ = network_->bytes_out();
   superseded_net_ = network_->models_superseded();
-  TickRejoin();
-  if (!Joined()) return;
-  Execute(membership_->OnTick(clock_.Now()));
+  members_->OnTick();
   if (!Joined()) return;
   PublishView();
   if (!options_.join_addr.empty()) RequestStateTransfer();
@@ -286,29 +309,27 @@ void Node::RequestStateTransfer() {
     std::lock_guard<std::mutex> lock(mu_);
     if (initial_) return;
   }
-  auto now = clock_.Now();
+  auto now = clock_->Now();
   if (now - last_model_request_ < std::chrono::seconds(1)) return;
   last_model_request_ = now;
+  const core::Membership& m = *members_->membership();
   proto::Envelope req;
   req.sender = self_id_.load();
-  req.incarnation = membership_->incarnation();
+  req.incarnation = m.incarnation();
   req.body = proto::ModelRequest{proto::ModelPurpose::kStateTransfer};
   auto encoded = std::make_shared<const proto::EncodedMessage>(proto::Encode(req));
-  std::map<proto::NodeId, std::string> addr;
-  for (const auto& m : membership_->Members()) addr[m.id] = m.addr;
-  for (auto id : membership_->LiveNeighbours()) network_->Send(id, addr[id], encoded);
+  for (auto id : m.LiveNeighbours()) members_->SendTo(id, encoded, false);
 }
 
 void Node::PublishView() {
+  const core::Membership& m = *members_->membership();
+  const auto addr = members_->Addresses();
   std::map<proto::NodeId, std::string> keep;
-  auto members = membership_->Members();
-  std::map<proto::NodeId, std::string> addr;
-  for (const auto& m : members) addr[m.id] = m.addr;
-  auto neighbours = membership_->LiveNeighbours();
-  for (auto id : neighbours) keep[id] = addr[id];
+  auto neighbours = m.LiveNeighbours();
+  for (auto id : neighbours) keep[id] = addr.at(id);
   network_->KeepConnected(keep);
   neighbours_alive_ = static_cast<int>(neighbours.size());
-  auto row = membership_->MixingRow();
+  auto row = m.MixingRow();
   std::lock_guard<std::mutex> lock(mu_);
   if (!view_.published) {
     view_.published = true;
@@ -325,28 +346,7 @@ void Node::PublishView() {
   }
 }
 
-void Node::Execute(core::Actions&& actions) {
-  for (auto& out : actions.send) {
-    proto::NodeId to = out.to;
-    std::string addr = out.addr;
-    auto env = membership_->Wrap(std::move(out));
-    if (to == proto::kNoNode) {
-      // Addressed by address alone (the loser of an id conflict): a one-off connection.
-      if (addr.empty()) continue;
-      auto shared = std::make_shared<proto::Envelope>(std::move(env));
-      network_->DialAnonymous(
-          addr, [this, shared](const net::ConnectionPtr& c) { network_->Reply(c, *shared); },
-          [addr](const Status& why) {
-            spdlog::debug("could not reach {}: {}", addr, why.ToString());
-          });
-      continue;
-    }
-    network_->Send(to, addr, std::make_shared<const proto::EncodedMessage>(proto::Encode(env)));
-  }
-  HandleEvents(actions.events);
-}
-
-void Node::HandleEvents(const std::vector<core::Event>& events) {
+void Node::OnMembershipEvents(const std::vector<core::Event>& events) {
   for (const auto& e : events) {
     switch (e.kind) {
       case core::EventKind::kEdgeAdded:
@@ -363,9 +363,7 @@ void Node::HandleEvents(const std::vector<core::Event>& events) {
         SendLastModelTo(e.node);
         break;
       case core::EventKind::kIdConflict:
-        // Not here: the caller still uses membership_. Next on the network thread.
-        network_->Post([this] { DropIdentity(); });
-        break;
+        break;  // the driver drops the identity next (OnIdentityLost)
       default:
         spdlog::info("member {}: {}", e.node, core::EventKindName(e.kind));
     }
@@ -380,32 +378,30 @@ proto::StatusReply Node::BuildStatus() const {
   proto::StatusReply reply;
   reply.self = self_id_.load();
   reply.algo = options_.algo;
-  if (Joined()) {
-    for (const auto& m : membership_->Members()) {
-      proto::NodeStatus s;
-      s.id = m.id;
-      s.addr = m.addr;
-      s.state = m.state;
-      s.incarnation = m.incarnation;
-      if (m.id == self_id_.load()) {
-        std::lock_guard<std::mutex> lock(mu_);
-        s.round = view_.round;
-        s.last_accuracy = view_.last_accuracy;
-        s.bytes_in = bytes_in_;
-        s.bytes_out = bytes_out_;
-      }
-      reply.nodes.push_back(std::move(s));
+  if (!Joined()) return reply;
+  const core::Membership& membership = *members_->membership();
+  for (const auto& m : membership.Members()) {
+    proto::NodeStatus s;
+    s.id = m.id;
+    s.addr = m.addr;
+    s.state = m.state;
+    s.incarnation = m.incarnation;
+    if (m.id == self_id_.load()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      s.round = view_.round;
+      s.last_accuracy = view_.last_accuracy;
+      s.bytes_in = bytes_in_;
+      s.bytes_out = bytes_out_;
     }
-    reply.edges = membership_->LiveEdges();
+    reply.nodes.push_back(std::move(s));
   }
+  reply.edges = membership.LiveEdges();
   return reply;
 }
 
-void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
-  const proto::NodeId from = net::Network::PeerId(conn);
-  if (Joined() && from != proto::kNoNode) {
-    Execute(membership_->OnMessage(from, env, clock_.Now()));
-  }
+void Node::OnEnvelope(const core::LinkPtr& conn, proto::Envelope&& env) {
+  if (members_->OnEnvelope(conn, env)) return;  // join request or reply
+  const proto::NodeId from = conn ? conn->peer_id() : proto::kNoNode;
   std::visit(
       [&](auto& body) {
         using T = std::decay_t<decltype(body)>;
@@ -414,26 +410,6 @@ void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
           reply.sender = self_id_.load();
           reply.body = BuildStatus();
           network_->Reply(conn, reply);
-        } else if constexpr (std::is_same_v<T, proto::JoinRequest>) {
-          if (!Joined() || net::Network::IsClient(conn)) return;
-          proto::Envelope reply;
-          reply.sender = self_id_.load();
-          if (body.arch_fingerprint != fingerprint_) {
-            reply.body = proto::JoinReply{false, "model architecture differs from the swarm's",
-                                          proto::kNoNode, {}, {}, {}};
-            network_->Reply(conn, reply);
-            return;
-          }
-          auto [join_reply, actions] = membership_->HandleJoin(body, clock_.Now());
-          spdlog::info("join from {}: {}", body.listen_addr,
-                       join_reply.accepted ? "admitted as node " +
-                                                 std::to_string(join_reply.assigned_id)
-                                           : "refused: " + join_reply.reason);
-          reply.body = std::move(join_reply);
-          network_->Reply(conn, reply);
-          Execute(std::move(actions));
-        } else if constexpr (std::is_same_v<T, proto::JoinReply>) {
-          OnJoinReply(body);
         } else if constexpr (std::is_same_v<T, proto::ModelRequest>) {
           std::shared_ptr<const proto::EncodedMessage> latest;
           {
@@ -444,38 +420,7 @@ void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
           if (!latest || from == proto::kNoNode || !Joined()) return;
           network_->Send(from, "", latest);
         } else if constexpr (std::is_same_v<T, proto::ModelPayload>) {
-          // Only identified peers push models; between identities nobody is a neighbour.
-          if (from == proto::kNoNode || !Joined()) return;
-          if (body.origin != from) {
-            // Mailbox and merges key models by origin: a model must come from the
-            // agent it names (a join-race loser's last model names the winner's id).
-            ++models_rejected_;
-            spdlog::warn("rejected model from node {}: it names node {} as its origin", from,
-                         body.origin);
-            return;
-          }
-          if (body.arch_fingerprint != fingerprint_) {
-            ++models_bad_fingerprint_;
-            ++models_rejected_;
-            spdlog::warn("rejected model from node {}: architecture fingerprint {:x} != ours {:x}",
-                         from, body.arch_fingerprint, fingerprint_);
-            return;
-          }
-          auto model = std::make_shared<const proto::ModelPayload>(std::move(body));
-          if (!options_.join_addr.empty()) {
-            // A joiner's first model from a neighbour is its state transfer.
-            std::lock_guard<std::mutex> lock(mu_);
-            if (!initial_) {
-              initial_ = model;
-              ready_cv_.notify_all();
-              return;
-            }
-          }
-          if (model->purpose == proto::ModelPurpose::kCrossGradient &&
-              spec_.family == algorithms::Family::kCrossGradient) {
-            mailbox_.PutGradientRequest(model);  // answered by the training thread
-          }
-          mailbox_.Put(std::move(model));
+          OnModel(from, std::move(body));
         } else if constexpr (std::is_same_v<T, proto::CrossGradient>) {
           if (from == proto::kNoNode || !Joined()) return;  // only identified peers answer
           mailbox_.PutCrossGradient(
@@ -487,33 +432,44 @@ void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
       env.body);
 }
 
-void Node::StartJoin() {
-  const int attempt = rejoin_.attempts();  // 0: the first join
-  if (attempt == 0) {
-    spdlog::info("joining through {} (listening on {})", options_.join_addr, self_addr_);
+void Node::OnModel(proto::NodeId from, proto::ModelPayload&& body) {
+  // Only identified peers push models; between identities nobody is a neighbour.
+  if (from == proto::kNoNode || !Joined()) return;
+  if (body.origin != from) {
+    // Mailbox and merges key models by origin: a model must come from the agent it
+    // names (a join-race loser's last model names the winner's id).
+    ++models_rejected_;
+    spdlog::warn("rejected model from node {}: it names node {} as its origin", from,
+                 body.origin);
+    return;
   }
-  network_->DialAnonymous(
-      options_.join_addr,
-      [this](const net::ConnectionPtr& conn) {
-        proto::Envelope req;
-        req.body = proto::JoinRequest{self_addr_, fingerprint_};
-        network_->Reply(conn, req);
-      },
-      [this, attempt](const Status& why) {
-        if (attempt == 0) {
-          Fail(why.WithContext("joining through " + options_.join_addr));
-        } else if (rejoin_.in_flight() && rejoin_.attempts() == attempt) {
-          RejoinAttemptFailed(why.ToString());
-        }
-      });
+  if (body.arch_fingerprint != fingerprint_) {
+    ++models_bad_fingerprint_;
+    ++models_rejected_;
+    spdlog::warn("rejected model from node {}: architecture fingerprint {:x} != ours {:x}", from,
+                 body.arch_fingerprint, fingerprint_);
+    return;
+  }
+  auto model = std::make_shared<const proto::ModelPayload>(std::move(body));
+  if (!options_.join_addr.empty()) {
+    // A joiner's first model from a neighbour is its state transfer.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!initial_) {
+      initial_ = model;
+      ready_cv_.notify_all();
+      return;
+    }
+  }
+  if (model->purpose == proto::ModelPurpose::kCrossGradient &&
+      spec_.family == algorithms::Family::kCrossGradient) {
+    mailbox_.PutGradientRequest(model);  // answered by the training thread
+  }
+  mailbox_.Put(std::move(model));
 }
 
 void Node::SendToMember(proto::NodeId id, std::shared_ptr<const proto::EncodedMessage> msg,
                         bool gossip_model) {
-  if (!Joined()) return;
-  for (const auto& m : membership_->Members()) {
-    if (m.id == id) network_->Send(id, m.addr, std::move(msg), gossip_model);
-  }
+  members_->SendTo(id, std::move(msg), gossip_model);
 }
 
 void Node::SendLastModelTo(proto::NodeId id) {
@@ -523,127 +479,60 @@ void Node::SendLastModelTo(proto::NodeId id) {
   SendToMember(id, last_sent_, true);
 }
 
-void Node::DropIdentity() {
-  if (!membership_ || !membership_->conflicted()) return;  // already dropped
-  const proto::NodeId lost = membership_->self();
-  membership_.reset();
+void Node::OnIdentityLost(proto::NodeId lost) {
   last_sent_.reset();  // stamped with the lost id
   last_sent_to_.clear();
-  // Nobody may reach the lost identity any more: its links go, its peers are
-  // forgotten, and until the new id we present no id (like a fresh joiner).
-  network_->SetIdentity(proto::kNoNode, 0);
-  network_->DropPeers();
   neighbours_alive_ = 0;
   mailbox_.Reset();  // models, requests and gradients sent to the lost identity
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    lost_ids_.push_back(lost);
-    view_.mixing.clear();  // the trainer merges with nobody until we are back
-    view_.self_weight = 1.0;
-    view_.rejoining = true;
-    joined_ = false;
-  }
-  if (rejoin_.OnLost(lost, clock_.Now()) == core::RejoinPolicy::Decision::kGiveUp) {
-    Fail(Status::Unavailable(fmt::format(
-        "lost id {} to another joiner and already tried {} times to join again via {}; "
-        "giving up",
-        lost, rejoin_.attempts(), options_.join_addr)));
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  lost_ids_.push_back(lost);
+  view_.mixing.clear();  // the trainer merges with nobody until we are back
+  view_.self_weight = 1.0;
+  view_.rejoining = true;
+  joined_ = false;
 }
 
-void Node::TickRejoin() {
-  const core::TimePoint now = clock_.Now();
-  if (rejoin_.TimedOut(now)) {
-    RejoinAttemptFailed("no join reply in time");
-  }
-  if (!rejoin_.Due(now) || stop_) return;
-  const int attempt = rejoin_.StartAttempt(now);
-  spdlog::info("lost id {} to another joiner; joining again via {} (attempt {}/{})",
-               rejoin_.last_lost(), options_.join_addr, attempt, rejoin_.max_attempts());
-  StartJoin();
-}
+void Node::OnFatal(const Status& why) { Fail(why); }
 
-void Node::RejoinAttemptFailed(const std::string& why) {
-  spdlog::warn("joining again via {} (attempt {}/{}) failed: {}", options_.join_addr,
-               rejoin_.attempts(), rejoin_.max_attempts(), why);
-  if (rejoin_.OnAttemptFailed(clock_.Now()) == core::RejoinPolicy::Decision::kGiveUp) {
-    Fail(Status::Unavailable(fmt::format(
-        "lost id {} to another joiner and could not join again via {} in {} attempts: {}",
-        rejoin_.last_lost(), options_.join_addr, rejoin_.attempts(), why)));
-  }
-}
-
-void Node::OnJoinReply(const proto::JoinReply& reply) {
-  if (membership_) return;  // duplicate
-  const bool rejoin = rejoin_.rejoining();
-  if (rejoin && !rejoin_.in_flight()) return;  // a late reply to a failed attempt
-  if (!reply.accepted) {
-    if (rejoin) {
-      RejoinAttemptFailed("refused: " + reply.reason);
-    } else {
-      Fail(Status::Invalid("join refused by " + options_.join_addr + ": " + reply.reason));
-    }
-    return;
-  }
-  if (rejoin && !rejoin_.Acceptable(reply.assigned_id)) {
-    // The member has not heard of the conflict yet and still maps our address to the
-    // id we lost; taking it would only lose the race again.
-    RejoinAttemptFailed(fmt::format("{} still assigns us the lost id {}", options_.join_addr,
-                                    reply.assigned_id));
-    return;
-  }
-  const proto::NodeId previous = self_id_.load();
+Status Node::OnAdmitted(const proto::JoinReply& reply, bool rejoin) {
   self_id_ = reply.assigned_id;
-  membership_ = std::make_unique<core::Membership>(joiner_config_, reply.assigned_id, self_addr_,
-                                                   options_.seed * 7919 + reply.assigned_id);
-  auto actions = membership_->ApplyJoinReply(reply, clock_.Now());
-  if (!actions.ok()) {
-    Fail(actions.status());
-    return;
-  }
-  network_->SetIdentity(self_id_, membership_->incarnation());
   node_count_ = static_cast<int>(reply.members.size());
   if (rejoin) {
     // Same process, data shard, trainer and model: only the identity is new. The
     // trainer notices the mailbox generation and drops the old neighbours' state.
-    rejoin_.OnJoined();
     mailbox_.Reset();
-    spdlog::info("joined again as node {} (lost id {}) with neighbours [{}]", self_id_.load(),
-                 previous, fmt::join(reply.neighbours, ", "));
-    Execute(std::move(*actions));
-    if (!Joined()) return;
-    PublishView();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      joined_ = true;
-      view_.rejoining = false;
-    }
-    RequestStateTransfer();  // only when no model came before (the trainer not started)
-    ready_cv_.notify_all();
-    mailbox_.Wake();
-    return;
+    return Status::Ok();
   }
   int shard_index = static_cast<int>(reply.assigned_id);
   int shard_count = shard_index + 1;
   if (!options_.shard.empty()) std::tie(shard_index, shard_count) = *ParseShard(options_.shard);
-  Status st = SetupTrainer(shard_index, shard_count);
-  if (!st.ok()) {
-    Fail(st);
-    return;
+  return SetupTrainer(shard_index, shard_count);
+}
+
+void Node::OnJoined(const proto::JoinReply& reply, bool rejoin) {
+  if (rejoin) {
+    proto::NodeId lost = proto::kNoNode;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!lost_ids_.empty()) lost = lost_ids_.back();
+    }
+    spdlog::info("joined again as node {} (lost id {}) with neighbours [{}]", self_id_.load(),
+                 lost, fmt::join(reply.neighbours, ", "));
+  } else {
+    spdlog::info("joined as node {} with neighbours [{}]", self_id_.load(),
+                 fmt::join(reply.neighbours, ", "));
   }
-  spdlog::info("joined as node {} with neighbours [{}]", self_id_.load(),
-               fmt::join(reply.neighbours, ", "));
-  Execute(std::move(*actions));
-  if (!Joined()) return;
   PublishView();
   {
     std::lock_guard<std::mutex> lock(mu_);
     joined_ = true;
+    view_.rejoining = false;
   }
   // State transfer: ask every new neighbour (again each second until a model came);
-  // the first valid model wins.
+  // the first valid model wins. After a re-join only when none came before.
   RequestStateTransfer();
   ready_cv_.notify_all();
+  mailbox_.Wake();
 }
 
 }  // namespace grapevine::agent

@@ -27,12 +27,13 @@
 #include "agent/algorithm.h"
 #include "agent/core/algorithms/algo_spec.h"
 #include "agent/core/membership.h"
-#include "agent/core/membership_rejoin.h"
 #include "agent/core/round_deadline.h"
 #include "agent/mailbox.h"
+#include "agent/membership_driver.h"
 #include "agent/metrics_writer.h"
 #include "agent/node_options.h"
-#include "agent/net/network.h"
+#include "agent/core/clock.h"
+#include "agent/core/transport.h"
 #include "base/status.h"
 #include "learn/dataset.h"
 #include "learn/trainer.h"
@@ -41,11 +42,20 @@
 
 namespace grapevine::agent {
 
-class Node : private AlgorithmContext {
+// What a Node runs on (DESIGN §9): the transport to other agents and the clock every
+// wait uses. Both null (the default): a TCP net::Network built from the options and the
+// steady clock — `grapevine agent`. Tests and simulations pass an in-memory transport
+// and a ManualClock (agent/sim/); both must outlive the Node.
+struct NodeEnv {
+  core::Transport* transport = nullptr;
+  core::Clock* clock = nullptr;
+};
+
+class Node : private AlgorithmContext, private MembershipDriver::Listener {
  public:
   // Validates options, loads the secret, the topology and the data. Bad input comes
   // back as Status (the CLI exits 2).
-  static Result<std::unique_ptr<Node>> Create(NodeOptions options);
+  static Result<std::unique_ptr<Node>> Create(NodeOptions options, NodeEnv env = {});
   ~Node();
 
   // Blocks until the rounds are done or SIGINT/SIGTERM; leaves the swarm gracefully.
@@ -53,9 +63,12 @@ class Node : private AlgorithmContext {
   int Run();
 
   proto::NodeId id() const { return self_id_.load(); }
+  // The model's parameters (de-biased where the algorithm keeps a numerator).
+  // REQUIRES: Run() returned (the training thread is gone).
+  const Eigen::VectorXf& params() const;
 
  private:
-  explicit Node(NodeOptions options);
+  Node(NodeOptions options, NodeEnv env);
 
   // What the training thread needs from the network thread's view; guarded by mu_.
   struct SharedView {
@@ -72,26 +85,24 @@ class Node : private AlgorithmContext {
   Status SetupTrainer(int shard_index, int shard_count);
   Result<learn::TrainerOptions> BuildTrainerOptions() const;
   // ---- network thread ----
-  void OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env);
+  void OnEnvelope(const core::LinkPtr& link, proto::Envelope&& env);
+  void OnModel(proto::NodeId from, proto::ModelPayload&& model);
   void OnTick();
-  void Execute(core::Actions&& actions);
-  void HandleEvents(const std::vector<core::Event>& events);
   void PublishView();
-  void StartJoin();
   void RequestStateTransfer();
-  void OnJoinReply(const proto::JoinReply& reply);
-  // Joined and not conflicted: membership_ may be used for sending and views.
-  bool Joined() const { return membership_ && !membership_->conflicted(); }
-  // Lost our id in a join race: forget the identity, schedule joining again.
-  void DropIdentity();
+  // Joined and not conflicted: the membership may be used for sending and views.
+  bool Joined() const { return members_ && members_->Joined(); }
   // Network thread: sends msg to member id (nothing when not joined or not a member).
   void SendToMember(proto::NodeId id, std::shared_ptr<const proto::EncodedMessage> msg,
                     bool gossip_model);
   // Network thread: the last model we sent, to a neighbour that just came up without it.
   void SendLastModelTo(proto::NodeId id);
-  // Re-join attempts (core::RejoinPolicy): start, time out, fail.
-  void TickRejoin();
-  void RejoinAttemptFailed(const std::string& why);
+  // MembershipDriver::Listener (network thread):
+  void OnMembershipEvents(const std::vector<core::Event>& events) override;
+  Status OnAdmitted(const proto::JoinReply& reply, bool rejoin) override;
+  void OnJoined(const proto::JoinReply& reply, bool rejoin) override;
+  void OnIdentityLost(proto::NodeId lost) override;
+  void OnFatal(const Status& why) override;
   proto::StatusReply BuildStatus() const;
   // ---- training thread ----
   void TrainingThread();
@@ -123,15 +134,15 @@ class Node : private AlgorithmContext {
 
   NodeOptions options_;
   std::optional<proto::Secret> secret_;
-  std::unique_ptr<net::Network> network_;
-  std::unique_ptr<core::Membership> membership_;  // network thread only
-  core::MembershipConfig joiner_config_;
+  std::unique_ptr<core::Transport> owned_transport_;  // when NodeEnv gave none
+  core::Transport* network_ = nullptr;  // the injected transport (or owned_transport_)
+  std::unique_ptr<MembershipDriver> members_;  // network thread once running
   core::TimePoint last_model_request_{};  // network thread only
-  core::RejoinPolicy rejoin_;              // network thread only
   // Network thread only: the last model (or CGA request) sent to the neighbours.
   std::shared_ptr<const proto::EncodedMessage> last_sent_;
   std::set<proto::NodeId> last_sent_to_;  // network thread: who got last_sent_
-  core::SteadyClock clock_;
+  core::SteadyClock steady_clock_;
+  core::Clock* clock_ = &steady_clock_;  // the injected clock; every wait goes through it
   std::atomic<proto::NodeId> self_id_{proto::kNoNode};
   std::string self_addr_;
   std::string self_name_;
@@ -169,7 +180,7 @@ class Node : private AlgorithmContext {
   std::map<proto::NodeId, Mailbox::ModelPtr> merged_;  // last merged model per neighbour
   struct PendingExchange {
     uint64_t tick = 0;
-    std::chrono::steady_clock::time_point start, deadline;
+    core::TimePoint start, deadline;
     std::vector<std::pair<proto::NodeId, double>> mixing;
     std::map<proto::NodeId, std::shared_ptr<const proto::ModelPayload>> got;
     std::optional<uint64_t> gradient_version;  // cga: wait for cross-gradients of this
@@ -185,8 +196,7 @@ class Node : private AlgorithmContext {
   std::atomic<uint64_t> gradients_answered_{0};
   double last_loss_ = 0;
   double last_wait_seconds_ = 0;
-  std::chrono::steady_clock::time_point sent_at_;
-  std::chrono::steady_clock::time_point started_;
+  core::TimePoint started_;
 };
 
 }  // namespace grapevine::agent

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/node.h"
+#include "proto/codec.h"
 #include "proto/hash.h"
 
 namespace grapevine::agent {
@@ -19,7 +20,7 @@ namespace {
 constexpr double kAbsurdNormFactor = 1e3;
 constexpr auto kCollectSlice = std::chrono::milliseconds(100);
 
-double Seconds(std::chrono::steady_clock::duration d) {
+double Seconds(core::Duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
@@ -48,6 +49,8 @@ bool InMixing(const std::vector<std::pair<proto::NodeId, double>>& mixing, proto
 }
 }  // namespace
 
+const Eigen::VectorXf& Node::params() const { return trainer_->params(); }
+
 void Node::TrainingThread() {
   uint64_t start_round = 0;
   std::shared_ptr<const proto::ModelPayload> initial;
@@ -55,8 +58,8 @@ void Node::TrainingThread() {
     // The first exchange must know the neighbours: wait for the network thread's
     // first view (one tick), or a round would be merged with nobody.
     std::unique_lock<std::mutex> lock(mu_);
-    ready_cv_.wait_for(lock, std::chrono::seconds(5),
-                       [&] { return view_.published || stop_.load(); });
+    clock_->WaitUntil(lock, ready_cv_, clock_->Now() + std::chrono::seconds(5),
+                      [&] { return view_.published || stop_.load(); });
     initial = initial_;
   }
   if (initial) {
@@ -92,10 +95,10 @@ void Node::TrainingThread() {
     RunRound(round, round + 1 == end_round);
   }
   // Stay reachable a little longer: slower neighbours still merge our last model.
-  auto linger_until = std::chrono::steady_clock::now() +
+  auto linger_until = clock_->Now() +
                       std::chrono::milliseconds(options_.linger_ms);
-  while (!stop_ && std::chrono::steady_clock::now() < linger_until) {
-    mailbox_.WaitUntil(std::min(linger_until, std::chrono::steady_clock::now() + kCollectSlice),
+  while (!stop_ && clock_->Now() < linger_until) {
+    mailbox_.WaitUntil(*clock_, std::min(linger_until, clock_->Now() + kCollectSlice),
                        [](const auto&, const auto&) { return false; });
     mailbox_.TakeAll();
     mailbox_.TakeCrossGradients();
@@ -161,13 +164,11 @@ void Node::PublishModel(uint64_t round, bool send, proto::ModelPurpose purpose) 
   network_->Post([this, encoded, origin] {
     // Between identities nobody is a neighbour; a model stamped with a lost id
     // (published just before we joined again) would pass for the winner's.
-    if (!Joined() || membership_->self() != origin) return;
+    if (!Joined() || members_->membership()->self() != origin) return;
     last_sent_ = encoded;
     last_sent_to_.clear();
-    std::map<proto::NodeId, std::string> addr;
-    for (const auto& m : membership_->Members()) addr[m.id] = m.addr;
-    for (auto id : membership_->LiveNeighbours()) {
-      network_->Send(id, addr[id], encoded, true);
+    for (auto id : members_->membership()->LiveNeighbours()) {
+      SendToMember(id, encoded, true);
       last_sent_to_.insert(id);
     }
   });
@@ -195,7 +196,7 @@ void Node::BeginExchange(uint64_t tick) {
   // what was merged from that neighbour before and within the staleness bound.
   exchange_ = PendingExchange{};
   exchange_.tick = tick;
-  exchange_.start = std::chrono::steady_clock::now();
+  exchange_.start = clock_->Now();
   {
     std::lock_guard<std::mutex> lock(mu_);
     exchange_.mixing = view_.mixing;
@@ -236,13 +237,13 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
     std::lock_guard<std::mutex> lock(mu_);
     rejoining = view_.rejoining;
   }
-  auto now = std::chrono::steady_clock::now();
+  auto now = clock_->Now();
   if (block) {
     // Between identities there is nobody to wait for, but no deadline either: the
     // exchange waits until we are a member again (ForgetOldIdentity restarts its clock).
     const auto until =
         rejoining ? now + kCollectSlice : std::min(ex.deadline, now + kCollectSlice);
-    mailbox_.WaitUntil(until,
+    mailbox_.WaitUntil(*clock_, until,
                        [&](const std::map<proto::NodeId, Mailbox::ModelPtr>& box,
                            const std::map<proto::NodeId, Mailbox::GradientPtr>& grads) {
                          if (rejoining) return false;  // an empty mixing is not "all in"
@@ -254,7 +255,7 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
                          }
                          return true;
                        });
-    now = std::chrono::steady_clock::now();
+    now = clock_->Now();
   }
   for (proto::NodeId id : mailbox_.TakeForgotten()) {
     // Another agent holds this id now: its versions and rounds start elsewhere.
@@ -334,7 +335,7 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
 void Node::ForgetOldIdentity(uint64_t generation) {
   mailbox_generation_ = generation;
   // The open exchange starts over with the new neighbours and a full deadline.
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_->Now();
   exchange_.deadline = now + (exchange_.deadline - exchange_.start);
   exchange_.start = now;
   exchange_.got.clear();
@@ -443,7 +444,7 @@ void Node::AnswerCrossGradients() {
 
 void Node::WriteMetrics(uint64_t round, double loss, std::optional<double> accuracy) {
   nlohmann::json j;
-  j["t"] = Seconds(std::chrono::steady_clock::now() - started_);
+  j["t"] = Seconds(clock_->Now() - started_);
   j["node"] = self_id_.load();
   j["round"] = round;
   j["step"] = trainer_->steps();

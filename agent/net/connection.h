@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/core/transport.h"
 #include "agent/net/receive_buffers.h"
 #include "base/status.h"
 #include "proto/auth.h"
@@ -46,8 +47,12 @@ struct ConnectionOptions {
 // What a queued frame is, so the writer can coalesce models.
 enum class SendClass { kControl, kGossipModel };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public core::Link, public std::enable_shared_from_this<Connection> {
  public:
+  // core::Link: the peer's id once the handshake finished (kNoNode before, and for
+  // clients and joiners), and whether it said it is a client.
+  proto::NodeId peer_id() const override { return ready_ ? peer_hello_.id : proto::kNoNode; }
+  bool is_client() const override { return peer_hello_.client; }
   struct Callbacks {
     // Handshake (and authentication) finished; peer_hello() is valid.
     std::function<void(const std::shared_ptr<Connection>&)> on_ready;

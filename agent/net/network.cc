@@ -53,6 +53,8 @@ Network::Network(NetworkOptions options, Handlers handlers)
 
 Network::~Network() { Stop(); }
 
+void Network::SetHandlers(Handlers handlers) { impl_->handlers = std::move(handlers); }
+
 Status Network::Listen(const std::string& addr) { return impl_->pool.Listen(addr); }
 std::string Network::listen_addr() const { return impl_->pool.listen_addr(); }
 
@@ -122,7 +124,10 @@ bool Network::Send(proto::NodeId to, const std::string& addr,
                           gossip_model ? SendClass::kGossipModel : SendClass::kControl);
 }
 
-void Network::Reply(const ConnectionPtr& conn, const proto::Envelope& env) { conn->Send(env); }
+void Network::Reply(const LinkPtr& link, const proto::Envelope& env) {
+  // Every link this transport hands out is one of its connections.
+  if (link) std::static_pointer_cast<Connection>(link)->Send(env);
+}
 
 void Network::KeepConnected(const std::map<proto::NodeId, std::string>& peers) {
   impl_->pool.KeepConnected(peers);
@@ -130,9 +135,11 @@ void Network::KeepConnected(const std::map<proto::NodeId, std::string>& peers) {
 bool Network::Connected(proto::NodeId id) const { return impl_->pool.Connected(id); }
 
 void Network::DialAnonymous(const std::string& addr,
-                            std::function<void(const ConnectionPtr&)> on_ready,
+                            std::function<void(const LinkPtr&)> on_ready,
                             std::function<void(const Status&)> on_fail) {
-  impl_->pool.DialAnonymous(addr, std::move(on_ready), std::move(on_fail));
+  impl_->pool.DialAnonymous(
+      addr, [on_ready = std::move(on_ready)](const ConnectionPtr& c) { on_ready(c); },
+      std::move(on_fail));
 }
 
 void Network::CloseAll() { impl_->pool.CloseAll(Status::Ok()); }
@@ -140,10 +147,5 @@ void Network::DropPeers() { impl_->pool.DropPeers(Status::Ok()); }
 uint64_t Network::bytes_in() const { return impl_->pool.bytes_in(); }
 uint64_t Network::bytes_out() const { return impl_->pool.bytes_out(); }
 uint64_t Network::models_superseded() const { return impl_->pool.models_superseded(); }
-
-proto::NodeId Network::PeerId(const ConnectionPtr& conn) {
-  return conn && conn->ready() ? conn->peer_hello().id : proto::kNoNode;
-}
-bool Network::IsClient(const ConnectionPtr& conn) { return conn && conn->peer_hello().client; }
 
 }  // namespace grapevine::agent::net

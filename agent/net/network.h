@@ -1,4 +1,5 @@
-// Network: the agent's network thread behind an Asio-free interface.
+// Network: the agent's network thread behind an Asio-free interface — the TCP
+// implementation of core::Transport (agent/core/transport.h).
 //
 // Owns the io_context, the thread that runs it, the signal set for SIGINT/SIGTERM and
 // the PeerPool. Everything above agent/net (node.cc, tools/) talks to the network only
@@ -14,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/core/transport.h"
 #include "base/status.h"
 #include "proto/auth.h"
 #include "proto/codec.h"
@@ -23,6 +25,7 @@ namespace grapevine::agent::net {
 
 class Connection;
 using ConnectionPtr = std::shared_ptr<Connection>;
+using core::LinkPtr;
 
 enum class SendClass;
 
@@ -33,52 +36,40 @@ struct NetworkOptions {
   bool handle_signals = true;             // SIGINT/SIGTERM → handlers.on_signal
 };
 
-class Network {
+// The contract of every member is core::Transport's; Every() uses the real clock.
+class Network final : public core::Transport {
  public:
-  struct Handlers {
-    std::function<void(const ConnectionPtr&, proto::Envelope&&)> on_envelope;
-    std::function<void(proto::NodeId)> on_peer_up;
-    std::function<void(proto::NodeId, const Status&)> on_peer_down;
-    std::function<void(int signal)> on_signal;
-  };
+  using Handlers = core::Transport::Handlers;
 
-  Network(NetworkOptions options, Handlers handlers);
-  ~Network();  // Stop()
+  explicit Network(NetworkOptions options, Handlers handlers = {});
+  ~Network() override;  // Stop()
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
-  // Before Start(): bind. "host:port" (port 0: any free port).
-  Status Listen(const std::string& addr);
-  std::string listen_addr() const;
+  void SetHandlers(Handlers handlers) override;
+  Status Listen(const std::string& addr) override;
+  std::string listen_addr() const override;
   // Runs the io_context on a new thread.
-  void Start();
+  void Start() override;
   // Closes every connection, stops the loop and joins the thread. Idempotent.
-  void Stop();
-  // Runs fn on the network thread (from any thread).
-  void Post(std::function<void()> fn);
-  // Calls fn on the network thread every `period` until Stop().
-  void Every(std::chrono::milliseconds period, std::function<void()> fn);
+  void Stop() override;
+  void Post(std::function<void()> fn) override;
+  void Every(std::chrono::milliseconds period, std::function<void()> fn) override;
 
   // ---- network thread only ----
-  void SetIdentity(proto::NodeId id, uint64_t incarnation);
+  void SetIdentity(proto::NodeId id, uint64_t incarnation) override;
   bool Send(proto::NodeId to, const std::string& addr,
-            std::shared_ptr<const proto::EncodedMessage> msg, bool gossip_model = false);
-  void Reply(const ConnectionPtr& conn, const proto::Envelope& env);
-  void KeepConnected(const std::map<proto::NodeId, std::string>& peers);
-  bool Connected(proto::NodeId id) const;
-  void DialAnonymous(const std::string& addr, std::function<void(const ConnectionPtr&)> on_ready,
-                     std::function<void(const Status&)> on_fail);
-  void CloseAll();
-  // Closes every peer connection and forgets the peers, but keeps listening (the node
-  // lost its id in a join race and joins again under a new one).
-  void DropPeers();
-  uint64_t bytes_in() const;
-  uint64_t bytes_out() const;
-  uint64_t models_superseded() const;
-
-  // Peer identity of a connection (kNoNode for clients and joiners).
-  static proto::NodeId PeerId(const ConnectionPtr& conn);
-  static bool IsClient(const ConnectionPtr& conn);
+            std::shared_ptr<const proto::EncodedMessage> msg, bool gossip_model = false) override;
+  void Reply(const LinkPtr& link, const proto::Envelope& env) override;
+  void KeepConnected(const std::map<proto::NodeId, std::string>& peers) override;
+  bool Connected(proto::NodeId id) const override;
+  void DialAnonymous(const std::string& addr, std::function<void(const LinkPtr&)> on_ready,
+                     std::function<void(const Status&)> on_fail) override;
+  void CloseAll() override;
+  void DropPeers() override;
+  uint64_t bytes_in() const override;
+  uint64_t bytes_out() const override;
+  uint64_t models_superseded() const override;
 
  private:
   struct Impl;

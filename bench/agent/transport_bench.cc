@@ -173,7 +173,7 @@ void BM_GrapevineModel(benchmark::State& state) {
   int64_t arrived = 0;
   bool bad = false;
   agent::net::Network::Handlers rx_handlers;
-  rx_handlers.on_envelope = [&](const agent::net::ConnectionPtr&, proto::Envelope&& env) {
+  rx_handlers.on_envelope = [&](const agent::net::LinkPtr&, proto::Envelope&& env) {
     auto* m = std::get_if<proto::ModelPayload>(&env.body);
     std::lock_guard lock(mu);
     if (m == nullptr) return;

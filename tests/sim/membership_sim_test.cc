@@ -1,6 +1,7 @@
-// Whole-cluster behaviour of the membership protocol on the simulated network:
-// joins, crashes, partitions, graceful leave, join races. Seeded and deterministic;
-// bounds are in probe intervals of MembershipConfig::Fast().
+// Whole-cluster behaviour of the membership protocol on the simulated network — the
+// agents' own MembershipDriver on the in-memory transport and virtual time: joins,
+// crashes, partitions, graceful leave, join races and the re-join of their losers.
+// Seeded and deterministic; bounds are in probe intervals of MembershipConfig::Fast().
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -37,15 +38,11 @@ void AddRing(SimNetwork& net, int n, uint64_t seed) {
     members.push_back({static_cast<NodeId>(i), Addr(i), MemberState::kAlive, 0});
     edges.push_back(agent::core::MakeEdge(i, (i + 1) % n));
   }
-  for (int i = 0; i < n; ++i) {
-    auto m = std::make_unique<Membership>(kConfig, i, Addr(i), seed * 1000 + i);
-    ASSERT_TRUE(m->Bootstrap(members, edges).ok());
-    net.AddNode(std::move(m));
-  }
+  for (int i = 0; i < n; ++i) net.AddMember(i, Addr(i), seed * 1000 + i, members, edges);
 }
 
 void AddJoiner(SimNetwork& net, const std::string& addr, uint64_t seed) {
-  net.AddNode(std::make_unique<Membership>(kConfig, proto::kNoNode, addr, seed));
+  net.AddJoiner(addr, seed);
 }
 
 std::vector<std::string> Without(std::vector<std::string> v, const std::vector<std::string>& x) {
@@ -203,11 +200,7 @@ TEST(MembershipSim, LargerRandomClusterConverges) {
     edges.push_back(agent::core::MakeEdge(i, (i + 1) % n));
     edges.push_back(agent::core::MakeEdge(i, (i + 8) % n));
   }
-  for (int i = 0; i < n; ++i) {
-    auto m = std::make_unique<Membership>(kConfig, i, Addr(i), 9000 + i);
-    ASSERT_TRUE(m->Bootstrap(members, edges).ok());
-    net.AddNode(std::move(m));
-  }
+  for (int i = 0; i < n; ++i) net.AddMember(i, Addr(i), 9000 + i, members, edges);
   ConvergeWithin(net, net.Running(), kMaxIntervals, "64-node bootstrap");
   for (int j = 0; j < 8; ++j) {
     const std::string addr = "10.0.3." + std::to_string(j) + ":7000";
@@ -251,7 +244,11 @@ TEST(MembershipSim, NoFalseDeathsUnderLoss) {
   std::printf("[ sim      ] 100 intervals, 5%% loss: %d suspicions seen, %d refutations, "
               "%d deaths\n", suspicions, refutations, deaths);
   EXPECT_EQ(deaths, 0);
-  EXPECT_TRUE(net.CheckConverged(net.Running()).ok) << net.CheckConverged(net.Running()).reason;
+  // A suspicion may be in flight at any instant; it must be refuted within a few intervals.
+  EXPECT_GE(net.RunUntil([&] { return net.CheckConverged(net.Running()).ok; }, kInterval * 10)
+                .count(),
+            0)
+      << net.CheckConverged(net.Running()).reason;
 }
 
 TEST(MembershipSim, SameSeedSameRun) {
@@ -320,8 +317,8 @@ TEST(MembershipSim, ConcurrentJoinsThroughDifferentMembersResolveIdConflict) {
   net.StartJoin(j1, Addr(1));
   net.StartJoin(j2, Addr(0));
   net.RunFor(kInterval * 3);
-  // The smaller address keeps the id; the other learns it lost and joins again
-  // (the simulator re-joins it through the same member, as the node layer should).
+  // The smaller address keeps the id; the other learns it lost and joins again through
+  // the same member (MembershipDriver's re-join, after RejoinPolicy's first pause).
   EXPECT_EQ(net.Node(j0).self(), 8u);
   EXPECT_EQ(net.Node(j1).self(), 9u);
   EXPECT_EQ(net.rejoins(), 1);

@@ -1,199 +1,126 @@
 #include "tests/sim/sim_network.h"
 
-#include <algorithm>
-#include <type_traits>
+#include <gtest/gtest.h>
+
+#include <set>
 
 #include "agent/core/graph_policy.h"
-#include "base/check.h"
 
 namespace grapevine::sim {
 
-using agent::core::Actions;
-using agent::core::MemberTable;
-using proto::MemberState;
+using agent::core::MemberState;
 using proto::NodeId;
 
-SimNetwork::SimNetwork(uint64_t seed, Duration tick) : tick_(tick), rng_(seed) {}
+// One simulated agent: its transport, its membership driver, and what it reported.
+struct SimNetwork::Agent final : agent::MembershipDriver::Listener {
+  std::unique_ptr<agent::sim::MemoryTransport> transport;
+  std::unique_ptr<agent::MembershipDriver> driver;
+  std::vector<agent::core::Event> events;
+  int* rejoins = nullptr;
+  uint64_t seed = 0;
+  bool crashed = false;
+  bool left = false;
 
-Membership& SimNetwork::AddNode(std::unique_ptr<Membership> m) {
-  const std::string addr = m->self_addr();
-  GV_CHECK(nodes_.count(addr) == 0);
-  Slot& slot = nodes_[addr];
-  slot.membership = std::move(m);
-  return *slot.membership;
+  void OnMembershipEvents(const std::vector<agent::core::Event>& e) override {
+    events.insert(events.end(), e.begin(), e.end());
+  }
+  void OnIdentityLost(proto::NodeId) override { ++*rejoins; }
+  void OnFatal(const Status& why) override {
+    ADD_FAILURE() << "agent " << transport->listen_addr() << " gave up: " << why.ToString();
+  }
+};
+
+SimNetwork::SimNetwork(uint64_t seed, Duration tick)
+    : loop_(clock_),
+      net_(loop_, seed),
+      tick_(tick),
+      placeholder_(agent::core::MembershipConfig::Fast(), proto::kNoNode, "", 0) {}
+
+SimNetwork::~SimNetwork() {
+  for (auto& [addr, a] : agents_) a->transport->Stop();
 }
 
-Membership& SimNetwork::ReplaceNode(std::unique_ptr<Membership> m) {
-  Slot& slot = nodes_.at(m->self_addr());
-  slot.membership = std::move(m);
-  slot.crashed = false;
-  return *slot.membership;
+SimNetwork::Agent& SimNetwork::Add(const std::string& addr, uint64_t seed,
+                                   const std::string& join_via) {
+  auto a = std::make_unique<Agent>();
+  Agent* self = a.get();
+  a->rejoins = &rejoins_;
+  a->seed = seed;
+  a->transport = net_.NewTransport();
+  MakeDriver(*a, join_via);
+  agent::core::Transport::Handlers h;
+  h.on_envelope = [self](const agent::core::LinkPtr& link, proto::Envelope&& env) {
+    self->driver->OnEnvelope(link, env);
+  };
+  a->transport->SetHandlers(std::move(h));
+  EXPECT_TRUE(a->transport->Listen(addr).ok()) << addr;
+  a->transport->Start();
+  a->transport->Every(std::chrono::duration_cast<std::chrono::milliseconds>(tick_),
+                      [self] { self->driver->OnTick(); });
+  agents_[addr] = std::move(a);
+  return *self;
 }
 
-Membership& SimNetwork::Node(const std::string& addr) { return *nodes_.at(addr).membership; }
+void SimNetwork::MakeDriver(Agent& a, const std::string& join_via) {
+  agent::MembershipDriver::Options o;
+  o.config = agent::core::MembershipConfig::Fast();
+  o.seed = a.seed;
+  o.join_addr = join_via;
+  a.driver = std::make_unique<agent::MembershipDriver>(*a.transport, clock_, a, o);
+}
+
+void SimNetwork::AddMember(NodeId id, const std::string& addr, uint64_t seed,
+                           const std::vector<proto::MemberRecord>& members,
+                           const std::vector<proto::Edge>& edges) {
+  Agent& a = Add(addr, seed, "");
+  EXPECT_TRUE(a.driver->Bootstrap(id, addr, members, edges).ok()) << addr;
+}
+
+void SimNetwork::AddJoiner(const std::string& addr, uint64_t seed) { Add(addr, seed, ""); }
+
+void SimNetwork::StartJoin(const std::string& joiner, const std::string& member) {
+  Agent& a = *agents_.at(joiner);
+  MakeDriver(a, member);  // joins, and re-joins after a lost race, through `member`
+  agent::MembershipDriver* driver = a.driver.get();
+  a.transport->Post([driver] { driver->StartJoin(); });
+}
+
 const Membership& SimNetwork::Node(const std::string& addr) const {
-  return *nodes_.at(addr).membership;
-}
-
-const std::vector<agent::core::Event>& SimNetwork::Events(const std::string& addr) const {
-  return nodes_.at(addr).events;
+  const agent::core::Membership* m = agents_.at(addr)->driver->membership();
+  return m != nullptr ? *m : placeholder_;
 }
 
 std::vector<std::string> SimNetwork::Running() const {
   std::vector<std::string> out;
-  for (const auto& [addr, slot] : nodes_) {
-    if (!slot.crashed && !slot.membership->has_left()) out.push_back(addr);
+  for (const auto& [addr, a] : agents_) {
+    if (!a->crashed && !a->left) out.push_back(addr);
   }
   return out;
 }
 
-void SimNetwork::SetLatency(Duration min, Duration max) {
-  latency_min_ = min;
-  latency_max_ = max;
-}
-
-void SimNetwork::SetLinkLatency(const std::string& a, const std::string& b, Duration latency) {
-  link_latency_[{std::min(a, b), std::max(a, b)}] = latency;
-}
-
-void SimNetwork::SetDropRate(double p) { drop_rate_ = p; }
-
-void SimNetwork::Crash(const std::string& addr) { nodes_.at(addr).crashed = true; }
-
-void SimNetwork::Partition(const std::vector<std::vector<std::string>>& groups) {
-  group_.clear();
-  for (std::size_t g = 0; g < groups.size(); ++g) {
-    for (const std::string& addr : groups[g]) group_[addr] = static_cast<int>(g);
-  }
-}
-
-void SimNetwork::Heal() { group_.clear(); }
-
-bool SimNetwork::CanTalk(const std::string& a, const std::string& b) const {
-  auto group = [&](const std::string& x) {
-    auto it = group_.find(x);
-    return it == group_.end() ? 0 : it->second;
-  };
-  return group(a) == group(b);
-}
-
-Duration SimNetwork::LatencyFor(const std::string& a, const std::string& b) {
-  auto it = link_latency_.find({std::min(a, b), std::max(a, b)});
-  if (it != link_latency_.end()) return it->second;
-  return Duration(std::uniform_int_distribution<int64_t>(latency_min_.count(),
-                                                         latency_max_.count())(rng_));
-}
-
-std::string SimNetwork::AddrOf(NodeId id) const {
-  for (const auto& [addr, slot] : nodes_) {
-    if (slot.membership->self() == id && !slot.membership->conflicted()) return addr;
-  }
-  return {};
-}
-
-void SimNetwork::Transmit(const std::string& from, const std::string& to, proto::Envelope env) {
-  ++sent_;
-  // Draw both random numbers every time so a drop does not shift later draws. Join
-  // requests and replies are never dropped at random: the net layer retries a join
-  // until it gets a reply, which this simulator does not model.
-  const bool join = std::holds_alternative<proto::JoinRequest>(env.body) ||
-                    std::holds_alternative<proto::JoinReply>(env.body);
-  const bool drop = std::bernoulli_distribution(drop_rate_)(rng_) && !join;
-  const Duration latency = LatencyFor(from, to);
-  if (drop || nodes_.count(to) == 0) {
-    ++dropped_;
-    return;
-  }
-  in_flight_.push(InFlight{now() + latency, next_order_++, from, to, std::move(env)});
-}
-
-void SimNetwork::Perform(const std::string& from, Actions actions) {
-  Slot& slot = nodes_.at(from);
-  slot.events.insert(slot.events.end(), actions.events.begin(), actions.events.end());
-  for (const agent::core::Event& e : actions.events) {
-    if (e.kind == agent::core::EventKind::kIdConflict) pending_rejoins_.push_back(from);
-  }
-  for (agent::core::Outgoing& out : actions.send) {
-    const std::string to = out.addr.empty() ? AddrOf(out.to) : out.addr;
-    proto::Envelope env = slot.membership->Wrap(std::move(out));
-    if (to.empty()) {
-      ++sent_;
-      ++dropped_;
-      continue;
-    }
-    Transmit(from, to, std::move(env));
-  }
-}
-
-void SimNetwork::Deliver(InFlight& msg) {
-  Slot& from = nodes_.at(msg.from);
-  Slot& to = nodes_.at(msg.to);
-  if (from.crashed || to.crashed || !CanTalk(msg.from, msg.to)) {
-    ++dropped_;
-    return;
-  }
-  Membership& m = *to.membership;
-  if (on_deliver) on_deliver(msg.from, msg.to, msg.env);
-  if (const auto* request = std::get_if<proto::JoinRequest>(&msg.env.body)) {
-    auto [reply, actions] = m.HandleJoin(*request, now());
-    Perform(msg.to, std::move(actions));
-    Transmit(msg.to, msg.from, m.Wrap(agent::core::Outgoing{proto::kNoNode, msg.from, reply}));
-    return;
-  }
-  if (const auto* reply = std::get_if<proto::JoinReply>(&msg.env.body)) {
-    if (m.self() != proto::kNoNode) return;  // a duplicate reply
-    auto result = m.ApplyJoinReply(*reply, now());
-    if (result.ok()) Perform(msg.to, std::move(result).value());
-    return;
-  }
-  Perform(msg.to, m.OnMessage(msg.env.sender, msg.env, now()));
-}
-
-void SimNetwork::StartJoin(const std::string& joiner, const std::string& member) {
-  join_via_[joiner] = member;
-  proto::JoinRequest request;
-  request.listen_addr = joiner;
-  Transmit(joiner, member, Node(joiner).Wrap(agent::core::Outgoing{proto::kNoNode, member,
-                                                                    request}));
+void SimNetwork::Crash(const std::string& addr) {
+  Agent& a = *agents_.at(addr);
+  a.crashed = true;
+  a.transport->Crash();
 }
 
 void SimNetwork::Leave(const std::string& addr) {
-  Perform(addr, Node(addr).Leave(now()));
+  Agent& a = *agents_.at(addr);
+  a.left = true;
+  a.driver->Leave();  // announced; a membership that left neither probes nor answers
 }
 
-void SimNetwork::Step() {
-  for (const std::string& addr : pending_rejoins_) {
-    const Membership& old = Node(addr);
-    ReplaceNode(std::make_unique<Membership>(old.config(), proto::kNoNode, addr,
-                                             rng_() ^ static_cast<uint64_t>(++rejoins_)));
-    StartJoin(addr, join_via_.at(addr));
-  }
-  pending_rejoins_.clear();
-  clock_.Advance(tick_);
-  while (!in_flight_.empty() && in_flight_.top().at <= now()) {
-    InFlight msg = in_flight_.top();
-    in_flight_.pop();
-    Deliver(msg);
-  }
-  for (auto& [addr, slot] : nodes_) {
-    if (!slot.crashed) Perform(addr, slot.membership->OnTick(now()));
-  }
+const std::vector<agent::core::Event>& SimNetwork::Events(const std::string& addr) const {
+  return agents_.at(addr)->events;
 }
 
-void SimNetwork::RunFor(Duration d) {
-  const TimePoint end = now() + d;
-  while (now() < end) Step();
-}
+void SimNetwork::RunFor(Duration d) { loop_.RunUntil([] { return false; }, d); }
 
 Duration SimNetwork::RunUntil(const std::function<bool()>& pred, Duration limit) {
   const TimePoint start = now();
-  while (now() - start < limit) {
-    Step();
-    if (pred()) return now() - start;
-  }
+  if (loop_.RunUntil(pred, limit)) return now() - start;
   return Duration(-1);
 }
-
 ConvergenceReport SimNetwork::CheckConverged(const std::vector<std::string>& alive) const {
   ConvergenceReport report;
   std::set<NodeId> expected;
@@ -209,8 +136,9 @@ ConvergenceReport SimNetwork::CheckConverged(const std::vector<std::string>& ali
     }
   }
   std::map<NodeId, std::string> owner;  // id -> address of the node holding it
-  for (const auto& [addr, slot] : nodes_) {
-    if (!slot.membership->conflicted()) owner[slot.membership->self()] = addr;
+  for (const auto& [addr, a] : agents_) {
+    const Membership* m = a->driver->membership();
+    if (m != nullptr && !m->conflicted()) owner[m->self()] = addr;
   }
   const std::vector<proto::Edge>* reference_edges = nullptr;
   std::vector<proto::Edge> first_edges;

@@ -48,7 +48,7 @@ void ExchangeModels(const proto::Secret* secret) {
   options.handle_signals = false;
   options.secret = secret;
   Network::Handlers rx;
-  rx.on_envelope = [&](const ConnectionPtr&, proto::Envelope&& env) {
+  rx.on_envelope = [&](const LinkPtr&, proto::Envelope&& env) {
     auto* m = std::get_if<proto::ModelPayload>(&env.body);
     if (m == nullptr) return;
     std::lock_guard lock(mu);
@@ -113,7 +113,7 @@ TEST(NetworkModelTest, ModelsSentWhileBothDialAreNotLost) {
       NetworkOptions options;
       options.handle_signals = false;
       Network::Handlers h;
-      h.on_envelope = [&, k](const ConnectionPtr&, proto::Envelope&& env) {
+      h.on_envelope = [&, k](const LinkPtr&, proto::Envelope&& env) {
         if (!std::holds_alternative<proto::ModelPayload>(env.body)) return;
         std::lock_guard lock(mu);
         ++arrived[k];
