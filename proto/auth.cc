@@ -13,6 +13,8 @@
 #include <iterator>
 #include <memory>
 
+#include "proto/framer.h"
+
 namespace grapevine::proto {
 namespace {
 
@@ -266,5 +268,60 @@ bool FrameAuthenticator::FinishVerify(const FrameMac& mac) {
 
 uint64_t FrameAuthenticator::sent_frames() const { return impl_->send_seq; }
 uint64_t FrameAuthenticator::received_frames() const { return impl_->recv_seq; }
+
+// ---- frame stages -------------------------------------------------------------------
+
+namespace {
+
+class MacSealer final : public FrameSealer {
+ public:
+  explicit MacSealer(std::shared_ptr<FrameAuthenticator> auth) : auth_(std::move(auth)) {}
+  uint16_t flags() const override { return kFlagMac; }
+  size_t trailer_bytes() const override { return kMacBytes; }
+  void BeginSeal(Bytes header) override { auth_->BeginSign(header); }
+  Bytes SealBytes(Bytes bytes) override {
+    auth_->UpdateSign(bytes);
+    return bytes;  // a MAC leaves the payload as it is
+  }
+  void FinishSeal(std::span<uint8_t> trailer) override {
+    GV_CHECK(trailer.size() == kMacBytes);
+    FrameMac mac = auth_->FinishSign();
+    std::copy(mac.begin(), mac.end(), trailer.begin());
+  }
+
+ private:
+  std::shared_ptr<FrameAuthenticator> auth_;
+};
+
+class MacOpener final : public FrameOpener {
+ public:
+  explicit MacOpener(std::shared_ptr<FrameAuthenticator> auth) : auth_(std::move(auth)) {}
+  uint16_t flags() const override { return kFlagMac; }
+  size_t trailer_bytes() const override { return kMacBytes; }
+  void BeginOpen(Bytes header) override { auth_->BeginVerify(header); }
+  void OpenBytes(std::span<uint8_t> bytes) override { auth_->UpdateVerify(bytes); }
+  Status FinishOpen(Bytes trailer) override {
+    FrameMac mac{};
+    if (trailer.size() != mac.size()) return Status::AuthFailed("frame MAC of the wrong size");
+    std::copy(trailer.begin(), trailer.end(), mac.begin());
+    if (!auth_->FinishVerify(mac)) {
+      return Status::AuthFailed("frame MAC does not verify (wrong key, tampered or replayed frame)");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::shared_ptr<FrameAuthenticator> auth_;
+};
+
+}  // namespace
+
+FrameStages MacStages(const Secret& secret, const Nonce& a, const Nonce& b, bool initiator) {
+  auto auth = std::make_shared<FrameAuthenticator>(secret, a, b, initiator);
+  FrameStages stages;
+  stages.sealer = std::make_unique<MacSealer>(auth);
+  stages.opener = std::make_unique<MacOpener>(auth);
+  return stages;
+}
 
 }  // namespace grapevine::proto

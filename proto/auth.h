@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "proto/frame_stage.h"
 #include "proto/messages.h"
 
 namespace grapevine::proto {
@@ -101,5 +102,13 @@ class FrameAuthenticator {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Protocol 1.1's frame stages for an authenticated connection (the FrameEncoder /
+// FrameDecoder of each direction, proto/framer.h): kFlagMac on every frame and a
+// Poly1305 tag after the payload, computed with a FrameAuthenticator built from the
+// same arguments while the bytes move. A frame whose tag does not verify is
+// kAuthFailed. The sealer and the opener share the authenticator; each is used by one
+// direction only.
+FrameStages MacStages(const Secret& secret, const Nonce& a, const Nonce& b, bool initiator);
 
 }  // namespace grapevine::proto

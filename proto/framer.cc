@@ -2,14 +2,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <string>
 
 namespace grapevine::proto {
 namespace {
-
-// Payload memory is not reserved all at once on the word of a header: a peer
-// that announces 200 MiB and sends nothing costs us at most this much.
-constexpr size_t kInitialPayloadReserve = size_t{1} << 20;
 
 uint16_t LoadLe16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 
@@ -63,103 +60,158 @@ Result<FrameHeader> DecodeFrameHeader(std::span<const uint8_t, kFrameHeaderBytes
   return h;
 }
 
-FrameDecoder::FrameDecoder(uint32_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
+// ---- FrameDecoder -------------------------------------------------------------------
+
+FrameDecoder::FrameDecoder(uint32_t max_frame_bytes, PayloadPool* pool)
+    : max_frame_bytes_(max_frame_bytes), pool_(pool) {}
+
+void FrameDecoder::set_max_frame_bytes(uint32_t max_frame_bytes) {
+  GV_CHECK_MSG(buffered_bytes() == 0, "frame limit changed inside a frame");
+  max_frame_bytes_ = max_frame_bytes;
+}
+
+void FrameDecoder::set_opener(FrameOpener* opener) {
+  GV_CHECK_MSG(buffered_bytes() == 0, "frame opener changed inside a frame");
+  opener_ = opener;
+}
 
 size_t FrameDecoder::buffered_bytes() const {
   switch (stage_) {
     case Stage::kHeader:
       return header_fill_;
     case Stage::kPayload:
-      return kFrameHeaderBytes + current_.payload.size();
-    case Stage::kMac:
-      return kFrameHeaderBytes + current_.payload.size() + mac_fill_;
+      return kFrameHeaderBytes + payload_fill_;
+    case Stage::kTrailer:
+      return kFrameHeaderBytes + current_.payload.size() + trailer_fill_;
   }
   return 0;
 }
 
-Status FrameDecoder::Feed(std::span<const uint8_t> bytes) {
-  while (error_.ok() && !bytes.empty()) {
-    size_t used = 0;
-    switch (stage_) {
-      case Stage::kHeader:
-        used = FeedHeader(bytes);
-        break;
-      case Stage::kPayload:
-        used = FeedPayload(bytes);
-        break;
-      case Stage::kMac:
-        used = FeedMac(bytes);
-        break;
-    }
-    bytes = bytes.subspan(used);
+std::span<uint8_t> FrameDecoder::Prepare(size_t max_bytes) {
+  if (!error_.ok()) return {};
+  switch (stage_) {
+    case Stage::kHeader:
+      return std::span<uint8_t>(header_bytes_)
+          .subspan(header_fill_, std::min(max_bytes, kFrameHeaderBytes - header_fill_));
+    case Stage::kPayload:
+      return current_.payload.subspan(
+          payload_fill_, std::min(max_bytes, current_.payload.size() - payload_fill_));
+    case Stage::kTrailer:
+      return std::span<uint8_t>(trailer_).subspan(
+          trailer_fill_, std::min(max_bytes, trailer_.size() - trailer_fill_));
   }
-  // A header that completes a zero-length frame without MAC finishes it at once,
-  // so the loop above needs no trailing check.
+  return {};
+}
+
+Status FrameDecoder::Commit(size_t n) {
+  if (!error_.ok() || n == 0) return error_;
+  switch (stage_) {
+    case Stage::kHeader:
+      GV_CHECK(n <= kFrameHeaderBytes - header_fill_);
+      header_fill_ += n;
+      if (header_fill_ == kFrameHeaderBytes) return StartFrame();
+      break;
+    case Stage::kPayload:
+      GV_CHECK(n <= current_.payload.size() - payload_fill_);
+      if (opener_ != nullptr) opener_->OpenBytes(current_.payload.subspan(payload_fill_, n));
+      payload_fill_ += n;
+      if (payload_fill_ == current_.payload.size()) {
+        if (trailer_.empty()) return FinishFrame();
+        stage_ = Stage::kTrailer;
+      }
+      break;
+    case Stage::kTrailer:
+      GV_CHECK(n <= trailer_.size() - trailer_fill_);
+      trailer_fill_ += n;
+      if (trailer_fill_ == trailer_.size()) return FinishFrame();
+      break;
+  }
   return error_;
 }
 
-size_t FrameDecoder::FeedHeader(std::span<const uint8_t> bytes) {
-  size_t n = std::min(bytes.size(), kFrameHeaderBytes - header_fill_);
-  std::copy_n(bytes.begin(), n, header_bytes_.begin() + header_fill_);
-  header_fill_ += n;
-  if (header_fill_ < kFrameHeaderBytes) return n;
-
-  Result<FrameHeader> header = DecodeFrameHeader(header_bytes_, max_frame_bytes_);
-  if (!header.ok()) {
-    error_ = header.status();
-    return n;
+Status FrameDecoder::Feed(std::span<const uint8_t> bytes) {
+  while (!bytes.empty()) {
+    std::span<uint8_t> space = Prepare(bytes.size());
+    if (space.empty()) break;  // poisoned
+    std::copy_n(bytes.begin(), space.size(), space.begin());
+    bytes = bytes.subspan(space.size());
+    if (Status st = Commit(space.size()); !st.ok()) return st;
   }
+  return error_;
+}
+
+Status FrameDecoder::StartFrame() {
+  // Nothing is allocated before this check.
+  Result<FrameHeader> header = DecodeFrameHeader(header_bytes_, max_frame_bytes_);
+  if (!header.ok()) return Poison(header.status());
+  if (opener_ != nullptr) {
+    if ((header->flags & opener_->flags()) != opener_->flags()) {
+      return Poison(Status::AuthFailed("frame without MAC on an authenticated connection"));
+    }
+  } else if ((header->flags & kFlagMac) != 0) {
+    return Poison(
+        Status::Invalid("frame carries a MAC but no key was agreed on this connection"));
+  }
+  header_fill_ = 0;
+  payload_fill_ = 0;
+  trailer_fill_ = 0;
+  trailer_.assign(opener_ != nullptr ? opener_->trailer_bytes() : 0, 0);
   current_ = Frame{};
   current_.header = *header;
-  current_.payload.reserve(std::min<size_t>(header->length, kInitialPayloadReserve));
-  header_fill_ = 0;
-  mac_fill_ = 0;
+  const size_t length = header->length;
+  if (length > 0) {
+    // Uninitialised: pages are committed only as the payload's bytes arrive, so a
+    // header announcing the limit and followed by nothing costs no memory.
+    current_.storage = pool_ != nullptr && length >= kPooledFrameBytes
+                           ? pool_->Acquire(length)
+                           : std::shared_ptr<uint8_t>(new uint8_t[length],
+                                                      std::default_delete<uint8_t[]>());
+    current_.payload = std::span<uint8_t>(current_.storage.get(), length);
+  }
+  if (opener_ != nullptr) opener_->BeginOpen(header_bytes_);
   stage_ = Stage::kPayload;
-  if (header->length == 0) {
-    if (header->flags & kFlagMac) {
-      stage_ = Stage::kMac;
-      current_.mac.emplace();
-    } else {
-      FinishFrame();
-    }
+  if (length == 0) {
+    if (trailer_.empty()) return FinishFrame();
+    stage_ = Stage::kTrailer;
   }
-  return n;
+  return error_;
 }
 
-size_t FrameDecoder::FeedPayload(std::span<const uint8_t> bytes) {
-  std::vector<uint8_t>& payload = current_.payload;
-  size_t want = current_.header.length - payload.size();
-  size_t n = std::min(bytes.size(), want);
-  if (payload.size() + n > payload.capacity()) {
-    // The peer has sent a first MiB: take the announced length at its word now
-    // (it is within our limit), so a big model costs one copy, not log2(n).
-    payload.reserve(current_.header.length);
+Status FrameDecoder::FinishFrame() {
+  if (opener_ != nullptr) {
+    if (Status st = opener_->FinishOpen(trailer_); !st.ok()) return Poison(std::move(st));
   }
-  payload.insert(payload.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(n));
-  if (payload.size() == current_.header.length) {
-    if (current_.header.flags & kFlagMac) {
-      stage_ = Stage::kMac;
-      current_.mac.emplace();
-    } else {
-      FinishFrame();
-    }
-  }
-  return n;
-}
-
-size_t FrameDecoder::FeedMac(std::span<const uint8_t> bytes) {
-  size_t n = std::min(bytes.size(), kMacBytes - mac_fill_);
-  std::copy_n(bytes.begin(), n, current_.mac->begin() + mac_fill_);
-  mac_fill_ += n;
-  if (mac_fill_ == kMacBytes) FinishFrame();
-  return n;
-}
-
-void FrameDecoder::FinishFrame() {
   ready_.push_back(std::move(current_));
   current_ = Frame{};
   stage_ = Stage::kHeader;
-  mac_fill_ = 0;
+  payload_fill_ = 0;
+  trailer_fill_ = 0;
+  return error_;
+}
+
+Status FrameDecoder::Poison(Status why) {
+  error_ = std::move(why);
+  current_ = Frame{};  // a half-received frame is never delivered; free its memory
+  return error_;
+}
+
+Status FrameDecoder::Finish() const {
+  if (!error_.ok()) return error_;
+  switch (stage_) {
+    case Stage::kHeader:
+      if (header_fill_ == 0) return Status::Ok();
+      return Status::Invalid("connection closed inside a frame header (" +
+                             std::to_string(header_fill_) + " of " +
+                             std::to_string(kFrameHeaderBytes) + " bytes)");
+    case Stage::kPayload:
+      return Status::Invalid("connection closed after " + std::to_string(payload_fill_) + " of " +
+                             std::to_string(current_.payload.size()) + " payload bytes");
+    case Stage::kTrailer:
+      return Status::Invalid("connection closed inside a frame MAC (" +
+                             std::to_string(trailer_fill_) + " of " +
+                             std::to_string(trailer_.size()) + " bytes)");
+  }
+  return Status::Ok();
 }
 
 std::optional<Frame> FrameDecoder::Next() {
@@ -167,6 +219,71 @@ std::optional<Frame> FrameDecoder::Next() {
   Frame f = std::move(ready_.front());
   ready_.pop_front();
   return f;
+}
+
+// ---- FrameEncoder -------------------------------------------------------------------
+
+FrameEncoder::FrameEncoder(size_t seal_chunk_bytes) : seal_chunk_bytes_(seal_chunk_bytes) {
+  GV_CHECK(seal_chunk_bytes_ > 0);
+}
+
+void FrameEncoder::set_sealer(FrameSealer* sealer) {
+  GV_CHECK_MSG(done_, "frame sealer changed inside a frame");
+  sealer_ = sealer;
+}
+
+void FrameEncoder::Begin(std::vector<std::span<const uint8_t>> payload) {
+  size_t length = 0;
+  for (auto piece : payload) length += piece.size();
+  GV_CHECK_MSG(length <= std::numeric_limits<uint32_t>::max(), "message too large for one frame");
+  FrameHeader h;
+  h.flags = sealer_ != nullptr ? sealer_->flags() : 0;
+  h.length = static_cast<uint32_t>(length);
+  header_ = EncodeFrameHeader(h);
+  pieces_ = std::move(payload);
+  piece_ = 0;
+  piece_offset_ = 0;
+  header_sent_ = false;
+  done_ = false;
+  trailer_.assign(sealer_ != nullptr ? sealer_->trailer_bytes() : 0, 0);
+  frame_bytes_ = kFrameHeaderBytes + length + trailer_.size();
+  if (sealer_ != nullptr) sealer_->BeginSeal(header_);
+}
+
+const std::vector<std::span<const uint8_t>>& FrameEncoder::NextBatch() {
+  batch_.clear();
+  if (done_) return batch_;
+  if (!header_sent_) {
+    batch_.emplace_back(header_);
+    header_sent_ = true;
+  }
+  size_t budget = sealer_ != nullptr ? seal_chunk_bytes_ : std::numeric_limits<size_t>::max();
+  while (piece_ < pieces_.size() && budget > 0) {
+    std::span<const uint8_t> part = pieces_[piece_].subspan(piece_offset_);
+    part = part.first(std::min(part.size(), budget));
+    if (!part.empty()) {
+      if (sealer_ != nullptr) {
+        std::span<const uint8_t> wire = sealer_->SealBytes(part);
+        GV_CHECK_MSG(wire.size() == part.size(), "a frame stage changed the payload length");
+        part = wire;
+      }
+      batch_.push_back(part);
+    }
+    budget -= part.size();
+    piece_offset_ += part.size();
+    if (piece_offset_ == pieces_[piece_].size()) {
+      ++piece_;
+      piece_offset_ = 0;
+    }
+  }
+  if (piece_ == pieces_.size()) {
+    if (sealer_ != nullptr) {
+      sealer_->FinishSeal(trailer_);
+      batch_.emplace_back(trailer_);
+    }
+    done_ = true;
+  }
+  return batch_;
 }
 
 }  // namespace grapevine::proto

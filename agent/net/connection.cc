@@ -2,10 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <array>
 #include <vector>
 
-#include "proto/framer.h"
+#include "proto/envelope_frame.h"
 
 namespace grapevine::agent::net {
 
@@ -14,10 +13,6 @@ constexpr size_t kReadChunk = 4u << 20;  // bytes per read op, so the watchdog s
 // On authenticated connections the MAC is computed chunk by chunk as bytes go out
 // or come in; smaller chunks let the sender's and the receiver's MAC passes overlap.
 constexpr size_t kMacChunk = 1u << 20;
-
-// Frames at least this big are read into a recycled ReceiveBuffers block and decoded
-// without copying the model; smaller ones into rx_small_ (kept, so at most this much).
-constexpr size_t kZeroCopyFrameBytes = size_t{1} << 20;
 
 // ReadEnvelope's status for an end of stream between frames: a clean close.
 constexpr char kClosedByPeer[] = "closed by peer";
@@ -39,7 +34,11 @@ Connection::Connection(tcp::socket socket, ConnectionOptions options, Callbacks 
       label_(std::move(label)),
       queue_signal_(socket_.get_executor()),
       watchdog_(socket_.get_executor()),
-      last_read_(std::chrono::steady_clock::now()) {
+      last_read_(std::chrono::steady_clock::now()),
+      // Big frames land in rx_big_ and are decoded zero-copy; until the handshake is
+      // done, frames are limited to handshake_frame_bytes.
+      decoder_(options_.handshake_frame_bytes, rx_big_.get()),
+      encoder_(kMacChunk) {
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
   remote_ = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -116,6 +115,7 @@ awaitable<void> Connection::Run() {
   try {
     co_await Handshake();
     if (closed_) co_return;
+    decoder_.set_max_frame_bytes(options_.max_frame_bytes);
     ready_ = true;
     if (callbacks_.on_ready) callbacks_.on_ready(self);
     asio::co_spawn(socket_.get_executor(), [self]() { return self->WriteLoop(); },
@@ -157,7 +157,7 @@ awaitable<void> Connection::Handshake() {
   hello_env.incarnation = my_hello_.incarnation;
   hello_env.body = my_hello_;
   co_await WriteFrame(proto::Encode(hello_env));
-  auto first = co_await ReadEnvelope(options_.handshake_frame_bytes);
+  auto first = co_await ReadEnvelope();
   if (!first.ok()) co_return Fail(first.status());
   auto* hello = std::get_if<proto::Hello>(&first->body);
   if (hello == nullptr) co_return Fail(Status::Invalid("first message was not a hello"));
@@ -182,7 +182,7 @@ awaitable<void> Connection::Handshake() {
       proto::AuthProofFor(secret, peer_hello_.nonce, my_hello_.nonce, my_hello_.id)};
   co_await WriteFrame(proto::Encode(proof_env));
 
-  auto theirs = co_await ReadEnvelope(options_.handshake_frame_bytes);
+  auto theirs = co_await ReadEnvelope();
   const proto::AuthProof* proof = theirs.ok() ? std::get_if<proto::AuthProof>(&theirs->body)
                                               : nullptr;
   proto::Envelope verdict;
@@ -200,22 +200,22 @@ awaitable<void> Connection::Handshake() {
   // Nonce order is by role: the connection initiator's first (proto/auth.h).
   const auto& a = options_.initiator ? my_hello_.nonce : peer_hello_.nonce;
   const auto& b = options_.initiator ? peer_hello_.nonce : my_hello_.nonce;
-  auth_.emplace(secret, a, b, options_.initiator);
-  mac_out_ = true;
+  stages_ = proto::MacStages(secret, a, b, options_.initiator);
+  encoder_.set_sealer(stages_.sealer.get());
 
-  auto result = co_await ReadEnvelope(options_.handshake_frame_bytes);
+  auto result = co_await ReadEnvelope();
   if (!result.ok()) co_return Fail(result.status());
   auto* ar = std::get_if<proto::AuthResult>(&result->body);
   if (ar == nullptr || !ar->ok) {
     co_return Fail(Status::AuthFailed("authentication failed: " + remote_ +
                                       " did not accept our proof of the swarm secret"));
   }
-  mac_in_ = true;
+  decoder_.set_opener(stages_.opener.get());
 }
 
 awaitable<void> Connection::ReadLoop() {
   while (!closed_) {
-    auto env = co_await ReadEnvelope(options_.max_frame_bytes);
+    auto env = co_await ReadEnvelope();
     if (closed_) co_return;
     if (!env.ok()) {
       const bool clean = env.status().message() == kClosedByPeer;
@@ -266,109 +266,39 @@ awaitable<void> Connection::WriteLoop() {
 }
 
 awaitable<void> Connection::WriteFrame(const proto::EncodedMessage& msg) {
-  proto::FrameHeader header{proto::kProtocolMajor, proto::kProtocolMinor,
-                            static_cast<uint16_t>(mac_out_ ? proto::kFlagMac : 0),
-                            static_cast<uint32_t>(msg.size())};
-  auto header_bytes = proto::EncodeFrameHeader(header);
-  auto pieces = msg.Pieces();
-  std::vector<asio::const_buffer> buffers;
-  buffers.reserve(pieces.size() + 2);
-  buffers.emplace_back(header_bytes.data(), header_bytes.size());
-  for (const auto& p : pieces) buffers.emplace_back(p.data(), p.size());
-  if (!mac_out_) {
-    size_t n = co_await asio::async_write(socket_, buffers, LargeTransfers, use_awaitable);
-    bytes_out_ += n;
-    co_return;
+  // Without a sealer the encoder hands out the whole frame as one gather list; with
+  // one, kMacChunk of payload per batch, each sealed just before it is written, so the
+  // MAC pass overlaps with the peer receiving and verifying what went before.
+  encoder_.Begin(msg.Pieces());
+  for (auto* batch = &encoder_.NextBatch(); !batch->empty(); batch = &encoder_.NextBatch()) {
+    write_buffers_.clear();
+    for (auto piece : *batch) write_buffers_.emplace_back(piece.data(), piece.size());
+    bytes_out_ += co_await asio::async_write(socket_, write_buffers_, LargeTransfers,
+                                             use_awaitable);
   }
-  // Authenticated: sign each chunk just before it is written, so that computing the
-  // MAC overlaps with the peer receiving and verifying what was written before
-  // (instead of a whole-payload MAC pass on each side before and after the transfer).
-  // The MAC still covers sequence number, header and the whole payload.
-  auth_->BeginSign(header_bytes);
-  std::vector<asio::const_buffer> batch;
-  batch.emplace_back(header_bytes.data(), header_bytes.size());
-  size_t batch_bytes = 0;
-  for (auto piece : pieces) {
-    while (!piece.empty()) {
-      auto part = piece.first(std::min(piece.size(), kMacChunk - batch_bytes));
-      piece = piece.subspan(part.size());
-      auth_->UpdateSign(part);
-      batch.emplace_back(part.data(), part.size());
-      batch_bytes += part.size();
-      if (batch_bytes == kMacChunk) {
-        bytes_out_ += co_await asio::async_write(socket_, batch, LargeTransfers, use_awaitable);
-        batch.clear();
-        batch_bytes = 0;
-      }
-    }
-  }
-  const proto::FrameMac mac = auth_->FinishSign();
-  batch.emplace_back(mac.data(), mac.size());
-  bytes_out_ += co_await asio::async_write(socket_, batch, LargeTransfers, use_awaitable);
 }
 
-awaitable<Result<proto::Envelope>> Connection::ReadEnvelope(uint32_t limit) {
-  std::array<uint8_t, proto::kFrameHeaderBytes> header_bytes{};
-  auto [hec, n] = co_await asio::async_read(socket_, asio::buffer(header_bytes),
-                                            asio::as_tuple(use_awaitable));
-  bytes_in_ += n;
-  if (hec == asio::error::eof && n == 0) co_return Status::Unavailable(kClosedByPeer);
-  if (hec) {
-    co_return Status::Invalid(hec == asio::error::eof ? "connection closed inside a frame header"
-                                                      : hec.message());
-  }
-  last_read_ = std::chrono::steady_clock::now();
-  auto header = proto::DecodeFrameHeader(header_bytes, limit);
-  if (!header.ok()) co_return header.status();
-  const bool has_mac = (header->flags & proto::kFlagMac) != 0;
-  if (mac_in_ && !has_mac) {
-    co_return Status::AuthFailed("frame without MAC on an authenticated connection");
-  }
-  if (has_mac && !mac_in_) co_return Status::Invalid("MAC on a frame before authentication");
-  // The MAC is checked as the payload arrives (chunk by chunk) and the frame is
-  // used only once it verified, below.
-  if (has_mac) auth_->BeginVerify(header_bytes);
-  // A model-sized frame goes into a recycled block that its decoded values keep
-  // viewing (zero-copy; the block returns to rx_big_ when the model is dropped).
-  // Blocks are allocated uninitialised, so pages are committed only as bytes
-  // arrive: a 12-byte header alone cannot make the agent use memory. Control
-  // frames share one small buffer.
-  const size_t length = header->length;
-  std::shared_ptr<uint8_t> block;
-  uint8_t* payload = nullptr;
-  if (length >= kZeroCopyFrameBytes) {
-    block = rx_big_->Acquire(length);
-    payload = block.get();
-  } else {
-    if (rx_small_.size() < length) rx_small_.resize(length);
-    payload = rx_small_.data();
-  }
-  size_t done = 0;
-  while (done < length) {
-    size_t want = std::min(has_mac ? kMacChunk : kReadChunk, length - done);
-    auto [ec, got] = co_await asio::async_read(socket_, asio::buffer(payload + done, want),
+awaitable<Result<proto::Envelope>> Connection::ReadEnvelope() {
+  // The decoder says where the next bytes go (never past the current frame): the
+  // header, the payload's own memory (a pooled block for models, which their decoded
+  // values keep viewing), the MAC. The opener checks the MAC chunk by chunk as the
+  // payload arrives; nothing is decoded before it verified.
+  while (true) {
+    if (auto frame = decoder_.Next()) co_return proto::OpenFrame(std::move(*frame));
+    const size_t chunk = decoder_.opener() != nullptr ? kMacChunk : kReadChunk;
+    std::span<uint8_t> space = decoder_.Prepare(chunk);
+    if (space.empty()) co_return decoder_.Finish();  // poisoned (reported by Commit)
+    auto [ec, got] = co_await asio::async_read(socket_, asio::buffer(space.data(), space.size()),
                                                LargeTransfers, asio::as_tuple(use_awaitable));
-    done += got;
     bytes_in_ += got;
+    if (got > 0) last_read_ = std::chrono::steady_clock::now();
+    if (Status st = decoder_.Commit(got); !st.ok()) co_return st;
     if (ec) {
-      co_return Status::Invalid("connection closed after " + std::to_string(done) + " of " +
-                                std::to_string(length) + " payload bytes: " + ec.message());
-    }
-    if (has_mac) auth_->UpdateVerify(std::span<const uint8_t>(payload + done - got, got));
-    last_read_ = std::chrono::steady_clock::now();
-  }
-  if (has_mac) {
-    proto::FrameMac mac{};
-    auto [ec, m] = co_await asio::async_read(socket_, asio::buffer(mac),
-                                             asio::as_tuple(use_awaitable));
-    bytes_in_ += m;
-    if (ec) co_return Status::Invalid("connection closed inside a frame MAC");
-    if (!auth_->FinishVerify(mac)) {
-      co_return Status::AuthFailed("frame MAC does not verify");
+      Status cut = decoder_.Finish();  // OK: the stream ended between frames
+      if (ec == asio::error::eof) co_return cut.ok() ? Status::Unavailable(kClosedByPeer) : cut;
+      co_return Status::Unavailable(ec.message() + (cut.ok() ? "" : "; " + cut.message()));
     }
   }
-  if (block) co_return proto::Decode(std::span<uint8_t>(payload, length), std::move(block));
-  co_return proto::Decode(std::span<const uint8_t>(payload, length));
 }
 
 }  // namespace grapevine::agent::net

@@ -1,11 +1,14 @@
 // Connection: one TCP connection to a peer or a CLI client, after DESIGN §3.
 //
-// Moves frames and nothing else: a handshake coroutine (Hello, optional HMAC
-// challenge-response), then one reader and one writer coroutine. The reader decodes
-// frames into proto::Envelope and hands them to Callbacks::on_envelope; the writer
-// drains a bounded outbound queue in which a newer gossip model replaces an older one
-// that has not started to go out. Protocol decisions are made by the owner (Node),
-// never here.
+// Moves bytes and nothing else: a handshake coroutine (Hello, optional HMAC
+// challenge-response), then one reader and one writer coroutine. Framing is proto's:
+// the reader receives straight into the memory a proto::FrameDecoder prepares (model
+// frames into this connection's ReceiveBuffers pool) and hands the decoded
+// proto::Envelope to Callbacks::on_envelope; the writer writes the batches of a
+// proto::FrameEncoder and drains a bounded outbound queue in which a newer gossip
+// model replaces an older one that has not started to go out. With a secret, the
+// frame stages of proto::MacStages seal and open every frame after the handshake.
+// Protocol decisions are made by the owner (Node), never here.
 //
 // Thread-safety: every member function must be called on the io_context's thread
 // (the network thread). Owned by shared_ptr; the coroutines keep it alive until both
@@ -18,7 +21,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,8 @@
 #include "base/status.h"
 #include "proto/auth.h"
 #include "proto/codec.h"
+#include "proto/frame_stage.h"
+#include "proto/framer.h"
 #include "proto/messages.h"
 
 namespace grapevine::agent::net {
@@ -102,7 +106,7 @@ class Connection : public core::Link, public std::enable_shared_from_this<Connec
   asio::awaitable<void> WriteLoop();
   asio::awaitable<void> Watchdog();
   // Reads one frame; Status errors mean "drop the connection".
-  asio::awaitable<Result<proto::Envelope>> ReadEnvelope(uint32_t limit);
+  asio::awaitable<Result<proto::Envelope>> ReadEnvelope();
   asio::awaitable<void> WriteFrame(const proto::EncodedMessage& msg);
   void Fail(const Status& why);
 
@@ -117,12 +121,14 @@ class Connection : public core::Link, public std::enable_shared_from_this<Connec
   asio::steady_timer queue_signal_;
   asio::steady_timer watchdog_;
   std::chrono::steady_clock::time_point last_read_;
-  std::vector<uint8_t> rx_small_;  // control frames, reused across frames
   // Model-sized frames: recycled buffers the decoded values keep viewing.
   std::shared_ptr<ReceiveBuffers> rx_big_ = std::make_shared<ReceiveBuffers>();
-  std::optional<proto::FrameAuthenticator> auth_;  // set once both sides proved the secret
-  bool mac_out_ = false;  // our frames carry a MAC (after our AuthResult)
-  bool mac_in_ = false;   // peer's frames carry a MAC (after its AuthResult)
+  proto::FrameDecoder decoder_;  // reader only; limit and opener change between frames
+  proto::FrameEncoder encoder_;  // whoever writes (handshake, then the write loop)
+  std::vector<asio::const_buffer> write_buffers_;
+  // Set once both sides proved the secret. The encoder seals with it after our
+  // AuthResult, the decoder opens with it after the peer's.
+  proto::FrameStages stages_;
   bool ready_ = false;
   bool closed_ = false;
   bool retiring_ = false;

@@ -1,6 +1,8 @@
 // ReceiveBuffers: the memory big frames of one connection are read into.
 //
-// A model frame is read into a buffer from here and decoded without copying (the
+// The connection's proto::FrameDecoder takes the payload of every frame of at least
+// proto::kPooledFrameBytes from here (this is its proto::PayloadPool). A model frame
+// is read into such a buffer and decoded without copying (the
 // model's values view the buffer, proto::Decode(payload, block)). The buffer goes
 // back to this pool when the last array viewing it is gone, on whatever thread
 // that happens, and the next big frame reuses it: its pages are already faulted
@@ -18,19 +20,22 @@
 #include <memory>
 #include <mutex>
 
+#include "proto/frame_stage.h"
+
 namespace grapevine::agent::net {
 
-class ReceiveBuffers : public std::enable_shared_from_this<ReceiveBuffers> {
+class ReceiveBuffers final : public proto::PayloadPool,
+                             public std::enable_shared_from_this<ReceiveBuffers> {
  public:
   // A buffer of at least `bytes` bytes (contents unspecified, 64-byte aligned). It
   // returns to the pool when the shared_ptr and all its copies are gone.
-  std::shared_ptr<uint8_t> Acquire(size_t bytes);
+  std::shared_ptr<uint8_t> Acquire(size_t bytes) override;
 
   // Frees the idle buffer; buffers released after this are freed, not kept
   // (Acquire still works, without reuse).
   void Close();
 
-  ~ReceiveBuffers();
+  ~ReceiveBuffers() override;
 
   // Bytes held idle (tests, stats).
   size_t idle_bytes() const;

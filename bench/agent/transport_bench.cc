@@ -2,6 +2,8 @@
 //
 // Question (issue 4): does pushing a 16M-parameter model between two agents achieve at
 // least 50 % of the throughput of a plain TCP sender/receiver moving the same bytes?
+// Issue 11 (sessions framed by proto's FrameDecoder/FrameEncoder) must keep >= 0.90 open
+// and >= 0.45 with a secret.
 //
 //   BM_PlainTcp          two threads, blocking sockets, 64 MiB written per iteration,
 //                        the iteration ends when the receiver has read all of it.
@@ -11,8 +13,9 @@
 //                        does for all its neighbours), the other's on_envelope checks
 //                        size and a few values and counts arrivals. Framing, the capnp
 //                        decode into a proto::Envelope (zero-copy: the values view the
-//                        connection's recycled receive buffer) and, with /secret:1, the
-//                        per-frame MAC on both sides are inside the timed region.
+//                        connection's recycled receive buffer, which proto's FrameDecoder
+//                        reads into) and, with /secret:1, the per-frame MAC stage on both
+//                        sides are inside the timed region.
 // After the runs, main() prints MB/s of each and the ratios to the plain pair.
 //
 // Results: see bench/agent/README.md and docs/protocol.md §5 (medians, what changed).
@@ -273,8 +276,12 @@ class RatioReporter : public benchmark::ConsoleReporter {
                 tcp > 0 ? gv / tcp : 0.0);
     std::printf("  %-34s %10.1f MB/s   ratio %.2f\n", "grapevine Network, secret (MAC)",
                 gv_auth / 1e6, tcp > 0 ? gv_auth / tcp : 0.0);
-    std::printf("  target: ratio >= 0.50 -> %s\n",
-                tcp > 0 && gv / tcp >= 0.5 ? "met (open)" : "NOT met (open)");
+    // Issue 4 asked for 0.50 (open); issue 11 (one framing path) must keep what 4 reached.
+    auto verdict = [&](double v, double target) {
+      return tcp > 0 && v / tcp >= target ? "met" : "NOT met";
+    };
+    std::printf("  targets: open >= 0.90 -> %s; secret >= 0.45 -> %s\n", verdict(gv, 0.90),
+                verdict(gv_auth, 0.45));
   }
 
  private:

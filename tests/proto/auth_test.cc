@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -228,57 +229,78 @@ TEST(FrameAuthTest, OtherConnectionOrSecretFails) {
   EXPECT_FALSE(wrong_secret.Verify(header, Payload(1), m));
 }
 
-TEST(EnvelopeFrameTest, SignedFrameRoundTripsThroughDecoder) {
-  Pair p;
+// ---- the MAC as a frame stage (MacStages), through FrameEncoder / FrameDecoder ---------
+
+struct StagePair {
+  FrameStages initiator = MacStages(kSecret, Filled(10), Filled(20), true);
+  FrameStages acceptor = MacStages(kSecret, Filled(10), Filled(20), false);
+};
+
+TEST(MacStageTest, SignedFrameRoundTripsThroughDecoder) {
+  StagePair p;
   Envelope env;
   env.sender = 3;
   env.body = Bye{"done"};
-  OutgoingFrame out = MakeFrame(env, &p.initiator);
-  ASSERT_TRUE(out.mac.has_value());
+  std::vector<uint8_t> wire = FlattenFrame(Encode(env), p.initiator.sealer.get());
   FrameDecoder dec;
-  ASSERT_TRUE(dec.Feed(out.Flatten()).ok());
+  dec.set_opener(p.acceptor.opener.get());
+  ASSERT_TRUE(dec.Feed(wire).ok());
   auto frame = dec.Next();
   ASSERT_TRUE(frame.has_value());
   EXPECT_TRUE(frame->header.flags & kFlagMac);
-  auto got = OpenFrame(*frame, &p.acceptor);
+  EXPECT_EQ(wire.size(), kFrameHeaderBytes + frame->payload.size() + kMacBytes);
+  auto got = OpenFrame(std::move(*frame));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(std::get<Bye>(got->body).reason, "done");
   // The same frame again is a replay.
-  auto replay = OpenFrame(*frame, &p.acceptor);
-  ASSERT_FALSE(replay.ok());
-  EXPECT_EQ(replay.status().code(), StatusCode::kAuthFailed);
+  Status replay = dec.Feed(wire);
+  EXPECT_EQ(replay.code(), StatusCode::kAuthFailed) << replay.ToString();
+  EXPECT_FALSE(dec.Next().has_value());
 }
 
-TEST(EnvelopeFrameTest, ZeroCopyModelFrameVerifies) {
-  Pair p;
+TEST(MacStageTest, ZeroCopyModelFrameVerifies) {
+  StagePair p;
   ModelPayload m;
   m.values.assign(1 << 17, 0.25f);  // 512 KiB: referenced, so the MAC spans several pieces
   Envelope env;
   env.body = std::move(m);
-  OutgoingFrame out = MakeFrame(std::move(env), &p.initiator);
-  EXPECT_GE(out.Pieces().size(), 5u);  // header, table, segment, external segment, MAC
+  EncodedMessage msg = Encode(std::move(env));
+  EXPECT_GE(msg.Pieces().size(), 3u);  // table, segment, external segment
   FrameDecoder dec;
-  ASSERT_TRUE(dec.Feed(out.Flatten()).ok());
+  dec.set_opener(p.acceptor.opener.get());
+  ASSERT_TRUE(dec.Feed(FlattenFrame(msg, p.initiator.sealer.get())).ok());
   auto frame = dec.Next();
   ASSERT_TRUE(frame.has_value());
-  auto got = OpenFrame(*frame, &p.acceptor);
+  auto got = OpenFrame(std::move(*frame));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(std::get<ModelPayload>(got->body).values, std::vector<float>(1 << 17, 0.25f));
 }
 
-TEST(EnvelopeFrameTest, MacPresenceMustMatchConnectionState) {
-  Pair p;
+TEST(MacStageTest, MacPresenceMustMatchConnectionState) {
+  StagePair p;
   Envelope env;
   env.body = Ping{1, kNoNode, kNoNode};
-  FrameDecoder dec;
-  ASSERT_TRUE(dec.Feed(MakeFrame(env, nullptr).Flatten()).ok());
-  ASSERT_TRUE(dec.Feed(MakeFrame(env, &p.initiator).Flatten()).ok());
-  auto plain = dec.Next();
-  auto signed_frame = dec.Next();
-  ASSERT_TRUE(plain && signed_frame);
-  EXPECT_TRUE(OpenFrame(*plain, nullptr).ok());
-  EXPECT_EQ(OpenFrame(*plain, &p.acceptor).status().code(), StatusCode::kAuthFailed);
-  EXPECT_EQ(OpenFrame(*signed_frame, nullptr).status().code(), StatusCode::kInvalidInput);
+  FrameDecoder plain_dec;
+  Status st = plain_dec.Feed(FlattenFrame(Encode(env), p.initiator.sealer.get()));
+  EXPECT_EQ(st.code(), StatusCode::kInvalidInput) << st.ToString();
+  FrameDecoder mac_dec;
+  mac_dec.set_opener(p.acceptor.opener.get());
+  st = mac_dec.Feed(FlattenFrame(Encode(env), nullptr));
+  EXPECT_EQ(st.code(), StatusCode::kAuthFailed) << st.ToString();
+  EXPECT_NE(st.message().find("without MAC"), std::string::npos) << st.message();
+}
+
+// Sealer and opener are the FrameAuthenticator's streaming MAC: the same tag.
+TEST(MacStageTest, TrailerIsTheFrameAuthenticatorsMac) {
+  StagePair p;
+  Envelope env;
+  env.body = Bye{"x"};
+  EncodedMessage msg = Encode(env);
+  std::vector<uint8_t> wire = FlattenFrame(msg, p.initiator.sealer.get());
+  FrameAuthenticator reference(kSecret, Filled(10), Filled(20), true);
+  auto header = std::span<const uint8_t>(wire).first(kFrameHeaderBytes);
+  FrameMac mac = reference.Sign(header, msg.Pieces());
+  EXPECT_TRUE(std::equal(mac.begin(), mac.end(), wire.end() - kMacBytes));
 }
 
 // ---- the whole handshake, as docs/protocol.md describes it ------------------------
@@ -286,13 +308,13 @@ TEST(EnvelopeFrameTest, MacPresenceMustMatchConnectionState) {
 // Carries envelopes between two FrameDecoders, as a socket pair would.
 struct Wire {
   FrameDecoder to_acceptor, to_initiator;
-  void Send(FrameDecoder& dst, const Envelope& e, FrameAuthenticator* auth) {
-    ASSERT_TRUE(dst.Feed(MakeFrame(e, auth).Flatten()).ok());
+  void Send(FrameDecoder& dst, const Envelope& e, FrameSealer* sealer) {
+    ASSERT_TRUE(dst.Feed(FlattenFrame(Encode(e), sealer)).ok());
   }
-  Result<Envelope> Receive(FrameDecoder& src, FrameAuthenticator* auth) {
+  Result<Envelope> Receive(FrameDecoder& src) {
     auto f = src.Next();
     if (!f) return Status::Unavailable("no frame");
-    return OpenFrame(*f, auth);
+    return OpenFrame(std::move(*f));
   }
 };
 
@@ -315,27 +337,28 @@ TEST(HandshakeTest, MutualAuthThenMacedFrames) {
   const Nonce ni = RandomNonce(), na = RandomNonce();
   w.Send(w.to_acceptor, HelloFrom(1, ni), nullptr);
   w.Send(w.to_initiator, HelloFrom(2, na), nullptr);
-  auto hello_at_a = w.Receive(w.to_acceptor, nullptr);
-  auto hello_at_i = w.Receive(w.to_initiator, nullptr);
+  auto hello_at_a = w.Receive(w.to_acceptor);
+  auto hello_at_i = w.Receive(w.to_initiator);
   ASSERT_TRUE(hello_at_a.ok() && hello_at_i.ok());
   const Nonce& ni_seen = std::get<Hello>(hello_at_a->body).nonce;
   const Nonce& na_seen = std::get<Hello>(hello_at_i->body).nonce;
 
   w.Send(w.to_acceptor, ProofFrom(1, AuthProofFor(kSecret, na_seen, ni, 1)), nullptr);
   w.Send(w.to_initiator, ProofFrom(2, AuthProofFor(kSecret, ni_seen, na, 2)), nullptr);
-  auto proof_at_a = w.Receive(w.to_acceptor, nullptr);
-  auto proof_at_i = w.Receive(w.to_initiator, nullptr);
+  auto proof_at_a = w.Receive(w.to_acceptor);
+  auto proof_at_i = w.Receive(w.to_initiator);
   ASSERT_TRUE(proof_at_a.ok() && proof_at_i.ok());
   EXPECT_TRUE(VerifyAuthProof(kSecret, na, ni_seen, 1, std::get<AuthProof>(proof_at_a->body).mac));
   EXPECT_TRUE(VerifyAuthProof(kSecret, ni, na_seen, 2, std::get<AuthProof>(proof_at_i->body).mac));
 
-  FrameAuthenticator at_i(kSecret, ni, na_seen, /*initiator=*/true);
-  FrameAuthenticator at_a(kSecret, ni_seen, na, /*initiator=*/false);
+  FrameStages at_i = MacStages(kSecret, ni, na_seen, /*initiator=*/true);
+  FrameStages at_a = MacStages(kSecret, ni_seen, na, /*initiator=*/false);
+  w.to_acceptor.set_opener(at_a.opener.get());  // between frames, as a session does
   Envelope ping;
   ping.sender = 1;
   ping.body = Ping{42, kNoNode, kNoNode};
-  w.Send(w.to_acceptor, ping, &at_i);
-  auto got = w.Receive(w.to_acceptor, &at_a);
+  w.Send(w.to_acceptor, ping, at_i.sealer.get());
+  auto got = w.Receive(w.to_acceptor);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(std::get<Ping>(got->body).seq, 42u);
 }
