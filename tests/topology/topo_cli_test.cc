@@ -131,7 +131,7 @@ TEST_F(TopoCliTest, CheckListsEveryProblem) {
 TEST_F(TopoCliTest, CheckDirectedMetropolisGivesHint) {
   fs::path file = dir_ / "d.dot";
   std::ofstream(file) << "digraph { a -> b -> a }\n";
-  EXPECT_EQ(Exec("topo check " + file.string()).exit_code, 0);  // default: uniform
+  EXPECT_EQ(Exec("topo check " + file.string()).exit_code, 0);  // default: push-sum
   CliRun run = Exec("topo check " + file.string() + " --weights metropolis");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("--weights uniform"), std::string::npos) << run.err;

@@ -98,7 +98,8 @@ TEST(ValidateTest, DigraphMustBeStronglyConnected) {
 
 TEST(ValidateTest, DirectedMetropolisIsAnError) {
   std::vector<Issue> issues = Check("digraph { a -> b -> a }", WeightsKind::kMetropolis);
-  EXPECT_TRUE(HasIssue(issues, "use --weights uniform"));
+  EXPECT_TRUE(HasIssue(issues, "do not exist for a digraph"));
+  EXPECT_TRUE(HasIssue(issues, "use --weights push-sum"));
   EXPECT_TRUE(HasErrors(issues));
 }
 
