@@ -173,9 +173,9 @@ std::string JoinArgs(const std::vector<std::string>& parts) {
 void RegisterTopo(CLI::App& app, CommandContext& ctx) {
   CLI::App* topo = app.add_subcommand("topo", "Generate, inspect, check and render topology files");
   topo->require_subcommand(1);
-  const std::string weights_help = "Mixing weights: metropolis, uniform or file "
-                                   "(default: metropolis for graphs, uniform for digraphs)";
-  auto weights_check = CLI::IsMember({"metropolis", "uniform", "file"});
+  const std::string weights_help = "Mixing weights: metropolis, uniform, file or push-sum "
+                                   "(default: metropolis for graphs, push-sum for digraphs)";
+  auto weights_check = CLI::IsMember({"metropolis", "uniform", "file", "push-sum"});
 
   auto gen = std::make_shared<GenArgs>();
   CLI::App* gen_cmd = topo->add_subcommand("gen", "Write a generated topology as DOT with addr attributes");

@@ -180,7 +180,8 @@ TEST(GeneratorsTest, DirectedRingRunsIToIPlusOne) {
   const std::string dot = WriteDot(ring);
   EXPECT_EQ(dot.rfind("digraph", 0), 0u) << dot;
   EXPECT_NE(dot.find("4 -> 0"), std::string::npos) << dot;
-  Result<Topology> back = ReadDot(dot, "ring5.dot");
+  std::vector<Issue> issues;
+  Result<Topology> back = ReadDot(dot, "ring5.dot", &issues);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_TRUE(back->directed());
   EXPECT_EQ(back->OutNeighbors(4), std::vector<int>{0});

@@ -94,6 +94,11 @@ TEST(ValidateTest, DisconnectedIsAnErrorForCheckAndAWarningForInspect) {
 TEST(ValidateTest, DigraphMustBeStronglyConnected) {
   std::vector<Issue> issues = Check("digraph { a -> b -> c }", WeightsKind::kUniform);
   EXPECT_TRUE(HasIssue(issues, "not strongly connected"));
+  // a reaches everyone; b is the first that cannot reach a back.
+  EXPECT_TRUE(HasIssue(issues, "node b cannot reach node a")) << FormatIssues("t.dot", issues);
+  issues = Check("digraph {\n a\n b -> a\n c -> a\n}", WeightsKind::kPushSum);
+  EXPECT_TRUE(HasIssue(issues, "node a cannot reach node b", 2)) << FormatIssues("t.dot", issues);
+  EXPECT_TRUE(HasErrors(issues));
 }
 
 TEST(ValidateTest, DirectedMetropolisIsAnError) {
