@@ -54,6 +54,7 @@ struct GenArgs {
   uint64_t seed = 1;
   std::string host = "127.0.0.1";
   int base_port = 47000;
+  bool directed = false;
   std::string out;
 };
 
@@ -66,6 +67,7 @@ int RunGen(const GenArgs& args, const std::string& command_line) {
   options.seed = args.seed;
   options.host = args.host;
   options.base_port = args.base_port;
+  options.directed = args.directed;
   Result<Topology> topology = Generate(*kind, args.n, options);
   if (!topology.ok()) return Fail(topology.status());
   DotWriteOptions write;
@@ -171,9 +173,9 @@ std::string JoinArgs(const std::vector<std::string>& parts) {
 void RegisterTopo(CLI::App& app, CommandContext& ctx) {
   CLI::App* topo = app.add_subcommand("topo", "Generate, inspect, check and render topology files");
   topo->require_subcommand(1);
-  const std::string weights_help = "Mixing weights: metropolis, uniform or file "
-                                   "(default: metropolis for graphs, uniform for digraphs)";
-  auto weights_check = CLI::IsMember({"metropolis", "uniform", "file"});
+  const std::string weights_help = "Mixing weights: metropolis, uniform, file or push-sum "
+                                   "(default: metropolis for graphs, push-sum for digraphs)";
+  auto weights_check = CLI::IsMember({"metropolis", "uniform", "file", "push-sum"});
 
   auto gen = std::make_shared<GenArgs>();
   CLI::App* gen_cmd = topo->add_subcommand("gen", "Write a generated topology as DOT with addr attributes");
@@ -184,12 +186,16 @@ void RegisterTopo(CLI::App& app, CommandContext& ctx) {
   gen_cmd->add_option("--seed", gen->seed, "Random seed")->capture_default_str();
   gen_cmd->add_option("--host", gen->host, "Host for addr attributes (empty: no addr)")->capture_default_str();
   gen_cmd->add_option("--base-port", gen->base_port, "Port of node 0; node i gets base-port+i")->capture_default_str();
+  gen_cmd->add_flag("--directed", gen->directed,
+                    "Write a digraph (ring: i -> i+1; exponential: i -> i+2^k; erdos-renyi: "
+                    "ordered pairs, strongly connected)");
   gen_cmd->add_option("-o,--output", gen->out, "Output file (default: stdout)");
   gen_cmd->callback([gen, &ctx] {
     std::vector<std::string> parts{"grapevine topo gen", gen->kind, std::to_string(gen->n)};
     if (gen->degree > 0) parts.push_back("--degree " + std::to_string(gen->degree));
     if (gen->p >= 0) parts.push_back("--p " + FormatDouble(gen->p));
     parts.push_back("--seed " + std::to_string(gen->seed));
+    if (gen->directed) parts.push_back("--directed");
     ctx.exit_code = RunGen(*gen, JoinArgs(parts));
   });
 

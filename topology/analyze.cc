@@ -2,11 +2,32 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
+#include <utility>
 
 #include "topology/graph_metrics.h"
 #include "topology/validate.h"
 
 namespace grapevine::topology {
+namespace {
+
+struct DegreeTally {
+  int min = std::numeric_limits<int>::max();
+  int max = 0;
+  long long sum = 0;
+  int count = 0;
+  void Add(int d) {
+    min = std::min(min, d);
+    max = std::max(max, d);
+    sum += d;
+    ++count;
+  }
+  DegreeStats Stats() const {
+    return {count ? min : 0, count ? static_cast<double>(sum) / count : 0.0, max};
+  }
+};
+
+}  // namespace
 
 Result<Report> Analyze(const Topology& topology, WeightsKind weights,
                        const AnalyzeOptions& options) {
@@ -25,8 +46,14 @@ Result<Report> Analyze(const Topology& topology, WeightsKind weights,
   report.components = components.count;
   report.connected = components.count == 1;
 
-  report.degree.min = std::numeric_limits<int>::max();
-  long long degree_sum = 0;
+  if (topology.directed()) {
+    if (std::optional<std::pair<int, int>> stuck = FindUnreachable(topology)) {
+      report.unreachable =
+          Unreachable{topology.node(stuck->first).name, topology.node(stuck->second).name};
+    }
+  }
+
+  DegreeTally degree, in_degree, out_degree;
   for (int i = 0; i < topology.num_nodes(); ++i) {
     const Node& node = topology.node(i);
     NodeReport entry;
@@ -36,12 +63,14 @@ Result<Report> Analyze(const Topology& topology, WeightsKind weights,
     entry.degree = topology.Degree(i);
     entry.in_degree = static_cast<int>(topology.InNeighbors(i).size());
     entry.out_degree = static_cast<int>(topology.OutNeighbors(i).size());
-    report.degree.min = std::min(report.degree.min, entry.degree);
-    report.degree.max = std::max(report.degree.max, entry.degree);
-    degree_sum += entry.degree;
+    degree.Add(entry.degree);
+    in_degree.Add(entry.in_degree);
+    out_degree.Add(entry.out_degree);
     report.node_list.push_back(std::move(entry));
   }
-  report.degree.mean = static_cast<double>(degree_sum) / topology.num_nodes();
+  report.degree = degree.Stats();
+  report.in_degree = in_degree.Stats();
+  report.out_degree = out_degree.Stats();
 
   DiameterInfo diameter = Diameter(topology, options.diameter_exact_limit);
   report.diameter = diameter.value;

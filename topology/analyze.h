@@ -35,6 +35,13 @@ struct DegreeStats {
   int max = 0;
 };
 
+// A node whose model never reaches another node (digraphs that are not strongly
+// connected): `from` cannot reach `to` along the edges.
+struct Unreachable {
+  std::string from;  // node names
+  std::string to;
+};
+
 struct Report {
   std::string source;  // file name, or "live HOST:PORT"
   int nodes = 0;
@@ -43,6 +50,9 @@ struct Report {
   bool connected = false;  // digraph: strongly connected
   int components = 0;
   DegreeStats degree;
+  DegreeStats in_degree;   // digraphs (undirected: equal to degree)
+  DegreeStats out_degree;
+  std::optional<Unreachable> unreachable;  // digraphs only; null when strongly connected
   std::optional<int> diameter;  // null when disconnected
   bool diameter_exact = true;
   WeightsKind weights = WeightsKind::kMetropolis;

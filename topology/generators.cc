@@ -51,7 +51,7 @@ constexpr KindName kKindNames[] = {
 };
 
 Topology Empty(int n, const GeneratorOptions& options) {
-  Topology topology(/*directed=*/false);
+  Topology topology(options.directed);
   for (int i = 0; i < n; ++i) {
     int index = topology.FindOrAddNode(std::to_string(i));
     if (!options.host.empty()) {
@@ -126,11 +126,12 @@ bool RandomRegularOnce(int n, int d, Rng& rng, EdgeSet* edges) {
   return false;
 }
 
-EdgeSet ErdosRenyiOnce(int n, double p, Rng& rng) {
+// Undirected: each pair u < v once. Directed: each ordered pair u != v.
+EdgeSet ErdosRenyiOnce(int n, double p, bool directed, Rng& rng) {
   EdgeSet edges;
   for (int u = 0; u < n; ++u) {
-    for (int v = u + 1; v < n; ++v) {
-      if (rng.Unit() < p) edges.emplace_back(u, v);
+    for (int v = directed ? 0 : u + 1; v < n; ++v) {
+      if (v != u && rng.Unit() < p) edges.emplace_back(u, v);
     }
   }
   return edges;
@@ -193,13 +194,14 @@ Result<EdgeSet> RandomEdges(GraphKind kind, int n, const GeneratorOptions& optio
       if (p > 1) return Invalid(kind, "p must be in [0, 1]");
       bool connected = false;
       for (int draw = 0; draw < kMaxRedraws && !connected; ++draw) {
-        edges = ErdosRenyiOnce(n, p, rng);
-        connected = IsConnected(Build(n, edges, options));
+        edges = ErdosRenyiOnce(n, p, options.directed, rng);
+        connected = IsConnected(Build(n, edges, options));  // digraph: strongly
       }
       if (!connected) {
         char threshold[32];
         std::snprintf(threshold, sizeof(threshold), "%.3g", std::log(std::max(n, 2)) / std::max(n, 2));
-        return Invalid(kind, "not connected in " + std::to_string(kMaxRedraws) +
+        return Invalid(kind, std::string(options.directed ? "not strongly connected" : "not connected") +
+                                 " in " + std::to_string(kMaxRedraws) +
                                  " draws; raise --p above the threshold ln(N)/N = " + threshold);
       }
       return edges;
@@ -252,6 +254,10 @@ Result<Topology> Generate(GraphKind kind, int n, const GeneratorOptions& options
   if (!options.host.empty() && (options.base_port < 1 || options.base_port + n - 1 > 65535)) {
     return Invalid(kind, "ports base-port..base-port+N-1 must lie in 1..65535");
   }
+  if (options.directed && kind != GraphKind::kRing && kind != GraphKind::kExponential &&
+      kind != GraphKind::kErdosRenyi) {
+    return Invalid(kind, "has no directed form (--directed works with ring, exponential, erdos-renyi)");
+  }
   EdgeSet edges;
   switch (kind) {
     case GraphKind::kRing:
@@ -283,7 +289,8 @@ Result<Topology> Generate(GraphKind kind, int n, const GeneratorOptions& options
       for (int u = 0; u < n; ++u) {
         for (int hop = 1; hop < n; hop <<= 1) {
           int v = (u + hop) % n;
-          std::pair<int, int> key{std::min(u, v), std::max(u, v)};
+          std::pair<int, int> key = options.directed ? std::pair{u, v}
+                                                     : std::pair{std::min(u, v), std::max(u, v)};
           if (seen.insert(key).second) edges.push_back(key);
         }
       }

@@ -19,6 +19,13 @@
 //   two-hub         DIMAT's "bipartite": nodes 0 and 1 linked to every other node, not to
 //                   each other                                    n >= 3
 //
+// With options.directed (`--directed`) the result is a digraph; only these kinds have a
+// directed form (an edge u -> v: u sends to v):
+//   ring            i -> i+1 (mod n)                              n >= 3
+//   exponential     i -> i + 2^k (mod n) for 2^k < n (SGP's graph)
+//   erdos-renyi     each ordered pair u -> v with probability p (default as above);
+//                   redrawn until strongly connected (up to 100 draws)
+//
 // Thread-safety: pure functions.
 #pragma once
 
@@ -47,9 +54,10 @@ struct GeneratorOptions {
   uint64_t seed = 1;
   std::string host = "127.0.0.1";  // empty: no addr attributes
   int base_port = 47000;
+  bool directed = false;  // ring, exponential, erdos-renyi only (see above)
 };
 
-// InvalidInput when n or the options do not fit the kind.
+// InvalidInput when n or the options do not fit the kind (or it has no directed form).
 Result<Topology> Generate(GraphKind kind, int n, const GeneratorOptions& options = {});
 
 }  // namespace grapevine::topology

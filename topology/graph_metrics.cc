@@ -98,6 +98,22 @@ std::vector<int> BfsDistances(const Topology& topology, int source) {
   return dist;
 }
 
+std::optional<std::pair<int, int>> FindUnreachable(const Topology& topology) {
+  if (topology.num_nodes() == 0) return std::nullopt;
+  const std::vector<int> from_zero = BfsDistances(topology, 0);
+  for (int v = 0; v < topology.num_nodes(); ++v) {
+    if (from_zero[static_cast<size_t>(v)] < 0) return std::pair{0, v};
+  }
+  // Node 0 reaches everyone; a node outside its strong component cannot reach it back.
+  ComponentInfo components = Components(topology);
+  for (int u = 1; u < topology.num_nodes(); ++u) {
+    if (components.component_of[static_cast<size_t>(u)] != components.component_of[0]) {
+      return std::pair{u, 0};
+    }
+  }
+  return std::nullopt;
+}
+
 DiameterInfo Diameter(const Topology& topology, int exact_limit) {
   DiameterInfo info;
   const int n = topology.num_nodes();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "topology/topology.h"
@@ -32,6 +33,11 @@ struct DiameterInfo {
 // Longest shortest path (hop count). Exact (BFS from every node, O(n·m)) up to
 // `exact_limit` nodes, a double-sweep lower bound above.
 DiameterInfo Diameter(const Topology& topology, int exact_limit = 20000);
+
+// A witness that the graph is not (strongly) connected: (from, to) such that no path
+// along out-edges leads from `from` to `to` (in a digraph: `to` never gets `from`'s
+// model). Prefers from = node 0. nullopt when the graph is empty or (strongly) connected.
+std::optional<std::pair<int, int>> FindUnreachable(const Topology& topology);
 
 // Hop distances from `source` following out-edges; -1 when unreachable.
 std::vector<int> BfsDistances(const Topology& topology, int source);

@@ -11,8 +11,8 @@ namespace {
 using Triplet = Eigen::Triplet<double>;
 
 // Degree used by the weight rules: adjacency for graphs, in-degree for digraphs.
-int MixingDegree(const Topology& topology, int i) {
-  return static_cast<int>(topology.InNeighbors(i).size());
+std::size_t MixingDegree(const Topology& topology, int i) {
+  return topology.InNeighbors(i).size();
 }
 
 std::vector<Triplet> Metropolis(const Topology& topology) {
@@ -20,7 +20,7 @@ std::vector<Triplet> Metropolis(const Topology& topology) {
   for (int i = 0; i < topology.num_nodes(); ++i) {
     double self = 1.0;
     for (int j : topology.InNeighbors(i)) {
-      double w = 1.0 / (1.0 + std::max(MixingDegree(topology, i), MixingDegree(topology, j)));
+      double w = MetropolisWeight(MixingDegree(topology, i), MixingDegree(topology, j));
       triplets.emplace_back(i, j, w);
       self -= w;
     }
@@ -32,9 +32,20 @@ std::vector<Triplet> Metropolis(const Topology& topology) {
 std::vector<Triplet> Uniform(const Topology& topology) {
   std::vector<Triplet> triplets;
   for (int i = 0; i < topology.num_nodes(); ++i) {
-    double w = 1.0 / (1.0 + MixingDegree(topology, i));
+    double w = 1.0 / (1.0 + static_cast<double>(MixingDegree(topology, i)));
     for (int j : topology.InNeighbors(i)) triplets.emplace_back(i, j, w);
     triplets.emplace_back(i, i, w);
+  }
+  return triplets;
+}
+
+// Column j is what node j pushes: 1/(out-degree + 1) to itself and to each out-neighbour.
+std::vector<Triplet> PushSum(const Topology& topology) {
+  std::vector<Triplet> triplets;
+  for (int j = 0; j < topology.num_nodes(); ++j) {
+    double s = 1.0 / (1.0 + static_cast<double>(topology.OutNeighbors(j).size()));
+    for (int i : topology.OutNeighbors(j)) triplets.emplace_back(i, j, s);
+    triplets.emplace_back(j, j, s);
   }
   return triplets;
 }
@@ -85,7 +96,9 @@ Result<WeightsKind> ParseWeightsKind(const std::string& name) {
   if (name == "metropolis") return WeightsKind::kMetropolis;
   if (name == "uniform") return WeightsKind::kUniform;
   if (name == "file") return WeightsKind::kFile;
-  return Status::Invalid("unknown weights '" + name + "' (one of: metropolis, uniform, file)");
+  if (name == "push-sum") return WeightsKind::kPushSum;
+  return Status::Invalid("unknown weights '" + name +
+                         "' (one of: metropolis, uniform, file, push-sum)");
 }
 
 const char* WeightsKindName(WeightsKind kind) {
@@ -93,12 +106,17 @@ const char* WeightsKindName(WeightsKind kind) {
     case WeightsKind::kMetropolis: return "metropolis";
     case WeightsKind::kUniform: return "uniform";
     case WeightsKind::kFile: return "file";
+    case WeightsKind::kPushSum: return "push-sum";
   }
   return "?";
 }
 
 WeightsKind DefaultWeightsKind(const Topology& topology) {
-  return topology.directed() ? WeightsKind::kUniform : WeightsKind::kMetropolis;
+  return topology.directed() ? WeightsKind::kPushSum : WeightsKind::kMetropolis;
+}
+
+double MetropolisWeight(std::size_t degree_i, std::size_t degree_j) {
+  return 1.0 / (1.0 + static_cast<double>(std::max(degree_i, degree_j)));
 }
 
 std::vector<std::pair<int, double>> MixingMatrix::Row(int i) const {
@@ -141,8 +159,9 @@ Result<MixingMatrix> MixingWeights(const Topology& topology, WeightsKind kind,
     case WeightsKind::kMetropolis:
       if (topology.directed()) {
         std::string message =
-            "metropolis weights need an undirected graph (w_ij = w_ji) but this is a digraph; "
-            "use --weights uniform or --weights file, or declare it as `graph` with `--` edges";
+            "metropolis weights do not exist for a digraph (they need w_ij = w_ji, an "
+            "undirected graph); use --weights push-sum (what --algo sgp runs on), --weights "
+            "uniform or --weights file, or declare it as `graph` with `--` edges";
         if (issues) issues->push_back({Severity::kError, 0, message});
         return Status::Invalid(message);
       }
@@ -153,6 +172,9 @@ Result<MixingMatrix> MixingWeights(const Topology& topology, WeightsKind kind,
       break;
     case WeightsKind::kFile:
       GV_RETURN_IF_ERROR(FromFile(topology, &triplets, issues));
+      break;
+    case WeightsKind::kPushSum:
+      triplets = PushSum(topology);
       break;
   }
   mixing.w.resize(topology.num_nodes(), topology.num_nodes());

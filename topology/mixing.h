@@ -2,7 +2,13 @@
 // gives to its own model (w_ii) and to what it received from each neighbour (w_ij).
 //
 //   metropolis  w_ij = 1 / (1 + max(d_i, d_j)) on edges, w_ii = 1 - sum_j w_ij.
-//               Symmetric and doubly stochastic; undirected graphs only.
+//               Symmetric and doubly stochastic; undirected graphs only: it needs
+//               w_ij = w_ji, so it does not exist for a digraph.
+//   push-sum    the matrix of SGP (ALGORITHMS.md §9): node j keeps 1/(d_j+1) and gives
+//               1/(d_j+1) to each out-neighbour, d_j = out-degree, so w_ij = 1/(d_j+1)
+//               for every in-neighbour j of i and w_ii = 1/(d_i+1). Column stochastic
+//               (mass is conserved); push-sum's x / w de-biasing makes it reach the plain
+//               average. On an undirected graph d_j is the degree.
 //   uniform     w_ij = 1 / (1 + d_i) over N(i) ∪ {i}. Row stochastic; doubly stochastic
 //               only on regular graphs. On a digraph N(i) = in-neighbours, d_i = in-degree.
 //   file        w_ij = the edge's `weight` (undirected: both directions; u -> v sets
@@ -13,6 +19,7 @@
 #pragma once
 
 #include <Eigen/SparseCore>
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,11 +30,12 @@
 
 namespace grapevine::topology {
 
-enum class WeightsKind { kMetropolis, kUniform, kFile };
+enum class WeightsKind { kMetropolis, kUniform, kFile, kPushSum };
 
 Result<WeightsKind> ParseWeightsKind(const std::string& name);
 const char* WeightsKindName(WeightsKind kind);
-// The CLI default: metropolis for undirected graphs, uniform for digraphs.
+// The CLI default: metropolis for undirected graphs, push-sum for digraphs.
+// "metropolis", "uniform", "file", "push-sum".
 WeightsKind DefaultWeightsKind(const Topology& topology);
 
 // Which of the properties gossip averaging cares about hold (tolerance 1e-9).
@@ -52,6 +60,11 @@ struct MixingMatrix {
   // Row i as (j, w_ij) pairs, j ascending, w_ii included.
   std::vector<std::pair<int, double>> Row(int i) const;
 };
+
+// The Metropolis weight between adjacent nodes of degrees d_i and d_j:
+// 1 / (1 + max(d_i, d_j)). The one formula behind both MixingWeights(kMetropolis) and the
+// agent's live row (agent/core/membership.cc, on the live degrees).
+double MetropolisWeight(std::size_t degree_i, std::size_t degree_j);
 
 MixingProperties CheckProperties(const SparseRowMatrix& w, double tolerance = 1e-9);
 

@@ -33,6 +33,38 @@ std::string Precise(double value) {
 
 const char* YesNo(bool b) { return b ? "yes" : "no"; }
 
+nlohmann::json DegreeJson(const DegreeStats& d) {
+  return {{"min", d.min}, {"mean", d.mean}, {"max", d.max}};
+}
+
+std::string DegreeText(const DegreeStats& d) {
+  return "min " + std::to_string(d.min) + "   mean " + Fixed(d.mean, 2) + "   max " +
+         std::to_string(d.max);
+}
+
+std::string ConnectedText(const Report& report) {
+  if (!report.directed) {
+    return std::string(YesNo(report.connected)) + " (" + std::to_string(report.components) +
+           " component" + (report.components == 1 ? "" : "s") + ")";
+  }
+  if (report.connected) return "yes (strongly connected)";
+  std::string text = "no (" + std::to_string(report.components) + " strong components";
+  if (report.unreachable) {
+    text += "; node " + report.unreachable->from + " cannot reach node " + report.unreachable->to;
+  }
+  return text + ")";
+}
+
+// What the weights mean for the average the agents reach.
+std::string WeightsNote(const Report& report) {
+  if (report.properties.doubly_stochastic) return "";
+  if (report.weights == WeightsKind::kPushSum && report.properties.column_stochastic) {
+    return "column stochastic: push-sum (--algo sgp) divides by its weight and reaches the "
+           "plain average";
+  }
+  return "not doubly stochastic: agents agree on a weighted, not the plain, average";
+}
+
 std::string Pad(const std::string& s, size_t width) {
   return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
 }
@@ -48,7 +80,15 @@ nlohmann::json ReportToJson(const Report& report) {
   j["directed"] = report.directed;
   j["connected"] = report.connected;
   j["components"] = report.components;
-  j["degree"] = {{"min", report.degree.min}, {"mean", report.degree.mean}, {"max", report.degree.max}};
+  j["degree"] = DegreeJson(report.degree);
+  if (report.directed) {
+    j["in_degree"] = DegreeJson(report.in_degree);
+    j["out_degree"] = DegreeJson(report.out_degree);
+    j["unreachable"] = report.unreachable ? json{{"from", report.unreachable->from},
+                                                 {"to", report.unreachable->to}}
+                                          : json(nullptr);
+    j["metropolis_exists"] = false;  // w_ij = w_ji has no meaning on one-way edges
+  }
   j["diameter"] = OrNull(report.diameter);
   j["diameter_exact"] = report.diameter_exact;
   j["weights"] = WeightsKindName(report.weights);
@@ -101,12 +141,12 @@ std::string ReportToText(const Report& report, int max_nodes_listed) {
   line("topology", (report.source.empty() ? std::string("(generated)") : report.source) +
                        (report.directed ? "  (directed)" : "  (undirected)"));
   line("nodes", std::to_string(report.nodes) + "   edges " + std::to_string(report.edges));
-  line("connected", std::string(YesNo(report.connected)) + " (" +
-                        std::to_string(report.components) + " component" +
-                        (report.components == 1 ? "" : "s") +
-                        (report.directed ? ", strongly connected" : "") + ")");
-  line("degree", "min " + std::to_string(report.degree.min) + "   mean " +
-                     Fixed(report.degree.mean, 2) + "   max " + std::to_string(report.degree.max));
+  line("connected", ConnectedText(report));
+  line("degree", DegreeText(report.degree) + (report.directed ? "   (in ∪ out)" : ""));
+  if (report.directed) {
+    line("in-degree", DegreeText(report.in_degree));
+    line("out-degree", DegreeText(report.out_degree));
+  }
   line("diameter", report.diameter ? std::to_string(*report.diameter) +
                                          (report.diameter_exact ? "" : " (lower bound)")
                                    : "none (disconnected)");
@@ -115,11 +155,14 @@ std::string ReportToText(const Report& report, int max_nodes_listed) {
                       YesNo(p.row_stochastic) + ", column-stochastic " +
                       YesNo(p.column_stochastic) + ", symmetric " + YesNo(p.symmetric) +
                       ", doubly stochastic " + YesNo(p.doubly_stochastic));
-  if (!p.doubly_stochastic) {
-    line("", "not doubly stochastic: agents agree on a weighted, not the plain, average");
+  if (std::string note = WeightsNote(report); !note.empty()) line("", note);
+  if (report.directed) {
+    line("metropolis", "does not exist for a digraph (it needs w_ij = w_ji); --algo sgp "
+                       "uses push-sum");
   }
   const SpectralInfo& s = report.spectral;
-  line("rho", s.rho ? Precise(*s.rho) + "   (max |λ2|, |λn| of W; " + s.method + ")"
+  const char* which = report.directed ? "second largest |λ| of W; " : "max |λ2|, |λn| of W; ";
+  line("rho", s.rho ? Precise(*s.rho) + "   (" + which + s.method + ")"
                     : "unknown (" + s.note + ")");
   line("gap", s.spectral_gap ? Precise(*s.spectral_gap) : "unknown");
   char eps[32];
@@ -127,7 +170,11 @@ std::string ReportToText(const Report& report, int max_nodes_listed) {
   line("rounds", s.consensus_rounds
                      ? std::to_string(*s.consensus_rounds) + "   (gossip rounds to shrink "
                                                              "disagreement by " + eps + ")"
-                     : std::string("none (") + (report.connected ? "rho >= 1" : "disconnected") + ")");
+                     : std::string("none (") +
+                           (report.connected ? "rho >= 1"
+                                             : report.directed ? "not strongly connected"
+                                                               : "disconnected") +
+                           ")");
   out += "\nnode list:\n";
   bool any_group = false;
   for (const NodeReport& n : report.node_list) any_group |= !n.group.empty();

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <string>
+#include <utility>
 #include <unordered_map>
 
 #include "topology/addr.h"
@@ -85,19 +88,31 @@ void CheckAddrs(const Topology& t, std::vector<Issue>* issues) {
 void CheckConnectivity(const Topology& t, bool is_error, std::vector<Issue>* issues) {
   ComponentInfo components = Components(t);
   if (components.count <= 1) return;
+  const Severity severity = is_error ? Severity::kError : Severity::kWarning;
+  if (t.directed()) {
+    // Name the direction that is missing; the line is where the stuck node is declared.
+    std::optional<std::pair<int, int>> stuck = FindUnreachable(t);
+    GV_CHECK(stuck.has_value());
+    const Node& from = t.node(stuck->first);
+    issues->push_back({severity, from.line,
+                       "graph is not strongly connected (" + std::to_string(components.count) +
+                           " strong components): node " + from.name + " cannot reach node " +
+                           t.node(stuck->second).name + ", so " + t.node(stuck->second).name +
+                           " never receives " + from.name +
+                           "'s model: the agents never agree"});
+    return;
+  }
   // Name one node from each of the first two components so the user can look.
   int a = 0;
   int b = -1;
   for (int i = 0; i < t.num_nodes() && b < 0; ++i) {
     if (components.component_of[static_cast<size_t>(i)] != components.component_of[0]) b = i;
   }
-  std::string what = t.directed() ? "not strongly connected" : "disconnected";
-  std::string message = "graph is " + what + ": " + std::to_string(components.count) +
+  std::string message = "graph is disconnected: " + std::to_string(components.count) +
                         " components (e.g. node " + t.node(a).name + " and node " +
-                        t.node(b).name + " " +
-                        (t.directed() ? "do not reach each other both ways" : "are not linked") +
-                        "); agents in different components never agree";
-  issues->push_back({is_error ? Severity::kError : Severity::kWarning, 0, message});
+                        t.node(b).name + " are not linked); agents in different components "
+                        "never agree";
+  issues->push_back({severity, 0, message});
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "agent/core/graph_policy.h"
 #include "base/check.h"
+#include "topology/mixing.h"
 
 namespace grapevine::agent::core {
 namespace {
@@ -561,7 +562,7 @@ std::vector<std::pair<NodeId, double>> Membership::MixingRow() const {
   double sum = 0.0;
   row.emplace_back(self_, 0.0);
   for (NodeId j : neighbours) {
-    const double w = 1.0 / (1.0 + static_cast<double>(std::max(d_self, table_.LiveDegree(j))));
+    const double w = topology::MetropolisWeight(d_self, table_.LiveDegree(j));
     row.emplace_back(j, w);
     sum += w;
   }

@@ -9,6 +9,11 @@
 namespace grapevine::topology {
 namespace {
 
+Topology Dot(const std::string& text) {
+  std::vector<Issue> issues;
+  return ReadDot(text, "t.dot", &issues).value();
+}
+
 TEST(AnalyzeTest, RingReportAndJsonKeys) {
   Topology ring = LoadTopology(std::string(GRAPEVINE_SOURCE_DIR) + "/examples/ring8.dot").value();
   Report report = Analyze(ring, WeightsKind::kMetropolis).value();
@@ -40,9 +45,7 @@ TEST(AnalyzeTest, RingReportAndJsonKeys) {
 }
 
 TEST(AnalyzeTest, DisconnectedGraphHasNullDiameterAndRounds) {
-  std::vector<Issue> issues;
-  Topology t = ReadDot("graph { a -- b; c -- d }", "t.dot", &issues).value();
-  Report report = Analyze(t, WeightsKind::kMetropolis).value();
+  Report report = Analyze(Dot("graph { a -- b; c -- d }"), WeightsKind::kMetropolis).value();
   nlohmann::json j = ReportToJson(report);
   EXPECT_EQ(j["connected"], false);
   EXPECT_EQ(j["components"], 2);
@@ -54,9 +57,8 @@ TEST(AnalyzeTest, DisconnectedGraphHasNullDiameterAndRounds) {
 }
 
 TEST(AnalyzeTest, LiveStateAndDigraphDegreesAppearInJson) {
-  std::vector<Issue> issues;
-  Topology t = ReadDot("digraph { a -> b; b -> c; c -> a; a -> c }", "t.dot", &issues).value();
-  Report report = Analyze(t, WeightsKind::kUniform).value();
+  Report report =
+      Analyze(Dot("digraph { a -> b; b -> c; c -> a; a -> c }"), WeightsKind::kUniform).value();
   report.node_list[0].state = "alive";
   nlohmann::json j = ReportToJson(report);
   EXPECT_EQ(j["node_list"][0]["state"], "alive");
@@ -68,11 +70,60 @@ TEST(AnalyzeTest, LiveStateAndDigraphDegreesAppearInJson) {
 
 TEST(AnalyzeTest, RefusesEmptyGraphAndDirectedMetropolis) {
   EXPECT_FALSE(Analyze(Topology(), WeightsKind::kMetropolis).ok());
-  std::vector<Issue> issues;
-  Topology t = ReadDot("digraph { a -> b -> a }", "t.dot", &issues).value();
-  Result<Report> r = Analyze(t, WeightsKind::kMetropolis);
+  Result<Report> r = Analyze(Dot("digraph { a -> b -> a }"), WeightsKind::kMetropolis);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(ExitCodeFor(r.status()), 2);
+}
+
+TEST(AnalyzeTest, DigraphReportsWhatSgpNeeds) {
+  GeneratorOptions options;
+  options.directed = true;
+  Topology ring = Generate(GraphKind::kRing, 8, options).value();
+  Report report = Analyze(ring, DefaultWeightsKind(ring)).value();
+  EXPECT_EQ(report.weights, WeightsKind::kPushSum);
+  nlohmann::json j = ReportToJson(report);
+  EXPECT_EQ(j["directed"], true);
+  EXPECT_EQ(j["connected"], true);
+  EXPECT_TRUE(j["unreachable"].is_null());
+  EXPECT_EQ(j["metropolis_exists"], false);
+  EXPECT_EQ(j["in_degree"]["max"], 1);
+  EXPECT_EQ(j["out_degree"]["min"], 1);
+  EXPECT_EQ(j["weight_properties"]["column_stochastic"], true);
+  EXPECT_NEAR(j["rho"].get<double>(), std::cos(3.14159265358979 / 8), 1e-9);
+  EXPECT_EQ(j["consensus_rounds"], 88);
+  const std::string text = ReportToText(report);
+  for (const char* expected :
+       {"connected   yes (strongly connected)", "in-degree   min 1   mean 1.00   max 1",
+        "out-degree  min 1", "metropolis  does not exist for a digraph",
+        "second largest |λ| of W"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  }
+}
+
+TEST(AnalyzeTest, DigraphNotStronglyConnectedNamesAStuckNode) {
+  // c only receives: its model never reaches a or b.
+  Report report =
+      Analyze(Dot("digraph { a -> b -> a; b -> c; a -> c }"), WeightsKind::kPushSum).value();
+  nlohmann::json j = ReportToJson(report);
+  EXPECT_EQ(j["connected"], false);
+  EXPECT_EQ(j["unreachable"]["from"], "c");
+  EXPECT_EQ(j["unreachable"]["to"], "a");
+  EXPECT_EQ(j["out_degree"]["min"], 0);
+  EXPECT_EQ(j["in_degree"]["max"], 2);
+  EXPECT_TRUE(j["consensus_rounds"].is_null());
+  const std::string text = ReportToText(report);
+  EXPECT_NE(text.find("no (2 strong components; node c cannot reach node a)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("rounds      none (not strongly connected)"), std::string::npos) << text;
+}
+
+TEST(AnalyzeTest, UndirectedJsonHasNoDigraphKeys) {
+  Report report = Analyze(Generate(GraphKind::kRing, 5).value(), WeightsKind::kMetropolis).value();
+  nlohmann::json j = ReportToJson(report);
+  for (const char* key : {"in_degree", "out_degree", "unreachable", "metropolis_exists"}) {
+    EXPECT_FALSE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(ReportToText(report).find("metropolis  "), std::string::npos);
 }
 
 }  // namespace

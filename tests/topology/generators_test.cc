@@ -165,5 +165,66 @@ TEST(GeneratorsTest, RejectsImpossibleRequests) {
   EXPECT_FALSE(Generate(GraphKind::kSmallWorld, 10, odd_sw).ok());
 }
 
+TEST(GeneratorsTest, DirectedRingRunsIToIPlusOne) {
+  GeneratorOptions options;
+  options.directed = true;
+  Topology ring = Gen(GraphKind::kRing, 5, options);
+  ASSERT_TRUE(ring.directed());
+  EXPECT_EQ(ring.num_edges(), 5);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(ring.OutNeighbors(i), std::vector<int>{(i + 1) % 5});
+    EXPECT_EQ(ring.InNeighbors(i), std::vector<int>{(i + 4) % 5});
+    EXPECT_EQ(ring.addr(i), "127.0.0.1:" + std::to_string(47000 + i));
+  }
+  EXPECT_TRUE(IsConnected(ring));
+  const std::string dot = WriteDot(ring);
+  EXPECT_EQ(dot.rfind("digraph", 0), 0u) << dot;
+  EXPECT_NE(dot.find("4 -> 0"), std::string::npos) << dot;
+  std::vector<Issue> issues;
+  Result<Topology> back = ReadDot(dot, "ring5.dot", &issues);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(back->directed());
+  EXPECT_EQ(back->OutNeighbors(4), std::vector<int>{0});
+}
+
+TEST(GeneratorsTest, DirectedExponentialSendsToPowersOfTwo) {
+  GeneratorOptions options;
+  options.directed = true;
+  Topology g = Gen(GraphKind::kExponential, 8, options);
+  EXPECT_EQ(g.num_edges(), 24);  // 3 out-edges each: +1, +2, +4
+  EXPECT_EQ(g.OutNeighbors(6), (std::vector<int>{0, 2, 7}));
+  EXPECT_EQ(g.InNeighbors(0), (std::vector<int>{4, 6, 7}));
+  EXPECT_TRUE(IsConnected(g));
+}
+
+TEST(GeneratorsTest, DirectedErdosRenyiIsSeededStronglyConnectedAndAsymmetric) {
+  GeneratorOptions options;
+  options.directed = true;
+  options.p = 0.2;
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    options.seed = seed;
+    Topology g = Gen(GraphKind::kErdosRenyi, 20, options);
+    ASSERT_TRUE(g.directed());
+    EXPECT_TRUE(IsConnected(g));  // strongly
+    int one_way = 0;
+    for (const Edge& e : g.edges()) one_way += !g.HasEdge(e.v, e.u);
+    EXPECT_GT(one_way, 0) << "seed " << seed;
+    EXPECT_EQ(WriteDot(g), WriteDot(Gen(GraphKind::kErdosRenyi, 20, options)));
+  }
+  options.p = 0.01;
+  Result<Topology> sparse = Generate(GraphKind::kErdosRenyi, 50, options);
+  ASSERT_FALSE(sparse.ok());
+  EXPECT_NE(sparse.status().message().find("not strongly connected"), std::string::npos);
+}
+
+TEST(GeneratorsTest, KindsWithoutADirectedFormSaySo) {
+  GeneratorOptions options;
+  options.directed = true;
+  Result<Topology> star = Generate(GraphKind::kStar, 5, options);
+  ASSERT_FALSE(star.ok());
+  EXPECT_NE(star.status().message().find("no directed form"), std::string::npos);
+  EXPECT_FALSE(Generate(GraphKind::kRing, 2, options).ok());
+}
+
 }  // namespace
 }  // namespace grapevine::topology

@@ -106,8 +106,41 @@ TEST(MixingTest, FileWeightsMustBePresentAndLeaveRoom) {
 TEST(MixingTest, ParseWeightsKind) {
   EXPECT_EQ(ParseWeightsKind("uniform").value(), WeightsKind::kUniform);
   EXPECT_FALSE(ParseWeightsKind("max-degree").ok());
-  EXPECT_EQ(DefaultWeightsKind(Dot("digraph { a -> b }")), WeightsKind::kUniform);
+  EXPECT_EQ(ParseWeightsKind("push-sum").value(), WeightsKind::kPushSum);
+  EXPECT_STREQ(WeightsKindName(WeightsKind::kPushSum), "push-sum");
+  EXPECT_EQ(DefaultWeightsKind(Dot("digraph { a -> b }")), WeightsKind::kPushSum);
   EXPECT_EQ(DefaultWeightsKind(Dot("graph { a -- b }")), WeightsKind::kMetropolis);
+}
+
+TEST(MixingTest, MetropolisWeightIsOneOverOnePlusTheLargerDegree) {
+  EXPECT_DOUBLE_EQ(MetropolisWeight(2, 5), 1.0 / 6.0);
+  EXPECT_DOUBLE_EQ(MetropolisWeight(5, 2), 1.0 / 6.0);
+  EXPECT_DOUBLE_EQ(MetropolisWeight(0, 0), 1.0);
+}
+
+TEST(MixingTest, PushSumSplitsEachColumnByOutDegree) {
+  // a sends to b and c (out-degree 2), b to c, c to a.
+  Topology t = Dot("digraph { a -> b; a -> c; b -> c; c -> a }");
+  MixingMatrix m = MixingWeights(t, WeightsKind::kPushSum).value();
+  const int a = *t.FindNode("a"), b = *t.FindNode("b"), c = *t.FindNode("c");
+  EXPECT_DOUBLE_EQ(m.w.coeff(a, a), 1.0 / 3.0);  // row = receiver, column = sender
+  EXPECT_DOUBLE_EQ(m.w.coeff(b, a), 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m.w.coeff(c, a), 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m.w.coeff(b, b), 1.0 / 2.0);
+  EXPECT_DOUBLE_EQ(m.w.coeff(c, b), 1.0 / 2.0);
+  EXPECT_DOUBLE_EQ(m.w.coeff(a, c), 1.0 / 2.0);
+  EXPECT_DOUBLE_EQ(m.w.coeff(a, b), 0.0);
+  EXPECT_TRUE(m.properties.column_stochastic);
+  EXPECT_FALSE(m.properties.row_stochastic);
+  EXPECT_FALSE(m.properties.doubly_stochastic);
+}
+
+TEST(MixingTest, PushSumOnAnUndirectedGraphUsesTheDegree) {
+  Topology star = Generate(GraphKind::kStar, 4).value();
+  MixingMatrix m = MixingWeights(star, WeightsKind::kPushSum).value();
+  EXPECT_DOUBLE_EQ(m.w.coeff(1, 0), 1.0 / 4.0);  // the hub gives 1/4 to each leaf
+  EXPECT_DOUBLE_EQ(m.w.coeff(0, 1), 1.0 / 2.0);  // a leaf gives 1/2 to the hub
+  EXPECT_TRUE(m.properties.column_stochastic);
 }
 
 }  // namespace

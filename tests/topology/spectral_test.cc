@@ -135,5 +135,31 @@ TEST(SpectralTest, ArnoldiAgreesWithDenseOnADigraph) {
   EXPECT_NEAR(*sparse.rho, *dense.rho, 1e-8);
 }
 
+TEST(SpectralTest, DirectedRingPushSumHasModulusCosPiOverN) {
+  // Out-degree 1 everywhere: push-sum's W is (I + P)/2 as well.
+  GeneratorOptions options;
+  options.directed = true;
+  SpectralInfo s = Spectrum(Generate(GraphKind::kRing, 8, options).value(), WeightsKind::kPushSum);
+  EXPECT_NEAR(*s.rho, std::cos(kPi / 8), 1e-10);
+  EXPECT_EQ(s.consensus_rounds, 88);  // ceil(ln 1000 / -ln cos(π/8))
+}
+
+TEST(SpectralTest, PushSumOnRandomDigraphMixesAndFailsWhenNotStronglyConnected) {
+  GeneratorOptions options;
+  options.directed = true;
+  options.p = 0.3;
+  options.seed = 4;
+  SpectralInfo s =
+      Spectrum(Generate(GraphKind::kErdosRenyi, 30, options).value(), WeightsKind::kPushSum);
+  ASSERT_TRUE(s.rho.has_value());
+  EXPECT_GT(*s.rho, 0.0);
+  EXPECT_LT(*s.rho, 0.9);
+  EXPECT_TRUE(s.consensus_rounds.has_value());
+  std::vector<Issue> issues;
+  Topology chain = ReadDot("digraph { a -> b -> c -> b }", "t.dot", &issues).value();
+  SpectralInfo stuck = Spectrum(chain, WeightsKind::kPushSum);
+  EXPECT_FALSE(stuck.consensus_rounds.has_value());
+}
+
 }  // namespace
 }  // namespace grapevine::topology

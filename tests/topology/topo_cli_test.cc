@@ -78,6 +78,55 @@ TEST_F(TopoCliTest, GenRejectsBadRequests) {
   EXPECT_NE(run.err.find("not connected"), std::string::npos) << run.err;
 }
 
+TEST_F(TopoCliTest, GenDirectedRingAndInspectIt) {
+  fs::path file = dir_ / "ring8d.dot";
+  CliRun run = Exec("topo gen ring 8 --directed -o " + file.string());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string text = Slurp(file);
+  EXPECT_NE(text.find("digraph ring8"), std::string::npos) << text;
+  EXPECT_NE(text.find("--directed"), std::string::npos) << text;  // the command line comment
+  EXPECT_NE(text.find("7 -> 0"), std::string::npos) << text;
+  Topology t = LoadTopology(file.string()).value();
+  ASSERT_TRUE(t.directed());
+  EXPECT_EQ(t.OutNeighbors(3), std::vector<int>{4});
+  EXPECT_EQ(t.addr(7), "127.0.0.1:47007");
+
+  run = Exec("topo inspect " + file.string() + " --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  nlohmann::json j = nlohmann::json::parse(run.out);
+  EXPECT_EQ(j["directed"], true);
+  EXPECT_EQ(j["weights"], "push-sum");
+  EXPECT_EQ(j["metropolis_exists"], false);
+  EXPECT_EQ(j["out_degree"]["max"], 1);
+  EXPECT_EQ(j["consensus_rounds"], 88);
+  run = Exec("topo inspect " + file.string());
+  EXPECT_NE(run.out.find("metropolis  does not exist for a digraph"), std::string::npos) << run.out;
+  EXPECT_EQ(Exec("topo check " + file.string()).exit_code, 0);
+  run = Exec("topo check " + file.string() + " --weights metropolis");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("do not exist for a digraph"), std::string::npos) << run.err;
+
+  EXPECT_EQ(Exec("topo gen star 5 --directed").exit_code, 2);
+  run = Exec("topo gen erdos-renyi 12 --p 0.3 --seed 4 --directed");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("digraph"), std::string::npos);
+}
+
+TEST_F(TopoCliTest, CheckNamesTheNodeThatCannotReachTheOthers) {
+  fs::path file = dir_ / "oneway.dot";
+  std::ofstream(file) << "digraph {\n  a -> b -> a\n  c\n  b -> c\n}\n";
+  CliRun run = Exec("topo check " + file.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find(file.string() + ":3: error: graph is not strongly connected"),
+            std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("node c cannot reach node a"), std::string::npos) << run.err;
+  run = Exec("topo inspect " + file.string() + " --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  nlohmann::json j = nlohmann::json::parse(run.out);
+  EXPECT_EQ(j["unreachable"]["from"], "c");
+  EXPECT_TRUE(j["consensus_rounds"].is_null());
+}
+
 TEST_F(TopoCliTest, InspectJson) {
   CliRun run = Exec("topo inspect " + Example("ring8.graphml") + " --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -131,10 +180,10 @@ TEST_F(TopoCliTest, CheckListsEveryProblem) {
 TEST_F(TopoCliTest, CheckDirectedMetropolisGivesHint) {
   fs::path file = dir_ / "d.dot";
   std::ofstream(file) << "digraph { a -> b -> a }\n";
-  EXPECT_EQ(Exec("topo check " + file.string()).exit_code, 0);  // default: uniform
+  EXPECT_EQ(Exec("topo check " + file.string()).exit_code, 0);  // default: push-sum
   CliRun run = Exec("topo check " + file.string() + " --weights metropolis");
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.err.find("--weights uniform"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("--weights push-sum"), std::string::npos) << run.err;
 }
 
 TEST_F(TopoCliTest, RenderDotAndSvg) {

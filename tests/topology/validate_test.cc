@@ -94,11 +94,17 @@ TEST(ValidateTest, DisconnectedIsAnErrorForCheckAndAWarningForInspect) {
 TEST(ValidateTest, DigraphMustBeStronglyConnected) {
   std::vector<Issue> issues = Check("digraph { a -> b -> c }", WeightsKind::kUniform);
   EXPECT_TRUE(HasIssue(issues, "not strongly connected"));
+  // a reaches everyone; b is the first that cannot reach a back.
+  EXPECT_TRUE(HasIssue(issues, "node b cannot reach node a")) << FormatIssues("t.dot", issues);
+  issues = Check("digraph {\n a\n b -> a\n c -> a\n}", WeightsKind::kPushSum);
+  EXPECT_TRUE(HasIssue(issues, "node a cannot reach node b", 2)) << FormatIssues("t.dot", issues);
+  EXPECT_TRUE(HasErrors(issues));
 }
 
 TEST(ValidateTest, DirectedMetropolisIsAnError) {
   std::vector<Issue> issues = Check("digraph { a -> b -> a }", WeightsKind::kMetropolis);
-  EXPECT_TRUE(HasIssue(issues, "use --weights uniform"));
+  EXPECT_TRUE(HasIssue(issues, "do not exist for a digraph"));
+  EXPECT_TRUE(HasIssue(issues, "use --weights push-sum"));
   EXPECT_TRUE(HasErrors(issues));
 }
 
