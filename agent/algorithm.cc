@@ -39,7 +39,7 @@ struct Neighbours {
 Status CheckLoss(double loss, uint64_t round) {
   if (std::isfinite(loss)) return Status::Ok();
   return Status::Internal("training diverged (loss is not finite) in round " +
-                          std::to_string(round) + "; lower --lr");
+                          std::to_string(round) + "; lower --lr or --clip-grad-norm");
 }
 
 // dimat, wa, wm: E local steps, publish, wait for the neighbours' round, merge, reset.

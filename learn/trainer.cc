@@ -14,8 +14,12 @@ Result<TrainerOptions> TrainerOptionsFrom(const TrainingRecipe& recipe) {
   if (recipe.order != "rr" && recipe.order != "grab") {
     return Status::Invalid("--order must be rr or grab, not '" + recipe.order + "'");
   }
+  if (!(recipe.clip_grad_norm >= 0)) {
+    return Status::Invalid("--clip-grad-norm must be >= 0 (0 = off)");
+  }
   TrainerOptions t;
   t.batch_size = recipe.batch;
+  t.clip_grad_norm = recipe.clip_grad_norm;
   t.learning_rate = recipe.lr;
   GV_ASSIGN_OR_RETURN(t.optimizer.kind, ParseOptimizerKind(recipe.optimizer));
   const bool sgd = t.optimizer.kind == OptimizerKind::kSgd;
@@ -48,6 +52,7 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(std::unique_ptr<Model> model, D
   if (options.grab_micro_batch < 1) return Status::Invalid("grab micro-batch must be >= 1");
   if (!(options.learning_rate > 0.0)) return Status::Invalid("learning rate must be > 0");
   if (options.total_epochs < 0) return Status::Invalid("total epochs must be >= 0");
+  if (!(options.clip_grad_norm >= 0)) return Status::Invalid("clip norm must be >= 0");
   GV_RETURN_IF_ERROR(ValidateOptimizerOptions(options.optimizer));
   if (initial_params.size() == 0) {
     initial_params = model->InitParams(options.seed);
@@ -74,6 +79,7 @@ Trainer::Trainer(std::unique_ptr<Model> model, Dataset shard, const TrainerOptio
   steps_per_epoch_ = (shard_.size() + options_.batch_size - 1) / options_.batch_size;
   grad_.resize(model_->num_params());
   if (order_->WantsGradients()) micro_grad_.resize(model_->num_params());
+  if (options_.clip_grad_norm > 0) clipped_.resize(model_->num_params());
   batch_x_.resize(shard_.x.rows(), batch);
   batch_y_.resize(static_cast<size_t>(batch));
 }
@@ -119,7 +125,17 @@ float Trainer::ComputeGradient() {
 void Trainer::ApplyGradient(const Eigen::VectorXf& grad) {
   GV_CHECK(pending_batch_ > 0);
   GV_CHECK(grad.size() == params_.size());
-  optimizer_.Step(static_cast<float>(learning_rate()), grad, &params_);
+  const double clip = options_.clip_grad_norm;
+  const double norm = clip > 0 ? static_cast<double>(grad.norm()) : 0.0;
+  // A non-finite norm fails the comparison: NaN is passed on for the caller's loss check
+  // to report, never hidden by the scaling.
+  if (clip > 0 && norm > clip) {
+    clipped_ = grad * static_cast<float>(clip / (norm + 1e-6));  // PyTorch's coefficient
+    optimizer_.Step(static_cast<float>(learning_rate()), clipped_, &params_);
+    ++clipped_steps_;
+  } else {
+    optimizer_.Step(static_cast<float>(learning_rate()), grad, &params_);
+  }
   ++steps_;
   samples_seen_ += pending_batch_;
   cursor_ += pending_batch_;

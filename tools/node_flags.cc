@@ -54,6 +54,7 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
     app->get_option(flag)->check(positive);
   }
   app->get_option("--merge-every")->check(NonNegative());
+  app->get_option("--clip-grad-norm")->check(NonNegative());
   app->get_option("--pretrain-steps")->check(NonNegative());
   app->get_option("--dimat-weight-prior")->check(NonNegative());
   app->get_option("--dimat-repair")->check(CLI::IsMember({"off", "matched", "every"}));

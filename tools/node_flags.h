@@ -24,6 +24,7 @@ void ForEachSharedFlag(Options& o, F&& f) {
   f("--momentum", o.recipe.momentum, "SGD momentum");
   f("--nesterov", o.recipe.nesterov, "Nesterov momentum (SGD)");
   f("--weight-decay", o.recipe.weight_decay, "L2 weight decay");
+  f("--clip-grad-norm", o.recipe.clip_grad_norm, "clip each step's gradient to this L2 norm (0 = off)");
   f("--batch", o.recipe.batch, "minibatch size");
   f("--order", o.recipe.order, "example order: rr (random reshuffling) | grab (PairBalance)");
   f("--schedule", o.recipe.schedule, "constant | step:FACTOR[:EVERY] | cosine (per epoch of the shard)");

@@ -200,6 +200,7 @@ int RunTrain(const TrainArgs& args) {
          options.optimizer.kind == learn::OptimizerKind::kSgd ? args.recipe.momentum : 0.0},
         {"nesterov", args.recipe.nesterov},
         {"weight_decay", args.recipe.weight_decay}, {"batch", args.recipe.batch},
+        {"clip_grad_norm", args.recipe.clip_grad_norm},
         {"schedule", learn::ScheduleName(options.schedule)}, {"order", args.recipe.order},
         {"threads", args.threads}, {"seed", args.seed}};
     Status written = WriteJson(args.json, j);
@@ -224,6 +225,8 @@ void RegisterTrain(CLI::App& app, CommandContext& ctx) {
       ->check(CLI::Range(0.0, 0.999999))->capture_default_str();
   cmd->add_flag("--nesterov", args->recipe.nesterov, "Nesterov momentum (sgd)");
   cmd->add_option("--weight-decay", args->recipe.weight_decay, "L2 (sgd, adam) or decoupled (adamw) decay")
+      ->check(NonNegative())->capture_default_str();
+  cmd->add_option("--clip-grad-norm", args->recipe.clip_grad_norm, "clip each step's gradient to this L2 norm (0 = off)")
       ->check(NonNegative())->capture_default_str();
   cmd->add_option("--batch", args->recipe.batch, "batch size")->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
   cmd->add_option("--epochs", args->epochs, "epochs")->check(CLI::Range(1, 100000))->capture_default_str();
