@@ -112,7 +112,7 @@ class ConnectionStreamTest : public ::testing::Test {
     options.handle_signals = false;
     options.max_frame_bytes = kMaxFrame;
     Network::Handlers h;
-    h.on_envelope = [this](const ConnectionPtr&, proto::Envelope&& env) {
+    h.on_envelope = [this](const LinkPtr&, proto::Envelope&& env) {
       if (auto* p = std::get_if<proto::Ping>(&env.body)) {
         std::lock_guard lock(mu_);
         pings_.push_back(p->seq);
