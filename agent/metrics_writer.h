@@ -1,6 +1,6 @@
 // MetricsWriter: the agent's JSONL metrics file (--metrics FILE), one object per line.
-// Lines are flushed as they are written so `grapevine launch` can follow progress; the
-// schema is documented in tools/run_summary.h and docs/agent.md.
+// Lines are flushed as they are written so `grapevine launch` can follow progress; a
+// line is ToJsonLine(MetricsRecord) (agent/metrics_record.h, documented in docs/agent.md).
 //
 // Thread-safety: Write() takes a lock; safe from any thread.
 #pragma once

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <nlohmann/json.hpp>
 
+#include "agent/metrics_record.h"
 #include "agent/node.h"
 #include "proto/codec.h"
 #include "proto/hash.h"
@@ -443,27 +443,27 @@ void Node::AnswerCrossGradients() {
 }
 
 void Node::WriteMetrics(uint64_t round, double loss, std::optional<double> accuracy) {
-  nlohmann::json j;
-  j["t"] = Seconds(clock_->Now() - started_);
-  j["node"] = self_id_.load();
-  j["round"] = round;
-  j["step"] = trainer_->steps();
-  j["loss"] = loss;
-  if (accuracy) j["test_accuracy"] = *accuracy;
-  j["bytes_in"] = bytes_in_.load();
-  j["bytes_out"] = bytes_out_.load();
-  j["models_received"] = mailbox_.received();
-  j["models_merged"] = models_merged_.load();
-  j["models_rejected"] = models_rejected_.load();
-  j["models_stale"] = models_stale_.load();
-  if (spec_.name == "dimat" || spec_.name == "wm") j["frame"] = frame_;
+  MetricsRecord r;
+  r.t = Seconds(clock_->Now() - started_);
+  r.node = self_id_.load();
+  r.round = static_cast<int64_t>(round);
+  r.step = trainer_->steps();
+  r.loss = loss;
+  r.test_accuracy = accuracy;
+  r.bytes_in = bytes_in_.load();
+  r.bytes_out = bytes_out_.load();
+  r.models_received = mailbox_.received();
+  r.models_merged = models_merged_.load();
+  r.models_rejected = models_rejected_.load();
+  r.models_stale = models_stale_.load();
+  if (spec_.name == "dimat" || spec_.name == "wm") r.frame = frame_;
   if (spec_.family == algorithms::Family::kCrossGradient) {
-    j["gradients_answered"] = gradients_answered_.load();
+    r.gradients_answered = gradients_answered_.load();
   }
-  j["models_superseded"] = mailbox_.superseded() + superseded_net_.load();
-  j["neighbours_alive"] = neighbours_alive_.load();
-  j["wait_seconds"] = last_wait_seconds_;
-  metrics_.Write(j.dump());
+  r.models_superseded = mailbox_.superseded() + superseded_net_.load();
+  r.neighbours_alive = neighbours_alive_.load();
+  r.wait_seconds = last_wait_seconds_;
+  metrics_.Write(ToJsonLine(r));
   if (accuracy) {
     spdlog::info("round {} loss {:.4f} test accuracy {:.4f} neighbours {} waited {:.3f}s", round,
                  loss, *accuracy, neighbours_alive_.load(), last_wait_seconds_);

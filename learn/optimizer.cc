@@ -3,21 +3,32 @@
 #include <cmath>
 
 #include "base/check.h"
+#include "base/join.h"
 
 namespace grapevine::learn {
 
+namespace {
+constexpr OptimizerInfo kOptimizers[] = {
+    {"sgd", OptimizerKind::kSgd},
+    {"adam", OptimizerKind::kAdam},
+    {"adamw", OptimizerKind::kAdamW},
+};
+}  // namespace
+
+std::span<const OptimizerInfo> AllOptimizers() { return kOptimizers; }
+
 Result<OptimizerKind> ParseOptimizerKind(const std::string& name) {
-  if (name == "sgd") return OptimizerKind::kSgd;
-  if (name == "adam") return OptimizerKind::kAdam;
-  if (name == "adamw") return OptimizerKind::kAdamW;
-  return Status::Invalid("unknown optimizer '" + name + "' (expected sgd, adam or adamw)");
+  for (const auto& o : kOptimizers) {
+    if (o.name == name) return o.kind;
+  }
+  return Status::Invalid(
+      "unknown optimizer '" + name + "' (expected " +
+      JoinNames(kOptimizers, [](const OptimizerInfo& o) { return o.name; }, ", ", " or ") + ")");
 }
 
 const char* OptimizerKindName(OptimizerKind kind) {
-  switch (kind) {
-    case OptimizerKind::kSgd: return "sgd";
-    case OptimizerKind::kAdam: return "adam";
-    case OptimizerKind::kAdamW: return "adamw";
+  for (const auto& o : kOptimizers) {
+    if (o.kind == kind) return o.name.data();  // the table's literals are NUL-terminated
   }
   return "?";
 }

@@ -17,7 +17,9 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 
@@ -34,6 +36,14 @@ struct OptimizerOptions {
   float beta2 = 0.999f;
   float epsilon = 1e-8f;
 };
+
+// The optimizers, one row each: ParseOptimizerKind, OptimizerKindName and the
+// `--optimizer` help and check (tools/flag_sets.h) all read this table.
+struct OptimizerInfo {
+  std::string_view name;
+  OptimizerKind kind;
+};
+std::span<const OptimizerInfo> AllOptimizers();
 
 // "sgd", "adam" or "adamw"; Invalid otherwise.
 Result<OptimizerKind> ParseOptimizerKind(const std::string& name);

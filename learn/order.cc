@@ -5,6 +5,8 @@
 #include <numbers>
 #include <numeric>
 
+#include "base/join.h"
+
 namespace grapevine::learn {
 
 ExampleOrder::~ExampleOrder() = default;
@@ -212,18 +214,43 @@ class PairBalance final : public ExampleOrder {
   std::vector<bool> a_first_;        // per closed pair: did its first unit go front?
 };
 
+constexpr OrderKind kOrderKinds[] = {
+    {"rr", "random reshuffling", true, true, ""},
+    {"grab", "GraB PairBalance, per process", true, true, ""},
+    // ALGORITHMS.md §7: CD-GraB balances against one running sum shared by all workers.
+    // Alone (train) it is grab; a swarm agent would have to piggyback its signed sum on
+    // its model messages (level L1), which the agent does not do yet.
+    {"cd-grab", "CD-GraB: PairBalance with the signed sum shared across agents", false, false,
+     "CD-GraB needs agents that exchange their signed sums on model messages (ALGORITHMS.md "
+     "§7, level L1), which the agent does not do yet; alone it is the same as grab"},
+};
+
 }  // namespace
+
+std::span<const OrderKind> AllOrderKinds() { return kOrderKinds; }
+
+Result<OrderKind> FindOrderKind(std::string_view name) {
+  for (const auto& k : kOrderKinds) {
+    if (k.name == name) return k;
+  }
+  return Status::Invalid("unknown example order '" + std::string(name) + "' (expected " +
+                         JoinNames(kOrderKinds, [](const OrderKind& k) { return k.name; }, ", ",
+                                   " or ") +
+                         ")");
+}
+
+bool AvailableAt(const OrderKind& kind, OrderSite site) {
+  return site == OrderSite::kTrain ? kind.in_train : kind.in_agent;
+}
 
 Result<std::unique_ptr<ExampleOrder>> MakeOrder(const std::string& kind, int64_t n, int64_t dim,
                                                 uint64_t seed) {
   if (n < 1)
     return Status::Invalid("example order: need at least one example, got " + std::to_string(n));
+  GV_RETURN_IF_ERROR(FindOrderKind(kind).status());
   if (kind == "rr") return std::unique_ptr<ExampleOrder>(new RandomReshuffle(n, seed));
-  if (kind == "grab" || kind == "cd-grab") {
-    if (dim < 1) return Status::Invalid(kind + " order: gradient dimension must be positive");
-    return std::unique_ptr<ExampleOrder>(new PairBalance(n, dim, seed, kind == "cd-grab"));
-  }
-  return Status::Invalid("unknown example order '" + kind + "' (expected rr, grab or cd-grab)");
+  if (dim < 1) return Status::Invalid(kind + " order: gradient dimension must be positive");
+  return std::unique_ptr<ExampleOrder>(new PairBalance(n, dim, seed, kind == "cd-grab"));
 }
 
 }  // namespace grapevine::learn

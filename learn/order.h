@@ -27,6 +27,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -58,6 +59,25 @@ class ExampleOrder {
   // Adds a neighbour's delta into s. REQUIRES: delta.size() == dim. No-op unless sharing.
   virtual void AddNeighbourSignedSum(const Eigen::Ref<const Eigen::VectorXf>& delta) {}
 };
+
+// Where an example order runs: one process (`grapevine train`) or a swarm agent
+// (`grapevine agent`, `launch`).
+enum class OrderSite { kTrain, kAgent };
+
+// The example orders, one row each: the single table behind MakeOrder, the `--order`
+// help and its check (tools/flag_sets.h).
+struct OrderKind {
+  std::string_view name;
+  std::string_view summary;
+  bool in_train;  // works in one process
+  bool in_agent;  // works in a swarm agent
+  // Why it does not work where a flag is false (shown when someone asks for it there).
+  std::string_view unavailable;
+};
+std::span<const OrderKind> AllOrderKinds();
+// The row of `name`; Invalid naming every kind when there is none.
+Result<OrderKind> FindOrderKind(std::string_view name);
+bool AvailableAt(const OrderKind& kind, OrderSite site);
 
 // kind: "rr" (fresh seeded permutation each epoch), "grab" (PairBalance; `dim` is the
 // gradient length, memory is 2·dim floats plus the order) or "cd-grab" (PairBalance that

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <random>
 
+#include "base/join.h"
 #include "learn/order.h"
 
 namespace grapevine::learn {
@@ -222,12 +223,26 @@ std::string PartitionSpec::ToString() const {
   return "?";
 }
 
+namespace {
+constexpr PartitionForm kPartitionForms[] = {
+    {"iid", "seeded shuffle, equal slices"},
+    {"dirichlet:ALPHA", "label skew, node proportions per class ~ Dir(ALPHA)"},
+    {"classes[:K]", "DIMAT's split: K classes per node"},
+    {"shards", "FedAvg: 2 label-sorted shards per node"},
+};
+}  // namespace
+
+std::span<const PartitionForm> AllPartitionForms() { return kPartitionForms; }
+
 Result<PartitionSpec> ParsePartition(const std::string& spec) {
   const size_t colon = spec.find(':');
   const std::string kind = spec.substr(0, colon);
   const bool has_arg = colon != std::string::npos;
   const std::string arg = has_arg ? spec.substr(colon + 1) : "";
-  const std::string usage = " (expected iid, dirichlet:ALPHA, classes[:K] or shards)";
+  const std::string usage =
+      " (expected " +
+      JoinNames(kPartitionForms, [](const PartitionForm& f) { return f.syntax; }, ", ", " or ") +
+      ")";
   PartitionSpec out;
   if ((kind == "iid" || kind == "shards") && !has_arg) {
     out.kind = kind == "iid" ? PartitionSpec::Kind::kIid : PartitionSpec::Kind::kShards;

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -35,6 +36,14 @@ struct PartitionSpec {
   int classes_per_node = 0;  // classes; 0 = DIMAT's c mod N without a count
   std::string ToString() const;
 };
+
+// The partition forms, one row each: the `--partition` help and ParsePartition's message
+// come from this table (tools/flag_sets.h).
+struct PartitionForm {
+  std::string_view syntax;  // "dirichlet:ALPHA"
+  std::string_view summary;
+};
+std::span<const PartitionForm> AllPartitionForms();
 
 // Validates a spec up front ("iid", "dirichlet:0.5", "classes:2", "classes", "shards").
 Result<PartitionSpec> ParsePartition(const std::string& spec);

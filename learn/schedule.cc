@@ -4,8 +4,19 @@
 #include <cmath>
 
 #include "base/check.h"
+#include "base/join.h"
 
 namespace grapevine::learn {
+
+namespace {
+constexpr ScheduleForm kScheduleForms[] = {
+    {"constant", "the same rate throughout"},
+    {"step:FACTOR[:EVERY]", "times FACTOR every EVERY epochs of the shard (default 1)"},
+    {"cosine", "cosine decay to 0 over the run, per step"},
+};
+}  // namespace
+
+std::span<const ScheduleForm> AllScheduleForms() { return kScheduleForms; }
 
 Result<Schedule> ParseSchedule(const std::string& text) {
   Schedule s;
@@ -16,8 +27,10 @@ Result<Schedule> ParseSchedule(const std::string& text) {
   }
   const std::string prefix = "step:";
   if (text.rfind(prefix, 0) != 0) {
-    return Status::Invalid("unknown schedule '" + text +
-                           "' (expected constant, step:FACTOR[:EVERY] or cosine)");
+    return Status::Invalid(
+        "unknown schedule '" + text + "' (expected " +
+        JoinNames(kScheduleForms, [](const ScheduleForm& f) { return f.syntax; }, ", ", " or ") +
+        ")");
   }
   s.kind = Schedule::Kind::kStep;
   const std::string rest = text.substr(prefix.size());

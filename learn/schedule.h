@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 
@@ -21,6 +23,14 @@ struct Schedule {
   double factor = 0.1;  // step only
   int64_t every = 1;    // step only, epochs
 };
+
+// The schedule forms, one row each: the `--schedule` help and ParseSchedule's message
+// come from this table (tools/flag_sets.h).
+struct ScheduleForm {
+  std::string_view syntax;  // "step:FACTOR[:EVERY]"
+  std::string_view summary;
+};
+std::span<const ScheduleForm> AllScheduleForms();
 
 // Invalid with a message naming the bad part for anything else.
 Result<Schedule> ParseSchedule(const std::string& text);

@@ -5,7 +5,6 @@
 
 #include <sstream>
 
-#include "agent/core/algorithms/algo_spec.h"
 
 namespace grapevine::tools {
 
@@ -39,12 +38,12 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
     }
   });
   // Values with a closed set are checked at parse time (exit 2 with the allowed set).
-  app->get_option("--optimizer")->check(CLI::IsMember({"sgd", "adam", "adamw"}));
-  app->get_option("--order")->check(CLI::IsMember({"rr", "grab"}));
+  app->get_option("--optimizer")->check(FlagSet::Optimizer().Validator());
+  app->get_option("--order")->check(FlagSet::Order(learn::OrderSite::kAgent).Validator());
+  app->get_option("--partition")->check(FlagSet::Partition().Validator());
+  app->get_option("--schedule")->check(FlagSet::Schedule().Validator());
+  app->get_option("--algo")->check(FlagSet::Algo().Validator());
   app->get_option("--init")->check(CLI::IsMember({"shared", "per-node"}));
-  std::vector<std::string> algos;
-  for (const auto& a : agent::algorithms::AllAlgorithms()) algos.emplace_back(a.name);
-  app->get_option("--algo")->check(CLI::IsMember(algos));
   app->get_option("--membership")->check(CLI::IsMember({"lan", "fast"}));
   app->get_option("--log-level")->check(
       CLI::IsMember({"trace", "debug", "info", "warn", "error"}));

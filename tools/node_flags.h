@@ -1,6 +1,8 @@
 // The agent's training and swarm flags, declared once and shared by `grapevine agent`
 // (parses them) and `grapevine launch` (parses them too, then passes them on to each
-// child agent). One table, so the two commands cannot drift apart.
+// child agent). One table, so the two commands cannot drift apart; the one place agent
+// flags are declared. Flags with a table-backed set of values take their help and check
+// from tools/flag_sets.h.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "agent/node_options.h"
+#include "tools/flag_sets.h"
 
 namespace grapevine::tools {
 
@@ -19,19 +22,19 @@ void ForEachSharedFlag(Options& o, F&& f) {
   f("--model", o.model,
     "model spec: mlp (= mlp:<features>-256-128-<classes>), mlp:784-256-128-10, "
     "cnn:c32-p-c64-p-d128 (docs/learn.md)");
-  f("--optimizer", o.recipe.optimizer, "sgd | adam | adamw");
+  f("--optimizer", o.recipe.optimizer, FlagSet::Optimizer().help().c_str());
   f("--lr", o.recipe.lr, "learning rate");
   f("--momentum", o.recipe.momentum, "SGD momentum");
   f("--nesterov", o.recipe.nesterov, "Nesterov momentum (SGD)");
   f("--weight-decay", o.recipe.weight_decay, "L2 weight decay");
   f("--clip-grad-norm", o.recipe.clip_grad_norm, "clip each step's gradient to this L2 norm (0 = off)");
   f("--batch", o.recipe.batch, "minibatch size");
-  f("--order", o.recipe.order, "example order: rr (random reshuffling) | grab (PairBalance)");
-  f("--schedule", o.recipe.schedule, "constant | step:FACTOR[:EVERY] | cosine (per epoch of the shard)");
+  f("--order", o.recipe.order, FlagSet::Order(learn::OrderSite::kAgent).help().c_str());
+  f("--schedule", o.recipe.schedule, FlagSet::Schedule().help().c_str());
   f("--threads", o.threads, "Eigen threads for local training");
   f("--seed", o.seed, "seed for init, partition, order and peer choices");
-  f("--partition", o.partition, "iid | dirichlet:ALPHA | classes:K | shards");
-  f("--algo", o.algo, "dimat | wa | wm | dpsgd | cdsgd | lasgd | local (docs/algorithms.md)");
+  f("--partition", o.partition, FlagSet::Partition().help().c_str());
+  f("--algo", o.algo, FlagSet::Algo().help().c_str());
   f("--init", o.init,
     "shared (one initial model) | per-node (each node its own seed); default per algorithm");
   f("--probe-samples", o.probe_samples, "dimat: probe examples from the agent's own shard");

@@ -47,6 +47,7 @@ int RunReport(const ReportOptions& o) {
   for (const auto& dir : o.runs) {
     auto run = ReadRunFolder(dir);
     if (!run.ok()) return Fail(run.status());
+    WarnMalformedLines(run->agents, "grapevine report");
     auto files = WriteRunReport(dir, *run, dir + "/topology.dot",
                                 RecordedCommand(*run, o.command_line));
     if (!files.ok()) return Fail(files.status());

@@ -5,28 +5,15 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <string_view>
+#include <type_traits>
 
 namespace grapevine::tools {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-constexpr const char* kCsvColumns[] = {
-    "node",           "round",           "step",          "t",
-    "loss",           "test_accuracy",   "bytes_in",      "bytes_out",
-    "models_received", "models_merged",  "models_rejected", "models_stale",
-    "models_superseded", "neighbours_alive", "wait_seconds"};
-
-std::optional<int64_t> RoundOf(const nlohmann::json& line) {
-  auto r = NumberField(line, "round");
-  if (!r || *r < 0) return std::nullopt;
-  return static_cast<int64_t>(*r) + 1;
-}
-
-uint64_t CounterOf(const nlohmann::json& line, const char* key) {
-  auto v = NumberField(line, key);
-  return v && *v > 0 ? static_cast<uint64_t>(*v) : 0;
-}
+int64_t RoundOf(const agent::MetricsRecord& r) { return r.round + 1; }
 
 // Sum of a cumulative counter's growth over the lines; a decrease restarts from zero.
 struct CounterTrack {
@@ -50,18 +37,19 @@ std::string CsvEscape(const std::string& s) {
   return out + "\"";
 }
 
-std::string CsvValue(const nlohmann::json& line, const char* key) {
-  if (!line.contains(key)) return "";
-  const auto& v = line[key];
-  if (v.is_string()) return CsvEscape(v.get<std::string>());
-  if (v.is_number_integer()) return v.dump();
-  if (v.is_number()) {
+template <typename T>
+std::string CsvValue(const T& v) {
+  if constexpr (std::is_floating_point_v<T>) {
     char buf[40];
-    std::snprintf(buf, sizeof(buf), "%.9g", v.get<double>());
+    std::snprintf(buf, sizeof(buf), "%.9g", v);
     return buf;
+  } else {
+    return std::to_string(v);
   }
-  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-  return "";
+}
+template <typename T>
+std::string CsvValue(const std::optional<T>& v) {
+  return v ? CsvValue(*v) : "";
 }
 
 }  // namespace
@@ -84,22 +72,21 @@ std::vector<RoundAggregate> AggregateRounds(const std::vector<AgentMetrics>& age
   };
   std::map<int64_t, Acc> rounds;
   for (const auto& a : agents) {
-    std::map<int64_t, const nlohmann::json*> last_line;  // the agent's last line per round
+    std::map<int64_t, const agent::MetricsRecord*> last_line;  // the last line per round
     CounterTrack sent;
-    for (const auto& line : a.lines) {
-      auto r = RoundOf(line);
-      if (!r) continue;
-      last_line[*r] = &line;
-      rounds[*r].agg.bytes_sent += sent.Step(CounterOf(line, "bytes_out"));
+    for (const auto& line : a.records) {
+      const int64_t r = RoundOf(line);
+      last_line[r] = &line;
+      rounds[r].agg.bytes_sent += sent.Step(line.bytes_out.value_or(0));
     }
     for (const auto& [r, line] : last_line) {
       Acc& acc = rounds[r];
       ++acc.agg.agents_logged;
-      if (auto loss = NumberField(*line, "loss")) {
-        acc.loss_sum += *loss;
+      if (line->loss) {
+        acc.loss_sum += *line->loss;
         ++acc.losses;
       }
-      auto accuracy = NumberField(*line, "test_accuracy");
+      const auto& accuracy = line->test_accuracy;
       if (!accuracy) continue;
       RoundAggregate& g = acc.agg;
       g.min_accuracy = g.agents_evaluated == 0 ? *accuracy : std::min(g.min_accuracy, *accuracy);
@@ -133,20 +120,19 @@ std::optional<int64_t> RoundsToTarget(const std::vector<RoundAggregate>& rounds,
 AgentSummary SummarizeAgent(const AgentMetrics& agent) {
   AgentSummary s;
   s.node = agent.node;
-  s.bad_lines = agent.bad_lines;
+  s.bad_lines = agent.errors.size();
   std::map<int64_t, double> accuracy;  // last evaluation per round
   CounterTrack sent, received;
-  for (const auto& line : agent.lines) {
-    sent.Step(CounterOf(line, "bytes_out"));
-    received.Step(CounterOf(line, "bytes_in"));
-    if (line.contains("models_merged")) s.models_merged = CounterOf(line, "models_merged");
-    if (line.contains("models_rejected")) s.models_rejected = CounterOf(line, "models_rejected");
-    auto r = RoundOf(line);
-    if (!r) continue;
-    s.rounds = std::max(s.rounds, *r);
-    if (auto a = NumberField(line, "test_accuracy")) {
-      accuracy[*r] = *a;
-      s.final_accuracy = *a;
+  for (const auto& line : agent.records) {
+    sent.Step(line.bytes_out.value_or(0));
+    received.Step(line.bytes_in.value_or(0));
+    if (line.models_merged) s.models_merged = *line.models_merged;
+    if (line.models_rejected) s.models_rejected = *line.models_rejected;
+    const int64_t r = RoundOf(line);
+    s.rounds = std::max(s.rounds, r);
+    if (line.test_accuracy) {
+      accuracy[r] = *line.test_accuracy;
+      s.final_accuracy = *line.test_accuracy;
     }
   }
   s.accuracy.assign(accuracy.begin(), accuracy.end());
@@ -174,23 +160,24 @@ RunTotals ComputeTotals(const std::vector<AgentSummary>& agents) {
 }
 
 std::string MetricsCsv(const std::vector<CsvRun>& runs, bool with_run_column) {
-  std::string out;
-  if (with_run_column) out += "run,";
-  for (size_t c = 0; c < std::size(kCsvColumns); ++c) {
-    if (c > 0) out += ',';
-    out += kCsvColumns[c];
-  }
+  // The columns: the agent's name, then every field of the record but its node id.
+  std::string out = with_run_column ? "run,node" : "node";
+  agent::MetricsRecord header;
+  agent::ForEachMetricsField(header, [&out](const char* key, const auto&) {
+    if (std::string_view(key) != "node") out += std::string(",") + key;
+  });
   out += '\n';
   for (const auto& run : runs) {
     for (const auto& agent : *run.agents) {
-      for (const auto& line : agent.lines) {
-        if (!NumberField(line, "test_accuracy")) continue;
+      for (const auto& line : agent.records) {
+        if (!line.test_accuracy) continue;
         if (with_run_column) out += CsvEscape(run.label) + ",";
         out += CsvEscape(agent.node);
-        for (size_t c = 1; c < std::size(kCsvColumns); ++c) {
-          out += ',';
-          out += CsvValue(line, kCsvColumns[c]);
-        }
+        agent::ForEachMetricsField(line, [&out](const char* key, const auto& value) {
+          if (std::string_view(key) == "node") return;
+          out += ',';  // appended apart: GCC 12 -Wrestrict misfires on "," + string
+          out += CsvValue(value);
+        });
         out += '\n';
       }
     }

@@ -1,13 +1,13 @@
 // The numbers behind a run report (tools/report.h): per-round aggregates across
 // agents, per-agent summaries and metrics.csv, computed from the agents' metrics lines
-// (format in tools/run_summary.h). Pure functions, so they are unit-tested on synthetic
+// (agent/metrics_record.h). Pure functions, so they are unit-tested on synthetic
 // metrics without running a swarm.
 //
 // Rounds: a metrics line's `round` is 0-based; everything here reports *rounds
 // completed* = round + 1, so "rounds to target 10" means the 10th round's evaluation
 // reached the target and the plots' x axis starts at 1.
 //
-// Robustness: missing or non-numeric fields are treated as absent, never thrown on. If
+// Robustness: optional fields an older agent did not write are treated as absent. If
 // an agent logs one round twice (e.g. it resumed from a checkpoint) its last line for
 // that round counts. A bytes_out counter that goes down (a restarted agent) is taken
 // as starting again from zero.
@@ -68,15 +68,17 @@ struct RunTotals {
 RunTotals ComputeTotals(const std::vector<AgentSummary>& agents);
 
 // metrics.csv: a header, then one row per agent per evaluation (lines with a
-// test_accuracy), runs and agents in the given order. Columns are the metrics fields
-// (round as logged, 0-based); `with_run_column` adds a first column "run" (the label).
+// test_accuracy), runs and agents in the given order. Columns: the agent's name, then
+// every field of agent::MetricsRecord but `node`, in ForEachMetricsField order (round as
+// logged, 0-based; an absent field is empty); `with_run_column` adds a first column "run".
 struct CsvRun {
   std::string label;
   const std::vector<AgentMetrics>* agents = nullptr;  // not owned; must be non-null
 };
 std::string MetricsCsv(const std::vector<CsvRun>& runs, bool with_run_column);
 
-// The numeric field `key` of a metrics line, or nullopt when absent or not a number.
+// The numeric field `key` of a JSON object (summary.json), or nullopt when absent or not
+// a finite number.
 std::optional<double> NumberField(const nlohmann::json& line, const char* key);
 
 }  // namespace grapevine::tools

@@ -1,27 +1,22 @@
 #include "tools/run_summary.h"
 
 #include <algorithm>
-#include <fstream>
+#include <cstdio>
 #include <map>
 
 namespace grapevine::tools {
 
 Result<AgentMetrics> ReadAgentMetrics(const std::string& path, const std::string& node) {
-  std::ifstream in(path);
-  if (!in) return Status::NotFound("cannot open metrics file " + path);
-  AgentMetrics m;
-  m.node = node;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) {
-      ++m.bad_lines;
-      continue;
-    }
-    m.lines.push_back(std::move(j));
+  GV_ASSIGN_OR_RETURN(agent::MetricsFile file, agent::ReadMetricsFile(path));
+  return AgentMetrics{node, std::move(file.records), std::move(file.errors)};
+}
+
+void WarnMalformedLines(const std::vector<AgentMetrics>& agents, const char* program) {
+  for (const auto& a : agents) {
+    if (a.errors.empty()) continue;
+    std::fprintf(stderr, "%s: warning: %s (%zu malformed line%s skipped)\n", program,
+                 a.errors.front().c_str(), a.errors.size(), a.errors.size() == 1 ? "" : "s");
   }
-  return m;
 }
 
 nlohmann::json SummarizeRun(const std::vector<AgentMetrics>& agents, const std::string& algo,
@@ -35,13 +30,13 @@ nlohmann::json SummarizeRun(const std::vector<AgentMetrics>& agents, const std::
     double last_acc = -1;
     int64_t last_round = -1;
     uint64_t out = 0, in = 0;
-    for (const auto& l : a.lines) {
-      int64_t r = l.value("round", int64_t{-1});
+    for (const auto& l : a.records) {
+      const int64_t r = l.round;
       last_round = std::max(last_round, r);
-      out = std::max<uint64_t>(out, l.value("bytes_out", uint64_t{0}));
-      in = std::max<uint64_t>(in, l.value("bytes_in", uint64_t{0}));
-      if (l.contains("test_accuracy") && l["test_accuracy"].is_number()) {
-        double acc = l["test_accuracy"].get<double>();
+      out = std::max<uint64_t>(out, l.bytes_out.value_or(0));
+      in = std::max<uint64_t>(in, l.bytes_in.value_or(0));
+      if (l.test_accuracy) {
+        double acc = *l.test_accuracy;
         last_acc = acc;
         auto& slot = per_round[r];
         slot.first += acc;

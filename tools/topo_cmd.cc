@@ -53,7 +53,7 @@ struct GenArgs {
   double p = -1;
   uint64_t seed = 1;
   std::string host = "127.0.0.1";
-  int base_port = 47000;
+  int base_port = kDefaultBasePort;
   bool directed = false;
   std::string out;
 };

@@ -23,6 +23,7 @@
 #include "learn/model.h"
 #include "learn/trainer.h"
 #include "tools/command.h"
+#include "tools/flag_sets.h"
 #include "tools/node_flags.h"
 
 namespace grapevine::tools {
@@ -218,8 +219,8 @@ void RegisterTrain(CLI::App& app, CommandContext& ctx) {
                   "mlp (= mlp:<features>-256-128-<classes>) | mlp:784-256-128-10 | "
                   "cnn:c32-p-c64-p-d128 (docs/learn.md)")
       ->capture_default_str();
-  cmd->add_option("--optimizer", args->recipe.optimizer, "sgd | adam | adamw")
-      ->check(CLI::IsMember({"sgd", "adam", "adamw"}))->capture_default_str();
+  cmd->add_option("--optimizer", args->recipe.optimizer, FlagSet::Optimizer().help())
+      ->check(FlagSet::Optimizer().Validator())->capture_default_str();
   cmd->add_option("--lr", args->recipe.lr, "learning rate")->check(Positive())->capture_default_str();
   cmd->add_option("--momentum", args->recipe.momentum, "SGD momentum (ignored by adam)")
       ->check(CLI::Range(0.0, 0.999999))->capture_default_str();
@@ -232,14 +233,14 @@ void RegisterTrain(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--epochs", args->epochs, "epochs")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--steps", args->max_steps, "stop after this many optimizer steps (0 = no limit)")
       ->check(NonNegative())->capture_default_str();
-  cmd->add_option("--order", args->recipe.order, "example order: rr (reshuffle) | grab (GraB PairBalance)")
-      ->check(CLI::IsMember({"rr", "grab"}))->capture_default_str();
+  cmd->add_option("--order", args->recipe.order, FlagSet::Order(learn::OrderSite::kTrain).help())
+      ->check(FlagSet::Order(learn::OrderSite::kTrain).Validator())->capture_default_str();
   cmd->add_option("--grab-micro-batch", args->grab_micro_batch, "examples per GraB unit")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
   cmd->add_option("--threads", args->threads, "Eigen threads")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--seed", args->seed, "seed (init, order, synthetic data)")->capture_default_str();
-  cmd->add_option("--schedule", args->recipe.schedule, "constant | step:FACTOR[:EVERY] | cosine")
-      ->capture_default_str();
+  cmd->add_option("--schedule", args->recipe.schedule, FlagSet::Schedule().help())
+      ->check(FlagSet::Schedule().Validator())->capture_default_str();
   cmd->add_option("--json", args->json, "write a JSON summary to FILE");
   cmd->callback([args, &ctx] { ctx.exit_code = RunTrain(*args); });
 }

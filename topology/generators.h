@@ -48,12 +48,16 @@ Result<GraphKind> ParseGraphKind(const std::string& name);
 const char* GraphKindName(GraphKind kind);
 std::vector<std::string> GraphKindNames();
 
+// Port of node 0 when none is given (`topo gen`, the demo ring of `launch`). Below Linux's
+// ephemeral range (32768-60999 by default): an outgoing connection never takes it.
+constexpr int kDefaultBasePort = 30000;
+
 struct GeneratorOptions {
   int degree = 0;        // random-regular, small-world; 0: default (4)
   double p = -1;         // erdos-renyi, small-world; < 0: default
   uint64_t seed = 1;
   std::string host = "127.0.0.1";  // empty: no addr attributes
-  int base_port = 47000;
+  int base_port = kDefaultBasePort;
   bool directed = false;  // ring, exponential, erdos-renyi only (see above)
 };
 

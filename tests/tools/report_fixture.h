@@ -1,8 +1,8 @@
-// Synthetic metrics for the report tests: agents whose lines follow the format of
-// tools/run_summary.h, without running a swarm.
+// Synthetic metrics for the report tests: agents' metrics records
+// (agent/metrics_record.h), without running a swarm.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,13 +11,20 @@
 
 namespace grapevine::tools::fixture {
 
-inline nlohmann::json Line(int round, double bytes_out, std::optional<double> accuracy,
-                           double loss = 0.5) {
-  nlohmann::json j = {{"t", 0.5 * (round + 1)}, {"node", 0},          {"round", round},
-                      {"step", 50 * (round + 1)}, {"loss", loss},      {"bytes_in", bytes_out / 2},
-                      {"bytes_out", bytes_out},   {"models_merged", round}, {"models_rejected", 0}};
-  if (accuracy) j["test_accuracy"] = *accuracy;
-  return j;
+inline agent::MetricsRecord Line(int round, uint64_t bytes_out, std::optional<double> accuracy,
+                                 double loss = 0.5) {
+  agent::MetricsRecord r;
+  r.t = 0.5 * (round + 1);
+  r.node = 0;
+  r.round = round;
+  r.step = 50 * (round + 1);
+  r.loss = loss;
+  r.bytes_in = bytes_out / 2;
+  r.bytes_out = bytes_out;
+  r.models_merged = static_cast<uint64_t>(round);
+  r.models_rejected = 0;
+  r.test_accuracy = accuracy;
+  return r;
 }
 
 // `rounds` rounds, evaluation every `eval_every` rounds (on rounds eval_every-1, ...),
@@ -29,7 +36,7 @@ inline AgentMetrics Agent(const std::string& name, int rounds, int eval_every, d
   for (int r = 0; r < rounds; ++r) {
     std::optional<double> acc;
     if ((r + 1) % eval_every == 0) acc = base + slope * r;
-    a.lines.push_back(Line(r, bytes_per_round * (r + 1), acc));
+    a.records.push_back(Line(r, static_cast<uint64_t>(bytes_per_round * (r + 1)), acc));
   }
   return a;
 }

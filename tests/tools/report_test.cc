@@ -205,7 +205,7 @@ class ReadRunFolderTest : public ReportTest {
   void WriteMetrics(const AgentMetrics& a) {
     fs::create_directories(dir_ + "/metrics");
     std::ofstream out(dir_ + "/metrics/" + a.node + ".jsonl");
-    for (const auto& l : a.lines) out << l.dump() << "\n";
+    for (const auto& l : a.records) out << agent::ToJsonLine(l) << "\n";
   }
 };
 
@@ -223,8 +223,11 @@ TEST_F(ReadRunFolderTest, AgentsInTopologyOrderWithSummary) {
   EXPECT_EQ(run->agents[0].node, "n10");
   EXPECT_EQ(run->agents[1].node, "n9");
   EXPECT_EQ(run->agents[2].node, "extra");
-  EXPECT_EQ(run->agents[1].lines.size(), 4u);
-  EXPECT_EQ(run->agents[1].bad_lines, 1u);
+  EXPECT_EQ(run->agents[1].records.size(), 4u);
+  ASSERT_EQ(run->agents[1].errors.size(), 1u);
+  // The truncated line is the 5th of n9's file, named with file:line.
+  EXPECT_NE(run->agents[1].errors[0].find("metrics/n9.jsonl:5: not JSON"), std::string::npos)
+      << run->agents[1].errors[0];
   EXPECT_EQ(run->summary["wall_seconds"], 3);
 
   // The report of a folder read back links each agent's metrics file.

@@ -1,0 +1,91 @@
+// MetricsRecord: one line of an agent's metrics file (--metrics FILE, JSONL, one line per
+// round), the single definition of that line. The agent fills one per round
+// (agent/node_training.cc WriteMetrics) and MetricsWriter writes ToJsonLine(); every
+// reader in tools/ (run summary, report, launch progress) parses with ReadMetricsFile.
+//
+// The JSON keys are the field names below and never change meaning (old run folders stay
+// readable). Fields added after the first release are optional, so a line written by an
+// older agent parses; a field that is present but has the wrong type makes the line
+// malformed. `round` is the only required field.
+//
+//   {"t":1.25,"node":3,"round":7,"step":350,"loss":0.41,"test_accuracy":0.83,
+//    "bytes_in":..,"bytes_out":..,"models_received":..,"models_merged":..,
+//    "models_rejected":..,"models_stale":..,"models_superseded":..,"neighbours_alive":2,
+//    "wait_seconds":0.03,"frame":1,"gradients_answered":4}
+//
+// Thread-safety: plain value type; the functions are pure (ReadMetricsFile reads a file).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace grapevine::agent {
+
+struct MetricsRecord {
+  int64_t round = 0;                    // 0-based round this line closes
+  std::optional<double> t;              // seconds since the agent started
+  std::optional<uint32_t> node;         // the agent's node id (changes on a re-join)
+  std::optional<int64_t> step;          // optimizer steps so far
+  std::optional<double> loss;           // last training loss
+  std::optional<double> test_accuracy;  // evaluation rounds only (--eval-every)
+  std::optional<uint64_t> bytes_in;     // cumulative counters from here on
+  std::optional<uint64_t> bytes_out;
+  std::optional<uint64_t> models_received;
+  std::optional<uint64_t> models_merged;
+  std::optional<uint64_t> models_rejected;
+  std::optional<uint64_t> models_stale;
+  std::optional<uint64_t> models_superseded;
+  std::optional<int64_t> neighbours_alive;  // live neighbours at the end of the round
+  std::optional<double> wait_seconds;       // time spent waiting for neighbours' models
+  std::optional<uint32_t> frame;            // dimat, wm: the node whose unit order is used
+  std::optional<uint64_t> gradients_answered;  // cross-gradient algorithms (cga)
+
+  bool operator==(const MetricsRecord&) const = default;
+};
+
+// Calls f(key, member) for every field, in the order of metrics.csv's columns
+// (tools/report_data.h). One table for the writer, the reader and the CSV.
+template <typename Record, typename F>
+void ForEachMetricsField(Record& r, F&& f) {
+  f("round", r.round);
+  f("step", r.step);
+  f("t", r.t);
+  f("loss", r.loss);
+  f("test_accuracy", r.test_accuracy);
+  f("bytes_in", r.bytes_in);
+  f("bytes_out", r.bytes_out);
+  f("models_received", r.models_received);
+  f("models_merged", r.models_merged);
+  f("models_rejected", r.models_rejected);
+  f("models_stale", r.models_stale);
+  f("models_superseded", r.models_superseded);
+  f("neighbours_alive", r.neighbours_alive);
+  f("wait_seconds", r.wait_seconds);
+  f("frame", r.frame);
+  f("gradients_answered", r.gradients_answered);
+  f("node", r.node);
+}
+
+// One JSON object, no newline.
+std::string ToJsonLine(const MetricsRecord& record);
+
+// Invalid with the reason ("not JSON", "'round' is missing", "'loss' is "high", not a
+// number") when the line is not a metrics record.
+Result<MetricsRecord> ParseMetricsLine(std::string_view line);
+
+struct MetricsFile {
+  std::vector<MetricsRecord> records;  // the well-formed lines, in file order
+  std::vector<std::string> errors;     // "PATH:LINE: reason", one per malformed line
+};
+
+// Every line of a metrics file. Malformed lines (a crashed agent may leave half a line)
+// are skipped and listed in `errors`; empty lines are ignored. NotFound when the file
+// cannot be opened.
+Result<MetricsFile> ReadMetricsFile(const std::string& path);
+
+}  // namespace grapevine::agent
