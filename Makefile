@@ -19,7 +19,7 @@ build: deps
 test: build
 	@ctest --preset $(PRESET) -j $(JOBS)
 
-# The main job: a swarm of 8 agents (ring on 127.0.0.1:47000-47007, dimat) training on
+# The main job: a swarm of 8 agents (ring on 127.0.0.1:30000-30007, dimat) training on
 # non-IID (dirichlet:0.5) shards of Fashion-MNIST for about 2 minutes on 2 cores;
 # progress live, then a run folder with summary.json and report.html.
 demo: build

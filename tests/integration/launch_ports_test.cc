@@ -17,7 +17,7 @@ namespace {
 // A listening socket on 127.0.0.1:port for the lifetime of the object.
 class HeldPort {
  public:
-  explicit HeldPort(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+  explicit HeldPort(int port) : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -81,7 +81,7 @@ TEST_F(LaunchPortsTest, BuiltInRingOnAHeldBasePortExitsTwo) {
   HeldPort held(held_port);
   ASSERT_TRUE(held.listening());
   const std::string out = dir() + "/run";
-  RunResult r = Run(Concat({"launch", "--nodes", "2", "--base-port", std::to_string(held_port),
+  RunResult r = Run(Concat({"launch", "--nodes", "3", "--base-port", std::to_string(held_port),
                             "--out", out},
                            Flags()),
                     seconds(30));

@@ -36,11 +36,11 @@ TEST(AnalyzeTest, RingReportAndJsonKeys) {
   EXPECT_EQ(j["consensus_rounds"], 32);
   ASSERT_EQ(j["node_list"].size(), 8u);
   EXPECT_EQ(j["node_list"][3]["id"], "3");
-  EXPECT_EQ(j["node_list"][3]["addr"], "127.0.0.1:47003");
+  EXPECT_EQ(j["node_list"][3]["addr"], "127.0.0.1:30003");
   EXPECT_EQ(j["node_list"][3]["degree"], 2);
   EXPECT_FALSE(j["node_list"][3].contains("state"));
   std::string text = ReportToText(report);
-  EXPECT_NE(text.find("127.0.0.1:47007"), std::string::npos);
+  EXPECT_NE(text.find("127.0.0.1:30007"), std::string::npos);
   EXPECT_NE(text.find("doubly stochastic yes"), std::string::npos);
 }
 

@@ -174,7 +174,7 @@ TEST(GeneratorsTest, DirectedRingRunsIToIPlusOne) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(ring.OutNeighbors(i), std::vector<int>{(i + 1) % 5});
     EXPECT_EQ(ring.InNeighbors(i), std::vector<int>{(i + 4) % 5});
-    EXPECT_EQ(ring.addr(i), "127.0.0.1:" + std::to_string(47000 + i));
+    EXPECT_EQ(ring.addr(i), "127.0.0.1:" + std::to_string(30000 + i));
   }
   EXPECT_TRUE(IsConnected(ring));
   const std::string dot = WriteDot(ring);

@@ -33,7 +33,7 @@ TEST(LoadTest, ExamplesLoadAndFindNodesByName) {
     ASSERT_TRUE(t.ok()) << t.status().message();
     std::optional<int> last = t->FindNode(std::to_string(t->num_nodes() - 1));
     ASSERT_TRUE(last.has_value()) << name;
-    EXPECT_EQ(t->addr(*last), "127.0.0.1:" + std::to_string(47000 + t->num_nodes() - 1)) << name;
+    EXPECT_EQ(t->addr(*last), "127.0.0.1:" + std::to_string(30000 + t->num_nodes() - 1)) << name;
   }
 }
 

@@ -89,7 +89,7 @@ TEST_F(TopoCliTest, GenDirectedRingAndInspectIt) {
   Topology t = LoadTopology(file.string()).value();
   ASSERT_TRUE(t.directed());
   EXPECT_EQ(t.OutNeighbors(3), std::vector<int>{4});
-  EXPECT_EQ(t.addr(7), "127.0.0.1:47007");
+  EXPECT_EQ(t.addr(7), "127.0.0.1:30007");
 
   run = Exec("topo inspect " + file.string() + " --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -135,7 +135,7 @@ TEST_F(TopoCliTest, InspectJson) {
   EXPECT_EQ(j["connected"], true);
   EXPECT_EQ(j["diameter"], 4);
   EXPECT_EQ(j["consensus_rounds"], 32);
-  EXPECT_EQ(j["node_list"][7]["addr"], "127.0.0.1:47007");
+  EXPECT_EQ(j["node_list"][7]["addr"], "127.0.0.1:30007");
   run = Exec("topo inspect " + Example("complete5.dot") + " --weights uniform --json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(nlohmann::json::parse(run.out)["rho"], 0.0);
@@ -190,7 +190,7 @@ TEST_F(TopoCliTest, RenderDotAndSvg) {
   fs::path dot = dir_ / "r.dot";
   ASSERT_EQ(Exec("topo render " + Example("ring4.dot") + " --weights metropolis -o " + dot.string()).exit_code, 0);
   std::string text = Slurp(dot);
-  EXPECT_NE(text.find("127.0.0.1:47003"), std::string::npos);
+  EXPECT_NE(text.find("127.0.0.1:30003"), std::string::npos);
   EXPECT_NE(text.find("label=0.333"), std::string::npos) << text;
   fs::path svg = dir_ / "r.svg";
   CliRun run = Exec("topo render " + Example("ring4.dot") + " -o " + svg.string());

@@ -29,7 +29,7 @@ std::filesystem::path TempDir(const std::string& name) {
 
 // A port range per process, so parallel ctest runs do not collide: 10000-29999, below
 // Linux's ephemeral ports (32768+, where outgoing connections take theirs) and away from
-// the 47000s the examples and the demo use.
+// the 30000s the examples and the demo use.
 int BasePort() { return 10000 + static_cast<int>(getpid() % 250) * 80; }
 
 // A ring of `n` nodes (n = 2: one edge) on 127.0.0.1 from port_base, in `dir`.
