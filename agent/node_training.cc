@@ -83,7 +83,7 @@ void Node::TrainingThread() {
     int done = 0;
     for (; done < options_.pretrain_steps && !stop_; ++done) loss += trainer_->Step();
     if (done > 0 && !std::isfinite(loss)) {
-      Fail(Status::Internal("training diverged during pre-training; lower --lr"));
+      Fail(Status::Internal("training diverged during pre-training; lower --lr or --clip-grad-norm"));
       return;
     }
     spdlog::info("pre-trained alone for {} steps, mean loss {:.4f}", done,
