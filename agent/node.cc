@@ -7,7 +7,6 @@
 #include <cmath>
 #include <algorithm>
 #include <future>
-#include <random>
 #include <thread>
 #include <nlohmann/json.hpp>
 
@@ -67,15 +66,10 @@ Status Node::Setup() {
   if (options_.eval_every <= 0) return Status::Invalid("--eval-every must be positive");
   GV_ASSIGN_OR_RETURN(spec_, algorithms::FindAlgorithm(options_.algo));
   GV_ASSIGN_OR_RETURN(options_.init, algorithms::ResolveInit(spec_, options_.init));
-  if (options_.probe_samples <= 0) return Status::Invalid("--probe-samples must be positive");
-  if (options_.merge_every < 0) return Status::Invalid("--merge-every must be >= 0");
-  if (!(options_.dimat_weight_prior >= 0)) {
-    return Status::Invalid("--dimat-weight-prior must be >= 0");
-  }
-  GV_ASSIGN_OR_RETURN(const merge::RepairMode repair,
-                      merge::ParseRepairMode(options_.dimat_repair));
-  algorithm_ = MakeAlgorithm(
-      spec_, AlgorithmOptions{options_.merge_every, options_.dimat_weight_prior, repair});
+  GV_ASSIGN_OR_RETURN(const algorithms::OptionValues algo_options,
+                      algorithms::ResolveOptions(spec_, options_.algo_options));
+  algorithm_ = spec_.factory(algo_options);
+  set_optimizer_policy(spec_.optimizer_policy);
   GV_RETURN_IF_ERROR(BuildTrainerOptions().status());
   GV_RETURN_IF_ERROR(learn::ParsePartition(options_.partition).status());
 
@@ -111,9 +105,14 @@ Status Node::Setup() {
 
   if (by_topology) {
     GV_ASSIGN_OR_RETURN(topology::Topology topo, topology::LoadTopology(options_.topology_path));
-    if (topo.directed()) {
-      return Status::Invalid(options_.topology_path +
-                             ": agents need an undirected graph (use `graph`, not `digraph`)");
+    if (topo.directed() && !spec_.directed) {
+      std::string directed;
+      for (const auto& a : algorithms::AllAlgorithms()) {
+        if (a.directed) directed += (directed.empty() ? "" : ", ") + std::string(a.name);
+      }
+      return Status::Invalid(options_.topology_path + ": --algo " + options_.algo +
+                             " needs an undirected graph (use `graph`, not `digraph`; "
+                             "algorithms for directed graphs: " + directed + ")");
     }
     auto index = topo.FindNode(options_.node);
     if (!index) {
@@ -128,11 +127,17 @@ Status Node::Setup() {
       members.push_back({static_cast<proto::NodeId>(i), topo.addr(i), proto::MemberState::kAlive,
                          0});
     }
-    std::vector<proto::Edge> edges;
+    // Membership and failure detection run on the undirected version of the graph.
+    std::set<std::pair<proto::NodeId, proto::NodeId>> undirected;
+    directed_ = topo.directed();
     for (const auto& e : topo.edges()) {
-      edges.push_back({static_cast<proto::NodeId>(std::min(e.u, e.v)),
-                       static_cast<proto::NodeId>(std::max(e.u, e.v))});
+      const auto u = static_cast<proto::NodeId>(e.u), v = static_cast<proto::NodeId>(e.v);
+      undirected.insert({std::min(u, v), std::max(u, v)});
+      if (e.u == *index) out_edges_.insert(v);
+      if (e.v == *index) in_edges_.insert(u);
     }
+    std::vector<proto::Edge> edges;
+    for (const auto& [a, b] : undirected) edges.push_back({a, b});
     self_id_ = static_cast<proto::NodeId>(*index);
     self_addr_ = topo.addr(*index);
     self_name_ = options_.node;
@@ -199,17 +204,7 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
   const int64_t num_params = model->num_params();
   GV_ASSIGN_OR_RETURN(trainer_, learn::Trainer::Create(std::move(model), data_.train.Subset(shard),
                                                        t, std::move(init)));
-  if (spec_.name == "dimat") {
-    // Probe on the agent's OWN data (ALGORITHMS.md §1 step 3): a seeded sample, so a
-    // class-sorted shard still shows every class it has.
-    const learn::Dataset& own = trainer_->shard();
-    std::vector<int64_t> idx(static_cast<size_t>(own.size()));
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
-    std::mt19937_64 rng(options_.seed * 31 + static_cast<uint64_t>(shard_index));
-    std::shuffle(idx.begin(), idx.end(), rng);
-    idx.resize(std::min<size_t>(idx.size(), static_cast<size_t>(options_.probe_samples)));
-    probe_ = own.Subset(idx).x;
-  }
+  shard_index_ = shard_index;
   spdlog::info("node {} ({}): {} training examples (partition {}, shard {}/{}), model {} "
                "({} parameters), algo {} (init {})",
                self_id_.load(), self_addr_, shard.size(), options_.partition, shard_index,
@@ -316,13 +311,28 @@ void Node::PublishView() {
   }
   view_.mixing.clear();
   view_.self_weight = 1.0;
+  view_.out = LiveOut();
+  view_.in.clear();
+  for (auto id : neighbours) {
+    if (!directed_ || in_edges_.count(id) > 0) view_.in.push_back(id);
+  }
   for (const auto& [id, w] : row) {
     if (id == self_id_.load()) {
       view_.self_weight = w;
-    } else {
+    } else if (!directed_ || in_edges_.count(id) > 0) {
+      // A digraph: the exchange waits for in-neighbours only (w is not used: the
+      // algorithms for digraphs need no symmetric weights).
       view_.mixing.emplace_back(id, w);
     }
   }
+}
+
+std::vector<proto::NodeId> Node::LiveOut() const {
+  std::vector<proto::NodeId> out;
+  for (auto id : membership_->LiveNeighbours()) {
+    if (!directed_ || out_edges_.count(id) > 0) out.push_back(id);
+  }
+  return out;
 }
 
 void Node::Execute(core::Actions&& actions) {
@@ -471,15 +481,22 @@ void Node::OnEnvelope(const net::ConnectionPtr& conn, proto::Envelope&& env) {
               return;
             }
           }
-          if (model->purpose == proto::ModelPurpose::kCrossGradient &&
-              spec_.family == algorithms::Family::kCrossGradient) {
-            mailbox_.PutGradientRequest(model);  // answered by the training thread
+          // Route by channel; the running algorithm's row says which it takes. A
+          // cross-gradient request is also its sender's model for the exchange.
+          const algorithms::Channel channel = algorithms::ChannelOfModel(model->purpose);
+          const bool gossip = spec_.channels.has(algorithms::Channel::kModelGossip) &&
+                              (channel == algorithms::Channel::kModelGossip ||
+                               channel == algorithms::Channel::kCrossGradientRequest);
+          if (channel != algorithms::Channel::kModelGossip && spec_.channels.has(channel)) {
+            mailbox_.PutOnChannel(channel, {from, model, nullptr});
           }
-          mailbox_.Put(std::move(model));
+          if (gossip) mailbox_.Put(std::move(model));
         } else if constexpr (std::is_same_v<T, proto::CrossGradient>) {
           if (from == proto::kNoNode || !Joined()) return;  // only identified peers answer
-          mailbox_.PutCrossGradient(
-              from, std::make_shared<const proto::CrossGradient>(std::move(body)));
+          if (!spec_.channels.has(algorithms::Channel::kCrossGradientReply)) return;
+          mailbox_.PutOnChannel(
+              algorithms::Channel::kCrossGradientReply,
+              {from, nullptr, std::make_shared<const proto::CrossGradient>(std::move(body))});
         } else if constexpr (std::is_same_v<T, proto::Unimplemented>) {
           spdlog::warn("node {} does not implement message kind {}", from, body.kind);
         }

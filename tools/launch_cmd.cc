@@ -26,7 +26,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "agent/core/algorithms/algo_spec.h"
+#include "agent/algorithms/registry.h"
 #include "base/check.h"
 #include "tools/command.h"
 #include "tools/config_file.h"
