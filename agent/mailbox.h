@@ -1,11 +1,13 @@
-// Mailbox: what the network thread hands to the training thread — received models,
-// and for CGA the requests to compute a cross-gradient and the cross-gradients that
-// came back.
+// Mailbox: what the network thread hands to the training thread — received gossip
+// models, and the messages of the running algorithm's other channels
+// (agent/algorithms/channel.h: cross-gradient requests and replies, push-sum shares).
 //
-// Bounded by construction: it holds at most one model, one request and one
-// cross-gradient per peer (a newer one replaces an older one that was not taken yet;
-// a replaced model is counted as superseded). The trainer waits on it with a deadline
-// and never blocks the network thread: the Put*() calls only take a short lock.
+// Bounded: it holds at most one gossip model per peer (a newer one replaces an older
+// one that was not taken yet and is counted as superseded); a channel keeps the newest
+// message per sender, or — for channels where every message counts — up to
+// kMaxPerChannel messages, the oldest dropped (and counted) beyond that. The trainer
+// waits on it with a deadline and never blocks the network thread: the Put*() calls
+// only take a short lock.
 //
 // After the node lost its id in a join race (agent/core/membership_rejoin.h), Reset()
 // drops everything addressed to the old identity and starts a new generation; the
@@ -18,14 +20,18 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <utility>
+#include <vector>
 
+#include "agent/algorithms/channel.h"
 #include "agent/core/clock.h"
 #include "proto/messages.h"
 
@@ -48,32 +54,39 @@ class Mailbox {
     cv_.notify_all();
   }
 
-  // Network thread (CGA): `model`'s origin asks for the gradient of that model on our
-  // data. The newest request per origin wins.
-  void PutGradientRequest(ModelPtr model) {
+  using Channel = algorithms::Channel;
+  static constexpr size_t kMaxPerChannel = 256;
+
+  // Network thread: deposit a message of a channel other than kModelGossip.
+  void PutOnChannel(Channel channel, algorithms::ChannelMessage msg) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      requests_[model->origin] = std::move(model);
+      auto& queue = channels_[static_cast<size_t>(channel)];
+      bool replaced = false;
+      if (algorithms::KeepsOf(channel) == algorithms::ChannelKeeps::kNewestPerSender) {
+        for (auto& queued : queue) {
+          if (queued.from == msg.from) {
+            queued = std::move(msg);
+            replaced = true;
+            break;
+          }
+        }
+      } else if (queue.size() >= kMaxPerChannel) {
+        queue.pop_front();
+        ++channel_dropped_;
+      }
+      if (!replaced) queue.push_back(std::move(msg));
     }
     cv_.notify_all();
   }
 
-  // Network thread (CGA): neighbour `from` answered with a cross-gradient of our model.
-  void PutCrossGradient(proto::NodeId from, GradientPtr gradient) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      gradients_[from] = std::move(gradient);
-    }
-    cv_.notify_all();
-  }
-
-  // Trainer: wait on `clock` until `ready(models, gradients)` holds, a gradient
-  // request is pending, a Wake() or `deadline` passes.
+  // Trainer: wait on `clock` until `ready(models)` holds, a channel message is
+  // pending, a Wake() or `deadline` passes.
   template <typename Pred>
   void WaitUntil(core::Clock& clock, core::TimePoint deadline, Pred ready) {
     std::unique_lock<std::mutex> lock(mu_);
     clock.WaitUntil(lock, cv_, deadline,
-                    [&] { return woken_ || !requests_.empty() || ready(models_, gradients_); });
+                    [&] { return woken_ || ChannelPending() || ready(models_); });
     woken_ = false;
   }
 
@@ -92,8 +105,7 @@ class Mailbox {
     {
       std::lock_guard<std::mutex> lock(mu_);
       models_.clear();
-      requests_.clear();
-      gradients_.clear();
+      for (auto& q : channels_) q.clear();
       ++generation_;
       woken_ = true;
     }
@@ -107,8 +119,7 @@ class Mailbox {
     {
       std::lock_guard<std::mutex> lock(mu_);
       models_.erase(id);
-      requests_.erase(id);
-      gradients_.erase(id);
+      for (auto& q : channels_) std::erase_if(q, [id](const auto& m) { return m.from == id; });
       forgotten_.insert(id);
       woken_ = true;
     }
@@ -126,14 +137,14 @@ class Mailbox {
     return generation_;
   }
 
-  std::map<proto::NodeId, ModelPtr> TakeGradientRequests() {
+  // Trainer: every message of `channel`, oldest first (the channel is empty afterwards).
+  std::vector<algorithms::ChannelMessage> TakeChannel(Channel channel) {
     std::lock_guard<std::mutex> lock(mu_);
-    return std::exchange(requests_, {});
-  }
-
-  std::map<proto::NodeId, GradientPtr> TakeCrossGradients() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return std::exchange(gradients_, {});
+    auto& queue = channels_[static_cast<size_t>(channel)];
+    std::vector<algorithms::ChannelMessage> out(std::make_move_iterator(queue.begin()),
+                                                std::make_move_iterator(queue.end()));
+    queue.clear();
+    return out;
   }
 
   // Interrupts a waiting trainer (stop requested, membership changed).
@@ -153,18 +164,30 @@ class Mailbox {
     std::lock_guard<std::mutex> lock(mu_);
     return superseded_;
   }
+  // Messages of keep-every channels dropped because the trainer did not take them.
+  uint64_t channel_dropped() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return channel_dropped_;
+  }
 
  private:
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<proto::NodeId, ModelPtr> models_;
-  std::map<proto::NodeId, ModelPtr> requests_;
-  std::map<proto::NodeId, GradientPtr> gradients_;
+  std::array<std::deque<algorithms::ChannelMessage>, algorithms::kChannelCount> channels_;
   std::set<proto::NodeId> forgotten_;
   bool woken_ = false;
   uint64_t generation_ = 0;
   uint64_t received_ = 0;
   uint64_t superseded_ = 0;
+  uint64_t channel_dropped_ = 0;
+
+  bool ChannelPending() const {
+    for (const auto& q : channels_) {
+      if (!q.empty()) return true;
+    }
+    return false;
+  }
 };
 
 }  // namespace grapevine::agent

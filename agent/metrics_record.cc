@@ -43,6 +43,24 @@ std::string Convert(const nlohmann::json& v, T* out) {
 
 }  // namespace
 
+bool SetMetricsField(MetricsRecord& record, std::string_view key, double value) {
+  bool set = false;
+  ForEachMetricsField(record, [&](const char* name, auto& member) {
+    if (set || key != name) return;
+    using T = typename Unwrap<std::decay_t<decltype(member)>>::type;
+    nlohmann::json v = value;  // integer fields take only whole values
+    if constexpr (std::is_integral_v<T>) {
+      if (!std::isfinite(value) || std::nearbyint(value) != value) return;
+      v = static_cast<int64_t>(value);
+    }
+    T converted{};
+    if (!Convert(v, &converted).empty()) return;
+    member = converted;
+    set = true;
+  });
+  return set;
+}
+
 std::string ToJsonLine(const MetricsRecord& record) {
   nlohmann::json j = nlohmann::json::object();
   ForEachMetricsField(record, [&j](const char* key, const auto& member) {

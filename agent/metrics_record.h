@@ -11,7 +11,10 @@
 //   {"t":1.25,"node":3,"round":7,"step":350,"loss":0.41,"test_accuracy":0.83,
 //    "bytes_in":..,"bytes_out":..,"models_received":..,"models_merged":..,
 //    "models_rejected":..,"models_stale":..,"models_superseded":..,"neighbours_alive":2,
-//    "wait_seconds":0.03,"frame":1,"gradients_answered":4}
+//    "wait_seconds":0.03,"frame":1,"gradients_answered":4,"push_weight":1.0}
+//
+// The algorithm-specific fields (frame, gradients_answered, push_weight) are filled from
+// the running plug-in's Metrics() by name through SetMetricsField.
 //
 // Thread-safety: plain value type; the functions are pure (ReadMetricsFile reads a file).
 #pragma once
@@ -44,6 +47,7 @@ struct MetricsRecord {
   std::optional<double> wait_seconds;       // time spent waiting for neighbours' models
   std::optional<uint32_t> frame;            // dimat, wm: the node whose unit order is used
   std::optional<uint64_t> gradients_answered;  // cross-gradient algorithms (cga)
+  std::optional<double> push_weight;           // push-sum algorithms (sgp): this agent's w
 
   bool operator==(const MetricsRecord&) const = default;
 };
@@ -68,8 +72,13 @@ void ForEachMetricsField(Record& r, F&& f) {
   f("wait_seconds", r.wait_seconds);
   f("frame", r.frame);
   f("gradients_answered", r.gradients_answered);
+  f("push_weight", r.push_weight);
   f("node", r.node);
 }
+
+// Sets the field called `key` to `value` (converted to the field's type). False, and
+// nothing changes, when no field has that name or `value` does not fit its type.
+bool SetMetricsField(MetricsRecord& record, std::string_view key, double value);
 
 // One JSON object, no newline.
 std::string ToJsonLine(const MetricsRecord& record);

@@ -60,26 +60,13 @@ Result<std::unique_ptr<Node>> Node::Create(NodeOptions options, NodeEnv env) {
 
 Status Node::Setup() {
   started_ = clock_->Now();
-  const bool by_topology = !options_.topology_path.empty();
-  const bool by_join = !options_.join_addr.empty();
-  if (by_topology == by_join) {
-    return Status::Invalid("give either --topology FILE with --node ID, or --join HOST:PORT");
-  }
-  if (options_.rounds <= 0) return Status::Invalid("--rounds must be positive");
-  if (options_.local_steps <= 0) return Status::Invalid("--local-steps must be positive");
-  if (options_.pretrain_steps < 0) return Status::Invalid("--pretrain-steps must be >= 0");
-  if (options_.eval_every <= 0) return Status::Invalid("--eval-every must be positive");
+  GV_RETURN_IF_ERROR(CheckOptions());
   GV_ASSIGN_OR_RETURN(spec_, algorithms::FindAlgorithm(options_.algo));
   GV_ASSIGN_OR_RETURN(options_.init, algorithms::ResolveInit(spec_, options_.init));
-  if (options_.probe_samples <= 0) return Status::Invalid("--probe-samples must be positive");
-  if (options_.merge_every < 0) return Status::Invalid("--merge-every must be >= 0");
-  if (!(options_.dimat_weight_prior >= 0)) {
-    return Status::Invalid("--dimat-weight-prior must be >= 0");
-  }
-  GV_ASSIGN_OR_RETURN(const merge::RepairMode repair,
-                      merge::ParseRepairMode(options_.dimat_repair));
-  algorithm_ = MakeAlgorithm(
-      spec_, AlgorithmOptions{options_.merge_every, options_.dimat_weight_prior, repair});
+  GV_ASSIGN_OR_RETURN(const algorithms::OptionValues algo_options,
+                      algorithms::ResolveOptions(spec_, options_.algo_options));
+  algorithm_ = spec_.factory(algo_options);
+  set_optimizer_policy(spec_.optimizer_policy);
   GV_RETURN_IF_ERROR(BuildTrainerOptions().status());
   GV_RETURN_IF_ERROR(learn::ParsePartition(options_.partition).status());
 
@@ -91,13 +78,35 @@ Status Node::Setup() {
   }
   GV_RETURN_IF_ERROR(metrics_.Open(options_.metrics_path));
   GV_ASSIGN_OR_RETURN(data_, learn::LoadData(options_.data, options_.seed));
+  SetupTransport();
+  GV_RETURN_IF_ERROR(options_.topology_path.empty() ? PrepareJoin() : StartFromTopology());
 
-  core::MembershipConfig config = options_.membership_preset == "fast"
-                                      ? core::MembershipConfig::Fast()
-                                      : core::MembershipConfig::Lan();
-  config.join_attach_k = options_.join_k;
-  config.min_degree = options_.min_degree;
+  core::RoundDeadlineConfig deadline;
+  deadline.max = std::chrono::milliseconds(options_.deadline_max_ms);
+  deadline.initial = std::min<core::Duration>(deadline.initial, deadline.max);
+  deadline.staleness = static_cast<uint64_t>(options_.staleness);
+  deadline_ = core::RoundDeadline(deadline);
+  return Status::Ok();
+}
 
+Status Node::CheckOptions() const {
+  const bool by_topology = !options_.topology_path.empty();
+  const bool by_join = !options_.join_addr.empty();
+  if (by_topology == by_join) {
+    return Status::Invalid("give either --topology FILE with --node ID, or --join HOST:PORT");
+  }
+  if (by_join && options_.listen_addr.empty()) {
+    return Status::Invalid("--join needs --listen HOST:PORT (where this agent listens)");
+  }
+  if (options_.rounds <= 0) return Status::Invalid("--rounds must be positive");
+  if (options_.local_steps <= 0) return Status::Invalid("--local-steps must be positive");
+  if (options_.pretrain_steps < 0) return Status::Invalid("--pretrain-steps must be >= 0");
+  if (options_.eval_every <= 0) return Status::Invalid("--eval-every must be positive");
+  if (!options_.shard.empty()) GV_RETURN_IF_ERROR(ParseShard(options_.shard).status());
+  return Status::Ok();
+}
+
+void Node::SetupTransport() {
   core::Transport::Handlers handlers;
   handlers.on_envelope = [this](const core::LinkPtr& link, proto::Envelope&& env) {
     OnEnvelope(link, std::move(env));
@@ -118,69 +127,80 @@ Status Node::Setup() {
   network_->SetHandlers(std::move(handlers));
 
   MembershipDriver::Options member_options;
-  member_options.config = config;
+  member_options.config = options_.membership_preset == "fast" ? core::MembershipConfig::Fast()
+                                                               : core::MembershipConfig::Lan();
+  member_options.config.join_attach_k = options_.join_k;
+  member_options.config.min_degree = options_.min_degree;
   member_options.seed = options_.seed;
   member_options.join_addr = options_.join_addr;
   members_ = std::make_unique<MembershipDriver>(*network_, *clock_,
                                                 static_cast<MembershipDriver::Listener&>(*this),
                                                 member_options);
-  if (by_topology) {
-    GV_ASSIGN_OR_RETURN(topology::Topology topo, topology::LoadTopology(options_.topology_path));
-    if (topo.directed()) {
-      return Status::Invalid(options_.topology_path +
-                             ": agents need an undirected graph (use `graph`, not `digraph`)");
+}
+
+// --topology FILE --node NAME: this agent is node NAME of the file from the start.
+Status Node::StartFromTopology() {
+  GV_ASSIGN_OR_RETURN(topology::Topology topo, topology::LoadTopology(options_.topology_path));
+  if (topo.directed() && !spec_.directed) {
+    std::string directed;
+    for (const auto& a : algorithms::AllAlgorithms()) {
+      if (a.directed) directed += (directed.empty() ? "" : ", ") + std::string(a.name);
     }
-    auto index = topo.FindNode(options_.node);
-    if (!index) {
-      return Status::Invalid(options_.topology_path + ": no node '" + options_.node + "'");
-    }
-    std::vector<proto::MemberRecord> members;
-    for (int i = 0; i < topo.num_nodes(); ++i) {
-      if (topo.addr(i).empty()) {
-        return Status::Invalid(options_.topology_path + ": node '" + topo.node(i).name +
-                               "' has no addr attribute (host:port)");
-      }
-      members.push_back({static_cast<proto::NodeId>(i), topo.addr(i), proto::MemberState::kAlive,
-                         0});
-    }
-    std::vector<proto::Edge> edges;
-    for (const auto& e : topo.edges()) {
-      edges.push_back({static_cast<proto::NodeId>(std::min(e.u, e.v)),
-                       static_cast<proto::NodeId>(std::max(e.u, e.v))});
-    }
-    self_id_ = static_cast<proto::NodeId>(*index);
-    self_addr_ = topo.addr(*index);
-    self_name_ = options_.node;
-    node_count_ = topo.num_nodes();
-    GV_RETURN_IF_ERROR(network_->Listen(self_addr_));
-    GV_RETURN_IF_ERROR(
-        members_->Bootstrap(self_id_, self_addr_, std::move(members), std::move(edges)));
-    int shard_index = *index, shard_count = node_count_;
-    if (!options_.shard.empty()) {
-      GV_ASSIGN_OR_RETURN(auto shard, ParseShard(options_.shard));
-      std::tie(shard_index, shard_count) = shard;
-    }
-    GV_RETURN_IF_ERROR(SetupTrainer(shard_index, shard_count));
-    members_->set_fingerprint(fingerprint_);
-    joined_ = true;
-  } else {
-    if (options_.listen_addr.empty()) {
-      return Status::Invalid("--join needs --listen HOST:PORT (where this agent listens)");
-    }
-    if (!options_.shard.empty()) GV_RETURN_IF_ERROR(ParseShard(options_.shard).status());
-    GV_RETURN_IF_ERROR(network_->Listen(options_.listen_addr));
-    self_addr_ = network_->listen_addr();
-    // The membership is created when the join reply names our id.
-    auto model = learn::ParseModel(options_.model, data_.train.shape, data_.train.num_classes);
-    if (!model.ok()) return model.status();
-    fingerprint_ = (*model)->Fingerprint();
-    members_->set_fingerprint(fingerprint_);
+    return Status::Invalid(options_.topology_path + ": --algo " + options_.algo +
+                           " needs an undirected graph (use `graph`, not `digraph`; "
+                           "algorithms for directed graphs: " + directed + ")");
   }
-  core::RoundDeadlineConfig deadline;
-  deadline.max = std::chrono::milliseconds(options_.deadline_max_ms);
-  deadline.initial = std::min<core::Duration>(deadline.initial, deadline.max);
-  deadline.staleness = static_cast<uint64_t>(options_.staleness);
-  deadline_ = core::RoundDeadline(deadline);
+  auto index = topo.FindNode(options_.node);
+  if (!index) {
+    return Status::Invalid(options_.topology_path + ": no node '" + options_.node + "'");
+  }
+  std::vector<proto::MemberRecord> members;
+  for (int i = 0; i < topo.num_nodes(); ++i) {
+    if (topo.addr(i).empty()) {
+      return Status::Invalid(options_.topology_path + ": node '" + topo.node(i).name +
+                             "' has no addr attribute (host:port)");
+    }
+    members.push_back({static_cast<proto::NodeId>(i), topo.addr(i), proto::MemberState::kAlive,
+                       0});
+  }
+  // Membership and failure detection run on the undirected version of the graph.
+  std::set<std::pair<proto::NodeId, proto::NodeId>> undirected;
+  directed_ = topo.directed();
+  for (const auto& e : topo.edges()) {
+    const auto u = static_cast<proto::NodeId>(e.u), v = static_cast<proto::NodeId>(e.v);
+    undirected.insert({std::min(u, v), std::max(u, v)});
+    if (e.u == *index) out_edges_.insert(v);
+    if (e.v == *index) in_edges_.insert(u);
+  }
+  std::vector<proto::Edge> edges;
+  for (const auto& [a, b] : undirected) edges.push_back({a, b});
+  self_id_ = static_cast<proto::NodeId>(*index);
+  self_addr_ = topo.addr(*index);
+  self_name_ = options_.node;
+  node_count_ = topo.num_nodes();
+  GV_RETURN_IF_ERROR(network_->Listen(self_addr_));
+  GV_RETURN_IF_ERROR(
+      members_->Bootstrap(self_id_, self_addr_, std::move(members), std::move(edges)));
+  int shard_index = *index, shard_count = node_count_;
+  if (!options_.shard.empty()) {
+    GV_ASSIGN_OR_RETURN(auto shard, ParseShard(options_.shard));
+    std::tie(shard_index, shard_count) = shard;
+  }
+  GV_RETURN_IF_ERROR(SetupTrainer(shard_index, shard_count));
+  members_->set_fingerprint(fingerprint_);
+  joined_ = true;
+  return Status::Ok();
+}
+
+// --join HOST:PORT: listen, and learn the id from the join reply (the membership is
+// created then); the trainer is set up when the state transfer arrives.
+Status Node::PrepareJoin() {
+  GV_RETURN_IF_ERROR(network_->Listen(options_.listen_addr));
+  self_addr_ = network_->listen_addr();
+  auto model = learn::ParseModel(options_.model, data_.train.shape, data_.train.num_classes);
+  if (!model.ok()) return model.status();
+  fingerprint_ = (*model)->Fingerprint();
+  members_->set_fingerprint(fingerprint_);
   return Status::Ok();
 }
 
@@ -213,17 +233,7 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
   const int64_t num_params = model->num_params();
   GV_ASSIGN_OR_RETURN(trainer_, learn::Trainer::Create(std::move(model), data_.train.Subset(shard),
                                                        t, std::move(init)));
-  if (spec_.name == "dimat") {
-    // Probe on the agent's OWN data (ALGORITHMS.md §1 step 3): a seeded sample, so a
-    // class-sorted shard still shows every class it has.
-    const learn::Dataset& own = trainer_->shard();
-    std::vector<int64_t> idx(static_cast<size_t>(own.size()));
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
-    std::mt19937_64 rng(options_.seed * 31 + static_cast<uint64_t>(shard_index));
-    std::shuffle(idx.begin(), idx.end(), rng);
-    idx.resize(std::min<size_t>(idx.size(), static_cast<size_t>(options_.probe_samples)));
-    probe_ = own.Subset(idx).x;
-  }
+  shard_index_ = shard_index;
   spdlog::info("node {} ({}): {} training examples (partition {}, shard {}/{}), model {} "
                "({} parameters), algo {} (init {})",
                self_id_.load(), self_addr_, shard.size(), options_.partition, shard_index,
@@ -337,13 +347,28 @@ void Node::PublishView() {
   }
   view_.mixing.clear();
   view_.self_weight = 1.0;
+  view_.out = LiveOut();
+  view_.in.clear();
+  for (auto id : neighbours) {
+    if (!directed_ || in_edges_.count(id) > 0) view_.in.push_back(id);
+  }
   for (const auto& [id, w] : row) {
     if (id == self_id_.load()) {
       view_.self_weight = w;
-    } else {
+    } else if (!directed_ || in_edges_.count(id) > 0) {
+      // A digraph: the exchange waits for in-neighbours only (w is not used: the
+      // algorithms for digraphs need no symmetric weights).
       view_.mixing.emplace_back(id, w);
     }
   }
+}
+
+std::vector<proto::NodeId> Node::LiveOut() const {
+  std::vector<proto::NodeId> out;
+  for (auto id : members_->membership()->LiveNeighbours()) {
+    if (!directed_ || out_edges_.count(id) > 0) out.push_back(id);
+  }
+  return out;
 }
 
 void Node::OnMembershipEvents(const std::vector<core::Event>& events) {
@@ -423,8 +448,10 @@ void Node::OnEnvelope(const core::LinkPtr& conn, proto::Envelope&& env) {
           OnModel(from, std::move(body));
         } else if constexpr (std::is_same_v<T, proto::CrossGradient>) {
           if (from == proto::kNoNode || !Joined()) return;  // only identified peers answer
-          mailbox_.PutCrossGradient(
-              from, std::make_shared<const proto::CrossGradient>(std::move(body)));
+          if (!spec_.channels.has(algorithms::Channel::kCrossGradientReply)) return;
+          mailbox_.PutOnChannel(
+              algorithms::Channel::kCrossGradientReply,
+              {from, nullptr, std::make_shared<const proto::CrossGradient>(std::move(body))});
         } else if constexpr (std::is_same_v<T, proto::Unimplemented>) {
           spdlog::warn("node {} does not implement message kind {}", from, body.kind);
         }
@@ -460,11 +487,16 @@ void Node::OnModel(proto::NodeId from, proto::ModelPayload&& body) {
       return;
     }
   }
-  if (model->purpose == proto::ModelPurpose::kCrossGradient &&
-      spec_.family == algorithms::Family::kCrossGradient) {
-    mailbox_.PutGradientRequest(model);  // answered by the training thread
+  // Route by channel; the running algorithm's row says which it takes. A
+  // cross-gradient request is also its sender's model for the exchange.
+  const algorithms::Channel channel = algorithms::ChannelOfModel(model->purpose);
+  const bool gossip = spec_.channels.has(algorithms::Channel::kModelGossip) &&
+                      (channel == algorithms::Channel::kModelGossip ||
+                       channel == algorithms::Channel::kCrossGradientRequest);
+  if (channel != algorithms::Channel::kModelGossip && spec_.channels.has(channel)) {
+    mailbox_.PutOnChannel(channel, {from, model, nullptr});
   }
-  mailbox_.Put(std::move(model));
+  if (gossip) mailbox_.Put(std::move(model));
 }
 
 void Node::SendToMember(proto::NodeId id, std::shared_ptr<const proto::EncodedMessage> msg,

@@ -18,14 +18,15 @@
 #include <map>
 #include <cstdint>
 #include <memory>
-#include <set>
 #include <mutex>
+#include <set>
+#include <span>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "agent/algorithm.h"
-#include "agent/core/algorithms/algo_spec.h"
+#include "agent/algorithms/algorithm.h"
+#include "agent/algorithms/registry.h"
 #include "agent/core/membership.h"
 #include "agent/core/round_deadline.h"
 #include "agent/mailbox.h"
@@ -51,7 +52,7 @@ struct NodeEnv {
   core::Clock* clock = nullptr;
 };
 
-class Node : private AlgorithmContext, private MembershipDriver::Listener {
+class Node : private algorithms::AlgorithmContext, private MembershipDriver::Listener {
  public:
   // Validates options, loads the secret, the topology and the data. Bad input comes
   // back as Status (the CLI exits 2).
@@ -72,7 +73,8 @@ class Node : private AlgorithmContext, private MembershipDriver::Listener {
 
   // What the training thread needs from the network thread's view; guarded by mu_.
   struct SharedView {
-    std::vector<std::pair<proto::NodeId, double>> mixing;  // neighbours' weights
+    std::vector<std::pair<proto::NodeId, double>> mixing;  // in-neighbours' weights
+    std::vector<proto::NodeId> out, in;  // live out- / in-neighbours (undirected: equal)
     double self_weight = 1.0;
     uint64_t round = 0;
     double last_accuracy = -1;
@@ -82,6 +84,10 @@ class Node : private AlgorithmContext, private MembershipDriver::Listener {
   };
 
   Status Setup();
+  Status CheckOptions() const;
+  void SetupTransport();        // handlers, the owned TCP network when none was given, membership
+  Status StartFromTopology();   // --topology/--node: id, members, edges, listen, trainer
+  Status PrepareJoin();         // --join: listen; id and trainer come with the join reply
   Status SetupTrainer(int shard_index, int shard_count);
   Result<learn::TrainerOptions> BuildTrainerOptions() const;
   // ---- network thread ----
@@ -95,6 +101,8 @@ class Node : private AlgorithmContext, private MembershipDriver::Listener {
   // Network thread: sends msg to member id (nothing when not joined or not a member).
   void SendToMember(proto::NodeId id, std::shared_ptr<const proto::EncodedMessage> msg,
                     bool gossip_model);
+  // Network thread: the live neighbours we send to (a digraph's out-neighbours).
+  std::vector<proto::NodeId> LiveOut() const;
   // Network thread: the last model we sent, to a neighbour that just came up without it.
   void SendLastModelTo(proto::NodeId id);
   // MembershipDriver::Listener (network thread):
@@ -108,27 +116,43 @@ class Node : private AlgorithmContext, private MembershipDriver::Listener {
   void TrainingThread();
   void RunRound(uint64_t round, bool last);
   Status ValidateModel(const proto::ModelPayload& m) const;
+  Status ValidateChannelMessage(const algorithms::ChannelMessage& m) const;
+  // Fills what every model we send carries (origin, version, fingerprint, hash, ...).
+  void CompleteModel(proto::ModelPayload* payload, proto::ModelPurpose purpose) const;
   void PublishModel(uint64_t tick, bool send,
                     proto::ModelPurpose purpose = proto::ModelPurpose::kGossip);
-  // AlgorithmContext (training thread):
+  // PollExchange's parts: a neighbour is current when we hold its model of the open
+  // tick or newer (`boxed`: one still in the mailbox); take what arrived; close.
+  bool ModelCurrent(proto::NodeId id, const Mailbox::ModelPtr* boxed) const;
+  void TakeArrivals(core::TimePoint now, uint64_t* generation);
+  std::vector<algorithms::ArrivedModel> CloseExchange();
+  // AlgorithmContext (training thread), see agent/algorithms/algorithm.h:
   learn::Trainer& trainer() override { return *trainer_; }
   bool stopping() const override { return stop_.load(); }
-  void Publish(uint64_t tick) override { PublishModel(tick, /*send=*/true); }
+  proto::NodeId self() const override { return self_id_.load(); }
+  uint64_t seed() const override { return options_.seed * 31 + static_cast<uint64_t>(shard_index_); }
+  bool shared_init() const override { return options_.init == "shared"; }
+  void Publish(uint64_t tick, algorithms::Channel channel) override {
+    PublishModel(tick, /*send=*/true, algorithms::PurposeOf(channel));
+  }
+  void PublishForStatus(uint64_t tick) override { PublishModel(tick, /*send=*/false); }
   void BeginExchange(uint64_t tick) override;
-  std::optional<std::vector<ArrivedModel>> PollExchange(bool block) override;
-  void MarkMerged(const std::vector<ArrivedModel>& models) override;
-  void PublishForCrossGradients(uint64_t tick) override;
-  std::vector<ArrivedGradient> TakeCrossGradients() override;
+  std::optional<std::vector<algorithms::ArrivedModel>> PollExchange(
+      bool block, const NeighbourDone& also_done) override;
+  std::vector<std::pair<proto::NodeId, double>> MixingRow() const override {
+    return exchange_.mixing;
+  }
   double SelfWeight() const override;
-  void AnswerCrossGradients() override;
-  void CollectCrossGradients();
-  Status ValidateCrossGradient(const proto::CrossGradient& g) const;
-  const Eigen::MatrixXf& probe() override { return probe_; }
-  proto::NodeId frame() const override { return frame_; }
-  void SetFrame(proto::NodeId frame) override { frame_ = frame; }
+  uint64_t staleness() const override { return static_cast<uint64_t>(options_.staleness); }
+  std::vector<proto::NodeId> OutNeighbours() const override;
+  std::vector<proto::NodeId> InNeighbours() const override;
+  std::vector<proto::NodeId> Send(algorithms::Channel channel, std::span<const proto::NodeId> to,
+                                  proto::Body body) override;
+  std::vector<algorithms::ChannelMessage> Take(algorithms::Channel channel) override;
+  void RecordMerged(const std::vector<algorithms::ArrivedModel>& models) override;
   void WriteMetrics(uint64_t round, double loss, std::optional<double> accuracy);
   // The mailbox started a new generation (we lost our id): drop per-neighbour state
-  // of the old identity, rename a frame that named the lost id.
+  // of the old identity, tell the algorithm (its per-neighbour state is stale).
   void ForgetOldIdentity(uint64_t generation);
   void Fail(const Status& why);
 
@@ -138,7 +162,7 @@ class Node : private AlgorithmContext, private MembershipDriver::Listener {
   core::Transport* network_ = nullptr;  // the injected transport (or owned_transport_)
   std::unique_ptr<MembershipDriver> members_;  // network thread once running
   core::TimePoint last_model_request_{};  // network thread only
-  // Network thread only: the last model (or CGA request) sent to the neighbours.
+  // Network thread only: the last model (gossip or request) sent to the neighbours.
   std::shared_ptr<const proto::EncodedMessage> last_sent_;
   std::set<proto::NodeId> last_sent_to_;  // network thread: who got last_sent_
   core::SteadyClock steady_clock_;
@@ -147,12 +171,17 @@ class Node : private AlgorithmContext, private MembershipDriver::Listener {
   std::string self_addr_;
   std::string self_name_;
   int node_count_ = 0;
+  int shard_index_ = 0;
+  // A `digraph` topology (only for an algorithm whose row allows it): membership keeps
+  // the undirected version for liveness; these are our out- and in-neighbours in the
+  // file. Set in Setup, read-only afterwards.
+  bool directed_ = false;
+  std::set<proto::NodeId> out_edges_, in_edges_;
 
   learn::DataSplit data_;
   std::unique_ptr<learn::Trainer> trainer_;  // training thread once started
-  algorithms::AlgoSpec spec_{};
-  std::unique_ptr<Algorithm> algorithm_;     // training thread once started
-  Eigen::MatrixXf probe_;                    // dimat: sample of the own shard
+  algorithms::AlgoSpec spec_{};  // the running algorithm's row; read-only after Setup
+  std::unique_ptr<algorithms::Algorithm> algorithm_;  // training thread once started
   uint64_t fingerprint_ = 0;
   Mailbox mailbox_;
   core::RoundDeadline deadline_;  // training thread only
@@ -183,17 +212,8 @@ class Node : private AlgorithmContext, private MembershipDriver::Listener {
     core::TimePoint start, deadline;
     std::vector<std::pair<proto::NodeId, double>> mixing;
     std::map<proto::NodeId, std::shared_ptr<const proto::ModelPayload>> got;
-    std::optional<uint64_t> gradient_version;  // cga: wait for cross-gradients of this
   };
   PendingExchange exchange_;
-  // dimat / wm alignment frame of our parameters: our own id (per-node init), 0 (shared
-  // init), or a state-transfer model's; lowered by merges (algorithm.cc).
-  proto::NodeId frame_ = proto::kNoNode;
-  std::optional<uint64_t> published_for_gradients_;  // cga: version asked about
-  // cga: freshest valid cross-gradient of our model per neighbour.
-  std::map<proto::NodeId, Mailbox::GradientPtr> cross_gradients_;
-  Eigen::VectorXf request_params_, request_grad_;  // cga: scratch for answers
-  std::atomic<uint64_t> gradients_answered_{0};
   double last_loss_ = 0;
   double last_wait_seconds_ = 0;
   core::TimePoint started_;

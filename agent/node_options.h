@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
+#include "agent/algorithms/registry.h"
 #include "learn/trainer.h"
 
 namespace grapevine::agent {
@@ -29,14 +31,13 @@ struct NodeOptions {
   std::string shard;
 
   // ---- rounds ----
-  std::string algo = "dimat";  // agent/core/algorithms/algo_spec.h
-  // shared | per-node; empty = the algorithm's default (per-node for dimat and wm,
-  // shared for the others; docs/algorithms.md).
+  std::string algo{algorithms::kDefaultAlgo};  // a registry row (agent/algorithms/registry.h)
+  // shared | per-node; empty = the algorithm's default (its registry row).
   std::string init;
-  int probe_samples = 2000;  // dimat: probe examples drawn from the agent's own shard
-  double dimat_weight_prior = 0.0;  // dimat: weight-cosine prior β of the matching
-  std::string dimat_repair = "matched";  // dimat: off | matched | every (merge/dimat.h)
-  int merge_every = 0;       // lasgd: steps between background exchanges; 0 = --local-steps
+  // The algorithms' own options by name without dashes ("merge-every" → "4"), as
+  // declared in their registry rows; missing ones take the declared default. Checked
+  // by the declared validators when the Node starts.
+  std::map<std::string, std::string> algo_options;
   int rounds = 30;
   int local_steps = 100;       // optimizer steps per round
   int pretrain_steps = 0;      // local steps alone before round 0 (DIMAT's pre-training)

@@ -1,6 +1,6 @@
 // The training thread of a Node (see node.h): runs the Algorithm round by round
-// (agent/algorithm.h), implements its AlgorithmContext (publish, exchanges within the
-// adaptive deadline), evaluates and writes metrics. Runs on its own thread; it reaches
+// (agent/algorithms/algorithm.h), implements its AlgorithmContext (publish, exchanges
+// within the adaptive deadline, the other channels), evaluates and writes metrics. Runs on its own thread; it reaches
 // the network only through Network::Post and the Mailbox.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -10,10 +10,13 @@
 
 #include "agent/metrics_record.h"
 #include "agent/node.h"
+#include "base/check.h"
 #include "proto/codec.h"
 #include "proto/hash.h"
 
 namespace grapevine::agent {
+
+using algorithms::ArrivedModel;
 
 namespace {
 // A model whose norm exceeds ours by this factor is treated as an attack or a divergence.
@@ -71,11 +74,9 @@ void Node::TrainingThread() {
     trainer_->SetParams(Eigen::Map<const Eigen::VectorXf>(
         initial->values.data(), static_cast<Eigen::Index>(initial->values.size())));
     start_round = initial->round + 1;
-    frame_ = initial->frame;
     spdlog::info("state transfer: starting from node {}'s model of round {}", initial->origin,
                  initial->round);
   }
-  if (!initial) frame_ = options_.init == "shared" ? 0 : self_id_.load();
   if (!initial && options_.pretrain_steps > 0) {
     // Pre-training alone (DIMAT's official code trains each agent before the first
     // merge). A joiner that took a neighbour's model skips it.
@@ -89,6 +90,7 @@ void Node::TrainingThread() {
     spdlog::info("pre-trained alone for {} steps, mean loss {:.4f}", done,
                  done > 0 ? loss / done : 0.0);
   }
+  algorithm_->Start(*this, initial.get());
   PublishModel(start_round == 0 ? 0 : start_round - 1, /*send=*/false);  // joiners can fetch it
   const uint64_t end_round = start_round + static_cast<uint64_t>(options_.rounds);
   for (uint64_t round = start_round; round < end_round && !stop_; ++round) {
@@ -99,10 +101,12 @@ void Node::TrainingThread() {
                       std::chrono::milliseconds(options_.linger_ms);
   while (!stop_ && clock_->Now() < linger_until) {
     mailbox_.WaitUntil(*clock_, std::min(linger_until, clock_->Now() + kCollectSlice),
-                       [](const auto&, const auto&) { return false; });
+                       [](const auto&) { return false; });
     mailbox_.TakeAll();
-    mailbox_.TakeCrossGradients();
-    AnswerCrossGradients();  // cga neighbours still finishing their steps
+    algorithm_->Serve(*this);  // e.g. answer neighbours still finishing their steps
+    for (int c = 0; c < algorithms::kChannelCount; ++c) {
+      mailbox_.TakeChannel(static_cast<algorithms::Channel>(c));  // what Serve left
+    }
   }
 }
 
@@ -135,22 +139,26 @@ void Node::RunRound(uint64_t round, bool last) {
   WriteMetrics(round, last_loss_, accuracy);
 }
 
+void Node::CompleteModel(proto::ModelPayload* payload, proto::ModelPurpose purpose) const {
+  payload->origin = self_id_.load();
+  payload->purpose = purpose;
+  payload->version = static_cast<uint64_t>(trainer_->steps());
+  payload->samples_seen = static_cast<uint64_t>(trainer_->samples_seen());
+  payload->arch_fingerprint = fingerprint_;
+  payload->train_loss = static_cast<float>(last_loss_);
+  algorithm_->Stamp(payload);
+  payload->content_hash = proto::ContentHash(payload->values);
+}
+
 void Node::PublishModel(uint64_t round, bool send, proto::ModelPurpose purpose) {
   proto::ModelPayload payload;
   const Eigen::VectorXf& x = trainer_->params();
-  const proto::NodeId origin = self_id_.load();
-  payload.origin = origin;
-  payload.purpose = purpose;
-  payload.version = static_cast<uint64_t>(trainer_->steps());
   payload.round = round;
-  payload.samples_seen = static_cast<uint64_t>(trainer_->samples_seen());
-  payload.arch_fingerprint = fingerprint_;
-  payload.train_loss = static_cast<float>(last_loss_);
-  payload.frame = frame_;
   payload.values.assign(x.data(), x.data() + x.size());
-  payload.content_hash = proto::ContentHash(payload.values);
+  CompleteModel(&payload, purpose);
+  const proto::NodeId origin = payload.origin;
   proto::Envelope env;
-  env.sender = self_id_.load();
+  env.sender = origin;
   env.body = std::move(payload);
   // Encoded once, here on the training thread and without copying the values again
   // (the message owns the envelope); the network thread only writes bytes. The same
@@ -167,7 +175,7 @@ void Node::PublishModel(uint64_t round, bool send, proto::ModelPurpose purpose) 
     if (!Joined() || members_->membership()->self() != origin) return;
     last_sent_ = encoded;
     last_sent_to_.clear();
-    for (auto id : members_->membership()->LiveNeighbours()) {
+    for (auto id : LiveOut()) {
       SendToMember(id, encoded, true);
       last_sent_to_.insert(id);
     }
@@ -191,7 +199,7 @@ Status Node::ValidateModel(const proto::ModelPayload& m) const {
 }
 
 void Node::BeginExchange(uint64_t tick) {
-  // Wait for every live neighbour's model of this tick, up to the adaptive deadline
+  // Wait for every live in-neighbour's model of this tick, up to the adaptive deadline
   // (--sync: up to a minute). Whatever arrived by then is merged if it is newer than
   // what was merged from that neighbour before and within the staleness bound.
   exchange_ = PendingExchange{};
@@ -206,32 +214,27 @@ void Node::BeginExchange(uint64_t tick) {
   deadline_.StartRound(tick, expected, exchange_.start);
   exchange_.deadline = options_.sync ? exchange_.start + std::chrono::seconds(60)
                                      : deadline_.DeadlineAt();
-  exchange_.gradient_version = std::exchange(published_for_gradients_, std::nullopt);
 }
 
-std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
+bool Node::ModelCurrent(proto::NodeId id, const Mailbox::ModelPtr* boxed) const {
+  // Current: we hold its model of this tick or newer — just arrived, or merged before
+  // because that neighbour was ahead of us. An algorithm without gossip models waits
+  // for none.
+  if (!spec_.channels.has(algorithms::Channel::kModelGossip)) return true;
+  const uint64_t tick = exchange_.tick;
+  auto have = exchange_.got.find(id);
+  if (have != exchange_.got.end() && have->second->round >= tick) return true;
+  auto merged = merged_.find(id);
+  if (merged != merged_.end() && merged->second->round >= tick) return true;
+  return boxed != nullptr && (*boxed)->round >= tick;
+}
+
+std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block,
+                                                            const NeighbourDone& also_done) {
   PendingExchange& ex = exchange_;
-  const uint64_t tick = ex.tick;
-  // A neighbour is current when we hold its model of this tick or newer: just arrived,
-  // or merged before because that neighbour was ahead of us.
-  auto current = [&](proto::NodeId id, const Mailbox::ModelPtr* boxed) {
-    auto have = ex.got.find(id);
-    if (have != ex.got.end() && have->second->round >= tick) return true;
-    auto merged = merged_.find(id);
-    if (merged != merged_.end() && merged->second->round >= tick) return true;
-    return boxed != nullptr && (*boxed)->round >= tick;
+  auto done = [&](proto::NodeId id, const Mailbox::ModelPtr* boxed) {
+    return ModelCurrent(id, boxed) && (!also_done || also_done(id));
   };
-  // cga: the neighbour's answer for our published version (or a newer one).
-  auto answered = [&](proto::NodeId id, const Mailbox::GradientPtr* boxed) {
-    if (!ex.gradient_version) return true;
-    auto have = cross_gradients_.find(id);
-    if (have != cross_gradients_.end() && have->second->version >= *ex.gradient_version) {
-      return true;
-    }
-    return boxed != nullptr && (*boxed)->origin == self_id_.load() &&
-           (*boxed)->version >= *ex.gradient_version;
-  };
-  AnswerCrossGradients();  // neighbours may be waiting for us while we wait for them
   bool rejoining = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -241,38 +244,21 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
   if (block) {
     // Between identities there is nobody to wait for, but no deadline either: the
     // exchange waits until we are a member again (ForgetOldIdentity restarts its clock).
+    // A message on another channel ends the wait early: the algorithm takes it.
     const auto until =
         rejoining ? now + kCollectSlice : std::min(ex.deadline, now + kCollectSlice);
-    mailbox_.WaitUntil(*clock_, until,
-                       [&](const std::map<proto::NodeId, Mailbox::ModelPtr>& box,
-                           const std::map<proto::NodeId, Mailbox::GradientPtr>& grads) {
-                         if (rejoining) return false;  // an empty mixing is not "all in"
-                         for (const auto& [id, w] : ex.mixing) {
-                           auto it = box.find(id);
-                           if (!current(id, it == box.end() ? nullptr : &it->second)) return false;
-                           auto g = grads.find(id);
-                           if (!answered(id, g == grads.end() ? nullptr : &g->second)) return false;
-                         }
-                         return true;
-                       });
+    mailbox_.WaitUntil(*clock_, until, [&](const std::map<proto::NodeId, Mailbox::ModelPtr>& box) {
+      if (rejoining) return false;  // an empty mixing is not "all in"
+      for (const auto& [id, w] : ex.mixing) {
+        auto it = box.find(id);
+        if (!done(id, it == box.end() ? nullptr : &it->second)) return false;
+      }
+      return true;
+    });
     now = clock_->Now();
   }
-  for (proto::NodeId id : mailbox_.TakeForgotten()) {
-    // Another agent holds this id now: its versions and rounds start elsewhere.
-    merged_.erase(id);
-    ex.got.erase(id);
-    cross_gradients_.erase(id);
-  }
-  CollectCrossGradients();
   uint64_t generation = 0;
-  auto arrived = mailbox_.TakeAll(&generation);
-  if (generation != mailbox_generation_) ForgetOldIdentity(generation);
-  for (auto& [id, m] : arrived) {
-    deadline_.OnArrival(id, m->round, now);
-    auto merged = merged_.find(id);
-    if (merged != merged_.end() && m->version <= merged->second->version) continue;
-    ex.got[id] = m;
-  }
+  TakeArrivals(now, &generation);
   {
     std::lock_guard<std::mutex> lock(mu_);
     ex.mixing = view_.mixing;  // neighbours may have died or joined meanwhile
@@ -280,25 +266,51 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
   }
   if (rejoining && !stop_) return std::nullopt;  // not training alone meanwhile
   bool all = true;
-  for (const auto& [id, w] : ex.mixing) {
-    all = all && current(id, nullptr) && answered(id, nullptr);
-  }
+  for (const auto& [id, w] : ex.mixing) all = all && done(id, nullptr);
   if (!all && now < ex.deadline && !stop_) return std::nullopt;
   last_wait_seconds_ = Seconds(now - ex.start);
   if (!all && spdlog::should_log(spdlog::level::debug)) {
     std::string missing;
     for (const auto& [id, w] : ex.mixing) {
-      if (!current(id, nullptr)) missing += " model:" + std::to_string(id);
-      if (!answered(id, nullptr)) missing += " gradient:" + std::to_string(id);
+      if (!done(id, nullptr)) missing += " " + std::to_string(id);
     }
-    spdlog::debug("exchange {} closed at the deadline after {:.3f}s, missing{}", tick,
+    spdlog::debug("exchange {} closed at the deadline after {:.3f}s, missing{}", ex.tick,
                   last_wait_seconds_, missing);
   }
+  std::vector<ArrivedModel> out = CloseExchange();
+  if (mailbox_.generation() != generation) {
+    // We lost our id while collecting: these models were sent to the old identity.
+    // The next poll forgets its state and waits for the new neighbours.
+    return std::nullopt;
+  }
+  // Forget neighbours that left, so a returning id starts fresh.
+  std::erase_if(merged_, [&](const auto& kv) { return !InMixing(ex.mixing, kv.first); });
+  return out;
+}
 
+void Node::TakeArrivals(core::TimePoint now, uint64_t* generation) {
+  for (proto::NodeId id : mailbox_.TakeForgotten()) {
+    // Another agent holds this id now: its versions and rounds start elsewhere.
+    merged_.erase(id);
+    exchange_.got.erase(id);
+    algorithm_->OnPeerReplaced(id);
+  }
+  auto arrived = mailbox_.TakeAll(generation);
+  if (*generation != mailbox_generation_) ForgetOldIdentity(*generation);
+  for (auto& [id, m] : arrived) {
+    deadline_.OnArrival(id, m->round, now);
+    auto merged = merged_.find(id);
+    if (merged != merged_.end() && m->version <= merged->second->version) continue;
+    exchange_.got[id] = m;
+  }
+}
+
+std::vector<ArrivedModel> Node::CloseExchange() {
+  const uint64_t tick = exchange_.tick;
   std::vector<ArrivedModel> out;
-  for (const auto& [id, w] : ex.mixing) {
-    auto it = ex.got.find(id);
-    if (it == ex.got.end()) {
+  for (const auto& [id, w] : exchange_.mixing) {
+    auto it = exchange_.got.find(id);
+    if (it == exchange_.got.end()) {
       // A neighbour that is ahead delivered this tick's model (or a newer one) in an
       // earlier exchange: merge that model again rather than nothing — otherwise the
       // slower agent of a pair merges with nobody every other round, and in its last.
@@ -321,14 +333,7 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block) {
     }
     out.push_back({m, w});
   }
-  ex.got.clear();
-  if (mailbox_.generation() != generation) {
-    // We lost our id while collecting: these models were sent to the old identity.
-    // The next poll forgets its state and waits for the new neighbours.
-    return std::nullopt;
-  }
-  // Forget neighbours that left, so a returning id starts fresh.
-  std::erase_if(merged_, [&](const auto& kv) { return !InMixing(ex.mixing, kv.first); });
+  exchange_.got.clear();
   return out;
 }
 
@@ -339,10 +344,7 @@ void Node::ForgetOldIdentity(uint64_t generation) {
   exchange_.deadline = now + (exchange_.deadline - exchange_.start);
   exchange_.start = now;
   exchange_.got.clear();
-  exchange_.gradient_version.reset();  // asked of the old neighbours
-  published_for_gradients_.reset();
   merged_.clear();
-  cross_gradients_.clear();
   std::vector<proto::NodeId> lost;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -350,24 +352,16 @@ void Node::ForgetOldIdentity(uint64_t generation) {
   }
   const proto::NodeId now_id = self_id_.load();
   const bool joined = std::find(lost.begin(), lost.end(), now_id) == lost.end();
-  for (proto::NodeId id : lost) {
-    if (joined) frame_ = core::FrameAfterRejoin(frame_, id, now_id);
-  }
-  spdlog::info("training: forgot the neighbours of the lost id{}", joined
-                   ? fmt::format("; now node {}, frame {}", now_id, frame_)
-                   : std::string(" (joining again)"));
+  if (joined) algorithm_->OnNewIdentity(lost, now_id);
+  spdlog::info("training: forgot the neighbours of the lost id{}",
+               joined ? fmt::format("; now node {}", now_id) : std::string(" (joining again)"));
 }
 
-void Node::MarkMerged(const std::vector<ArrivedModel>& models) {
+void Node::RecordMerged(const std::vector<ArrivedModel>& models) {
   for (const auto& m : models) {
     merged_[m.model->origin] = m.model;
     ++models_merged_;
   }
-}
-
-void Node::PublishForCrossGradients(uint64_t tick) {
-  published_for_gradients_ = static_cast<uint64_t>(trainer_->steps());
-  PublishModel(tick, /*send=*/true, proto::ModelPurpose::kCrossGradient);
 }
 
 double Node::SelfWeight() const {
@@ -376,70 +370,106 @@ double Node::SelfWeight() const {
   return std::max(0.0, 1.0 - mass);
 }
 
-Status Node::ValidateCrossGradient(const proto::CrossGradient& g) const {
-  if (g.origin != self_id_.load()) {
-    return Status::Invalid("cross-gradient is for node " + std::to_string(g.origin) +
-                           ", not for us");
-  }
-  return CheckTensor("cross-gradient", g.codec, g.values, g.content_hash,
-                     trainer_->params().size());
+std::vector<proto::NodeId> Node::OutNeighbours() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return view_.out;
 }
 
-void Node::CollectCrossGradients() {
-  for (auto& [from, g] : mailbox_.TakeCrossGradients()) {
-    Status st = ValidateCrossGradient(*g);
+std::vector<proto::NodeId> Node::InNeighbours() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return view_.in;
+}
+
+Status Node::ValidateChannelMessage(const algorithms::ChannelMessage& m) const {
+  if (m.gradient) {
+    const proto::CrossGradient& g = *m.gradient;
+    if (g.origin != self_id_.load()) {
+      return Status::Invalid("cross-gradient is for node " + std::to_string(g.origin) +
+                             ", not for us");
+    }
+    return CheckTensor("cross-gradient", g.codec, g.values, g.content_hash,
+                       trainer_->params().size());
+  }
+  GV_RETURN_IF_ERROR(ValidateModel(*m.model));
+  const double w = m.model->push_weight;
+  if (!(std::isfinite(w) && w > 0)) {
+    return Status::Invalid("push-sum weight " + std::to_string(w) + " is not finite and > 0");
+  }
+  return Status::Ok();
+}
+
+std::vector<algorithms::ChannelMessage> Node::Take(algorithms::Channel channel) {
+  GV_CHECK(channel != algorithms::Channel::kModelGossip);
+  std::vector<algorithms::ChannelMessage> out;
+  const auto now = clock_->Now();
+  for (auto& m : mailbox_.TakeChannel(channel)) {
+    Status st = ValidateChannelMessage(m);
     if (!st.ok()) {
       ++models_rejected_;
-      spdlog::warn("rejected cross-gradient from node {}: {}", from, st.message());
+      spdlog::warn("rejected {} from node {}: {}", algorithms::ChannelName(channel), m.from,
+                   st.message());
       continue;
     }
-    auto& slot = cross_gradients_[from];
-    if (!slot || slot->version <= g->version) slot = g;
-  }
-}
-
-std::vector<ArrivedGradient> Node::TakeCrossGradients() {
-  std::vector<ArrivedGradient> out;
-  if (!exchange_.gradient_version) return out;
-  const uint64_t want = *exchange_.gradient_version;
-  for (const auto& [id, w] : exchange_.mixing) {
-    auto it = cross_gradients_.find(id);
-    if (it == cross_gradients_.end()) continue;
-    if (it->second->version + static_cast<uint64_t>(options_.staleness) < want) {
-      ++models_stale_;
-      continue;
+    if (m.model && channel != algorithms::Channel::kCrossGradientRequest) {
+      deadline_.OnArrival(m.from, m.model->round, now);  // the channel is the exchange
     }
-    out.push_back({id, it->second, w});
+    out.push_back(std::move(m));
   }
-  // Forget neighbours that left, so a returning id starts fresh.
-  std::erase_if(cross_gradients_,
-                [&](const auto& kv) { return !InMixing(exchange_.mixing, kv.first); });
   return out;
 }
 
-void Node::AnswerCrossGradients() {
-  for (auto& [origin, model] : mailbox_.TakeGradientRequests()) {
-    Status st = ValidateModel(*model);
-    if (!st.ok()) {
-      ++models_rejected_;
-      spdlog::warn("refused cross-gradient request from node {}: {}", origin, st.message());
-      continue;
-    }
-    request_params_ = Eigen::Map<const Eigen::VectorXf>(
-        model->values.data(), static_cast<Eigen::Index>(model->values.size()));
-    trainer_->GradientOnSample(request_params_, &request_grad_);
-    proto::CrossGradient g;
-    g.origin = origin;
-    g.version = model->version;
-    g.values.assign(request_grad_.data(), request_grad_.data() + request_grad_.size());
-    g.content_hash = proto::ContentHash(g.values);
-    proto::Envelope env;
-    env.sender = self_id_.load();
-    env.body = std::move(g);
-    auto encoded = std::make_shared<const proto::EncodedMessage>(proto::Encode(std::move(env)));
-    ++gradients_answered_;
-    network_->Post([this, to = origin, encoded] { SendToMember(to, encoded, false); });
+std::vector<proto::NodeId> Node::Send(algorithms::Channel channel,
+                                      std::span<const proto::NodeId> to, proto::Body body) {
+  if (auto* model = std::get_if<proto::ModelPayload>(&body)) {
+    CompleteModel(model, algorithms::PurposeOf(channel));
+  } else if (auto* g = std::get_if<proto::CrossGradient>(&body)) {
+    g->content_hash = proto::ContentHash(g->values);
   }
+  const proto::NodeId origin = self_id_.load();
+  proto::Envelope env;
+  env.sender = origin;
+  env.body = std::move(body);
+  auto encoded = std::make_shared<const proto::EncodedMessage>(proto::Encode(std::move(env)));
+  // Every message counts on a keep-every channel (push-sum mass): hand it only to a
+  // live neighbour with an open link, and tell the caller exactly who got it. The
+  // network thread decides; if it does not answer in time the send is called off
+  // there, so "not handed over" stays true.
+  const bool every = algorithms::KeepsOf(channel) == algorithms::ChannelKeeps::kEvery;
+  struct Handover {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false, abandoned = false;
+    std::vector<proto::NodeId> sent;
+  };
+  auto h = std::make_shared<Handover>();
+  network_->Post([this, h, encoded, origin, every, ids = std::vector(to.begin(), to.end())] {
+    std::lock_guard<std::mutex> lock(h->mu);
+    if (h->abandoned || !Joined() || members_->membership()->self() != origin) {
+      h->done = true;
+      h->cv.notify_all();
+      return;
+    }
+    const std::vector<proto::NodeId> live = LiveOut();
+    std::map<proto::NodeId, std::string> addr = members_->Addresses();
+    for (proto::NodeId id : ids) {
+      if (addr.count(id) == 0) continue;
+      if (every && (std::find(live.begin(), live.end(), id) == live.end() ||
+                    !network_->Connected(id))) {
+        continue;
+      }
+      network_->Send(id, addr[id], encoded, false);
+      h->sent.push_back(id);
+    }
+    h->done = true;
+    h->cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(h->mu);
+  if (!clock_->WaitUntil(lock, h->cv, clock_->Now() + std::chrono::seconds(2),
+                        [&] { return h->done; })) {
+    h->abandoned = true;
+    return {};
+  }
+  return h->sent;
 }
 
 void Node::WriteMetrics(uint64_t round, double loss, std::optional<double> accuracy) {
@@ -456,9 +486,11 @@ void Node::WriteMetrics(uint64_t round, double loss, std::optional<double> accur
   r.models_merged = models_merged_.load();
   r.models_rejected = models_rejected_.load();
   r.models_stale = models_stale_.load();
-  if (spec_.name == "dimat" || spec_.name == "wm") r.frame = frame_;
-  if (spec_.family == algorithms::Family::kCrossGradient) {
-    r.gradients_answered = gradients_answered_.load();
+  for (const auto& m : algorithm_->Metrics()) {
+    const double value = std::visit([](auto v) { return static_cast<double>(v); }, m.value);
+    // Every plug-in metric is a field of the record (agent/metrics_record.h).
+    GV_CHECK_MSG(SetMetricsField(r, m.name, value),
+                 "a plug-in metric is not a field of MetricsRecord");
   }
   r.models_superseded = mailbox_.superseded() + superseded_net_.load();
   r.neighbours_alive = neighbours_alive_.load();

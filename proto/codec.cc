@@ -227,6 +227,7 @@ struct BodyWriter {
     GV_WRITE_FLOATS(w, Scales, m.scales);
     GV_WRITE_FLOATS(w, Extra, m.extra);
     w.setFrame(m.frame);
+    w.setPushWeight(m.push_weight);
   }
   void operator()(const CrossGradient& m) const {
     auto w = b.initCrossGradient();
@@ -517,7 +518,7 @@ Status Read(s::ModelRequest::Reader r, ModelRequest* m) {
 // traversal limit, which is sized for reading the message once.
 Status Read(s::ModelPayload::Reader r, const std::shared_ptr<void>& block, ModelPayload* m) {
   m->origin = r.getOrigin();
-  GV_RETURN_IF_ERROR(ReadEnum(r.getPurpose(), 3, &m->purpose, "model purpose"));
+  GV_RETURN_IF_ERROR(ReadEnum(r.getPurpose(), 4, &m->purpose, "model purpose"));
   m->version = r.getVersion();
   m->round = r.getRound();
   m->samples_seen = r.getSamplesSeen();
@@ -529,6 +530,7 @@ Status Read(s::ModelPayload::Reader r, const std::shared_ptr<void>& block, Model
   ReadBytes(r.getPacked(), &m->packed);
   GV_RETURN_IF_ERROR(ReadFloats(r.getScales(), &m->scales, "scales"));
   m->frame = r.getFrame();
+  m->push_weight = r.getPushWeight();
   return ReadFloats(r.getExtra(), &m->extra, "extra");
 }
 

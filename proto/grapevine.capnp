@@ -104,6 +104,7 @@ enum ModelPurpose {
   gossip @0;
   stateTransfer @1;
   crossGradient @2;
+  pushShare @3;
 }
 
 struct ModelRequest {
@@ -128,6 +129,8 @@ struct ModelPayload {
   # Alignment frame (dimat, wm): the node whose hidden-unit coordinates these values
   # are in; 0xffffffff = unknown (always matched).
   frame @13 :UInt32 = 0xffffffff;
+  # Push-sum weight of an sgp share; 1 for every other model (and when absent).
+  pushWeight @14 :Float64 = 1.0;
 }
 
 struct CrossGradient {

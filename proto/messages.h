@@ -129,6 +129,7 @@ enum class ModelPurpose : uint8_t {
   kGossip = 0,         // a round's model offer
   kStateTransfer = 1,  // reply to a joiner's ModelRequest
   kCrossGradient = 2,  // CGA: "compute the gradient of this model on your data"
+  kPushShare = 3,      // sgp: a push-sum share (values = numerator share, push_weight)
 };
 
 struct ModelRequest {
@@ -152,6 +153,9 @@ struct ModelPayload {
   // dimat / wm: whose hidden-unit coordinate system the values are in (kNoNode =
   // unknown). Two models of the same frame are merged without re-matching.
   NodeId frame = kNoNode;
+  // sgp: the push-sum weight of a share (ALGORITHMS.md §9); 1 for every other model, and
+  // for a message from an agent that predates the field.
+  double push_weight = 1.0;
 };
 
 // CGA reply: gradient of `origin`'s model (version) on the replier's data.

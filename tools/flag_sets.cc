@@ -1,6 +1,6 @@
 #include "tools/flag_sets.h"
 
-#include "agent/core/algorithms/algo_spec.h"
+#include "agent/algorithms/registry.h"
 #include "base/join.h"
 #include "learn/optimizer.h"
 #include "learn/partition.h"

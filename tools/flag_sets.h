@@ -1,6 +1,6 @@
 // The flags whose values come from a table elsewhere in the tree, each with one help text
 // and one check built from that table:
-//   --algo       agent/core/algorithms/algo_spec.h  AllAlgorithms()
+//   --algo       agent/algorithms/registry.h  AllAlgorithms()
 //   --order      learn/order.h                      AllOrderKinds() (where each kind runs)
 //   --partition  learn/partition.h                  AllPartitionForms() / ParsePartition
 //   --schedule   learn/schedule.h                   AllScheduleForms() / ParseSchedule

@@ -5,22 +5,14 @@
 
 #include <sstream>
 
+#include "agent/algorithms/registry.h"
 
 namespace grapevine::tools {
 
 CLI::Validator NumberAtLeast(double floor, bool inclusive, const char* words) {
   return CLI::Validator(
-      [=](std::string& in) -> std::string {
-        double v = 0;
-        try {
-          size_t used = 0;
-          v = std::stod(in, &used);
-          if (used != in.size()) return std::string("must be a number, not '") + in + "'";
-        } catch (const std::exception&) {
-          return std::string("must be a number, not '") + in + "'";
-        }
-        const bool ok = inclusive ? v >= floor : v > floor;
-        return ok ? std::string() : std::string("must be ") + words + ", not " + in;
+      [=](std::string& in) {
+        return agent::algorithms::CheckNumberAtLeast(in, floor, inclusive, words);
       },
       inclusive ? "NONNEGATIVE" : "POSITIVE");
 }
@@ -44,19 +36,26 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   app->get_option("--schedule")->check(FlagSet::Schedule().Validator());
   app->get_option("--algo")->check(FlagSet::Algo().Validator());
   app->get_option("--init")->check(CLI::IsMember({"shared", "per-node"}));
+  // The algorithms' own options, each from its one declaration in the registry.
+  for (const auto& declared : agent::algorithms::AllOptions()) {
+    const auto& o = *declared.spec;
+    std::string& value = options->algo_options[std::string(o.name)];
+    value = std::string(o.default_value);
+    app->add_option("--" + std::string(o.name), value, declared.used_by + ": " + std::string(o.help))
+        ->capture_default_str()
+        ->type_name(std::string(o.type_name))
+        ->check(CLI::Validator([v = o.validate](std::string& in) { return v(in); }, ""));
+  }
   app->get_option("--membership")->check(CLI::IsMember({"lan", "fast"}));
   app->get_option("--log-level")->check(
       CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   const CLI::Validator positive = Positive();
-  for (const char* flag : {"--lr", "--batch", "--rounds", "--local-steps", "--probe-samples",
-                           "--eval-every", "--threads"}) {
+  for (const char* flag : {"--lr", "--batch", "--rounds", "--local-steps", "--eval-every",
+                           "--threads"}) {
     app->get_option(flag)->check(positive);
   }
-  app->get_option("--merge-every")->check(NonNegative());
   app->get_option("--clip-grad-norm")->check(NonNegative());
   app->get_option("--pretrain-steps")->check(NonNegative());
-  app->get_option("--dimat-weight-prior")->check(NonNegative());
-  app->get_option("--dimat-repair")->check(CLI::IsMember({"off", "matched", "every"}));
 }
 
 std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options) {
@@ -78,6 +77,10 @@ std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options) {
       args.push_back(out.str());
     }
   });
+  for (const auto& [name, value] : options.algo_options) {
+    args.emplace_back("--" + name);
+    args.push_back(value);
+  }
   return args;
 }
 

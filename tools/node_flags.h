@@ -16,6 +16,8 @@
 namespace grapevine::tools {
 
 // Calls f(flag, member, help) for every flag both commands share (not identity flags).
+// The algorithms' own options are not listed here: AddSharedFlags registers them from
+// their declarations in agent/algorithms/registry.h.
 template <typename Options, typename F>
 void ForEachSharedFlag(Options& o, F&& f) {
   f("--data", o.data, "fashion-mnist | idx:DIR | csv:FILE[,TEST] | synthetic[:N[:D[:C]]]");
@@ -37,13 +39,6 @@ void ForEachSharedFlag(Options& o, F&& f) {
   f("--algo", o.algo, FlagSet::Algo().help().c_str());
   f("--init", o.init,
     "shared (one initial model) | per-node (each node its own seed); default per algorithm");
-  f("--probe-samples", o.probe_samples, "dimat: probe examples from the agent's own shard");
-  f("--dimat-weight-prior", o.dimat_weight_prior,
-    "dimat: match units by correlation + this x weight cosine (0 = the paper)");
-  f("--dimat-repair", o.dimat_repair,
-    "dimat: REPAIR merged units to the endpoints' activation statistics: off | matched "
-    "(merges that matched a neighbour) | every (every merge, like the paper's BN reset)");
-  f("--merge-every", o.merge_every, "lasgd: steps between background exchanges (0 = a round)");
   f("--rounds", o.rounds, "rounds to train (each = --local-steps optimizer steps + one merge)");
   f("--local-steps", o.local_steps, "optimizer steps per round");
   f("--pretrain-steps", o.pretrain_steps,

@@ -35,7 +35,7 @@ auto Tie(const ModelRequest& m) { return std::tie(m.purpose); }
 auto Tie(const ModelPayload& m) {
   return std::tie(m.origin, m.purpose, m.version, m.round, m.samples_seen, m.arch_fingerprint,
                   m.content_hash, m.train_loss, m.codec, m.values, m.packed, m.scales, m.extra,
-                  m.frame);
+                  m.frame, m.push_weight);
 }
 auto Tie(const CrossGradient& m) {
   return std::tie(m.origin, m.version, m.content_hash, m.codec, m.values, m.packed, m.scales);
@@ -112,6 +112,12 @@ std::vector<Body> AllKinds() {
     m.extra = Floats(10, 2);
     m.frame = 3;
     bodies.push_back(m);
+    ModelPayload share;  // sgp: a push-sum share carries its weight
+    share.origin = 7;
+    share.purpose = ModelPurpose::kPushShare;
+    share.values = Floats(12, 4);
+    share.push_weight = 0.1875;
+    bodies.push_back(share);
     ModelPayload c;
     c.origin = 6;
     c.codec = TensorCodec::kInt8;
@@ -355,6 +361,41 @@ TEST(CodecTest, UnknownUnionMemberDecodesToUnknownKind) {
   EXPECT_EQ(std::get<UnknownKind>(r->body).kind, 999);
   EXPECT_EQ(KindOf(r->body), 999);
   EXPECT_EQ(KindName(999), "kind#999");
+}
+
+// A ModelPayload as an agent from before the push-sum weight wrote it: its data
+// section ends where pushWeight (the newest data field) begins. It reads as weight 1.
+TEST(CodecTest, ModelWithoutPushWeightReadsAsWeightOne) {
+  const auto schema = capnp::Schema::from<schema::ModelPayload>().getProto().getStruct();
+  uint32_t weight_word = 0;
+  for (auto field : capnp::Schema::from<schema::ModelPayload>().getFields()) {
+    if (field.getProto().getName() == "pushWeight") {
+      weight_word = field.getProto().getSlot().getOffset();  // in Float64 units = words
+    }
+  }
+  ASSERT_GT(weight_word, 0u);
+  ASSERT_EQ(weight_word + 1, schema.getDataWordCount());  // appended last
+  uint32_t payload_pointer = 0;  // Envelope.body.modelPayload's slot in Envelope's pointers
+  for (auto field : capnp::Schema::from<schema::Envelope::Body>().getFields()) {
+    if (field.getProto().getName() == "modelPayload") {
+      payload_pointer = field.getProto().getSlot().getOffset();
+    }
+  }
+  capnp::MallocMessageBuilder mb;
+  auto env = mb.initRoot<schema::Envelope>();
+  env.getBody().initModelPayload();  // the union's discriminant
+  auto old = capnp::AnyStruct::Builder(schema::Envelope::Builder(env)).getPointerSection()[payload_pointer].initAsAnyStruct(
+      static_cast<uint16_t>(weight_word), schema.getPointerCount());
+  ASSERT_EQ(old.getDataSection().size(), weight_word * 8u);
+  old.as<schema::ModelPayload>().setOrigin(9);  // offset 0: inside the old section
+  auto words = capnp::messageToFlatArray(mb);
+  auto bytes = words.asBytes();
+  auto r = Decode(std::span<const uint8_t>(bytes.begin(), bytes.size()));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto& m = std::get<ModelPayload>(r->body);
+  EXPECT_EQ(m.origin, 9u);
+  EXPECT_EQ(m.push_weight, 1.0);
+  EXPECT_EQ(m.frame, kNoNode);  // the other defaulted fields still read as their defaults
 }
 
 TEST(CodecTest, UnknownEnumValueIsInvalid) {

@@ -69,6 +69,7 @@ TEST(WireCompatTest, ModelPayloadFromVersion1Decodes) {
   EXPECT_TRUE(m.packed.empty());
   EXPECT_EQ(m.content_hash, 0x2131b07846502dd8ull);
   EXPECT_EQ(ContentHash(m.values), m.content_hash);  // XXH3-64 is part of the protocol
+  EXPECT_EQ(m.push_weight, 1.0);  // written before the sgp weight existed
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/core/algorithms/algo_spec.h"
+#include "agent/algorithms/registry.h"
 
 namespace grapevine::tools {
 namespace {

@@ -31,6 +31,7 @@ MetricsRecord Full() {
   r.wait_seconds = 0.03;
   r.frame = 4;
   r.gradients_answered = 5;
+  r.push_weight = 0.75;
   return r;
 }
 
@@ -47,14 +48,27 @@ TEST(MetricsRecordTest, KeysAreThoseOfOlderRunFolders) {
        {"t", "node", "round", "step", "loss", "test_accuracy", "bytes_in", "bytes_out",
         "models_received", "models_merged", "models_rejected", "models_stale",
         "models_superseded", "neighbours_alive", "wait_seconds", "frame",
-        "gradients_answered"}) {
+        "gradients_answered", "push_weight"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
-  EXPECT_EQ(j.size(), 17u) << j.dump();
+  EXPECT_EQ(j.size(), 18u) << j.dump();
   // Optional fields that are not set are not written (no test_accuracy off eval rounds).
   MetricsRecord bare;
   bare.round = 2;
   EXPECT_EQ(ToJsonLine(bare), R"({"round":2})");
+}
+
+// A plug-in's Metrics() reach the record by field name (agent/node_training.cc).
+TEST(MetricsRecordTest, SetsAFieldByName) {
+  MetricsRecord r;
+  EXPECT_TRUE(SetMetricsField(r, "push_weight", 1.25));
+  EXPECT_EQ(r.push_weight, 1.25);
+  EXPECT_TRUE(SetMetricsField(r, "frame", 3));
+  EXPECT_EQ(r.frame, 3u);
+  EXPECT_FALSE(SetMetricsField(r, "frame", 2.5));  // not a whole number
+  EXPECT_FALSE(SetMetricsField(r, "frame", -1));   // out of range
+  EXPECT_EQ(r.frame, 3u);
+  EXPECT_FALSE(SetMetricsField(r, "no_such_field", 1));
 }
 
 TEST(MetricsRecordTest, ReadsALineOfAnOlderAgent) {

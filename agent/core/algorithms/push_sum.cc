@@ -47,7 +47,7 @@ PushSumShare PushSum::Share(int out_degree) {
   return PushSumShare{x_, w_};
 }
 
-Status PushSum::Receive(const Eigen::VectorXf& numerator, double weight) {
+Status PushSum::Receive(const Eigen::Ref<const Eigen::VectorXf>& numerator, double weight) {
   if (numerator.size() != x_.size()) {
     return Status::Invalid("push-sum share has " + std::to_string(numerator.size()) +
                            " parameters, this model has " + std::to_string(x_.size()));

@@ -74,7 +74,7 @@ class PushSum {
   // numerator's size differs from size(), or the weight is not finite and > 0, or the
   // numerator is not finite: such a share is a bug or a hostile peer, and its mass is
   // lost to the swarm (the caller should log it).
-  Status Receive(const Eigen::VectorXf& numerator, double weight);
+  Status Receive(const Eigen::Ref<const Eigen::VectorXf>& numerator, double weight);
   Status Receive(const PushSumShare& share) { return Receive(share.numerator, share.weight); }
 
   // Takes back a share that could not be delivered (dead neighbour, deadline), so

@@ -33,14 +33,15 @@ NodeOptions Options(const std::string& algo, int steps, const std::string& init)
   o.recipe.batch = 16;
   o.recipe.lr = 0.05;
   o.eval_samples = 100;
-  o.probe_samples = 100;
+  o.algo_options["probe-samples"] = "100";
   o.linger_ms = 200;
   o.seed = 5;
   return o;
 }
 
-SwarmResult Swarm(int n, const std::vector<std::pair<int, int>>& edges, const NodeOptions& o) {
-  SwarmResult r = RunMemorySwarm(n, edges, o);
+SwarmResult Swarm(int n, const std::vector<std::pair<int, int>>& edges, const NodeOptions& o,
+                  bool directed = false) {
+  SwarmResult r = RunMemorySwarm(n, edges, o, directed);
   EXPECT_TRUE(r.finished);
   for (int code : r.exit_codes) EXPECT_EQ(code, 0) << o.algo;
   EXPECT_EQ(r.params.size(), static_cast<size_t>(n));
@@ -169,7 +170,7 @@ TEST(AlgorithmRulesTest, LasgdAddsTheConsensusCorrection) {
   const SwarmResult two = Swarm(3, edges, o);
   const SwarmResult one = Swarm(3, edges, Options("local", 1, "per-node"));
   o.algo = "lasgd";
-  o.merge_every = 1;
+  o.algo_options["merge-every"] = "1";
   const SwarmResult r = Swarm(3, edges, o);
   for (int i = 0; i < 3; ++i) {
     const size_t k = static_cast<size_t>(i);
@@ -179,6 +180,56 @@ TEST(AlgorithmRulesTest, LasgdAddsTheConsensusCorrection) {
     // result moved away from the purely local two steps towards the neighbours.
     const Eigen::VectorXf want = two.params[k] + Mix(one.params, i, edges) - one.params[k];
     EXPECT_LT((r.params[k] - want).norm(), (two.params[k] - want).norm()) << "node " << i;
+  }
+}
+
+// sgp, one step on a digraph with unequal out-degrees (0→1, 0→2, 1→2, 2→0): after the
+// local step x_j = l_j, w_j = 1, node j keeps (x_j, w_j)/(d_j + 1) and pushes the same
+// share to each out-neighbour; the result is the de-biased z_i = Σ x / Σ w of what i
+// kept and received. By hand: w = (1/3 + 1/2, 1/3 + 1/2, 1/3 + 1/2 + 1/2).
+TEST(AlgorithmRulesTest, SgpPushesSharesAndDebiases) {
+  const std::vector<std::pair<int, int>> edges = {{0, 1}, {0, 2}, {1, 2}, {2, 0}};
+  const SwarmResult local = Swarm(3, edges, Options("local", 1, "per-node"), true);
+  const SwarmResult r = Swarm(3, edges, Options("sgp", 1, "per-node"), true);
+  const auto& l = local.params;
+  const std::vector<Eigen::VectorXf> want = {
+      (l[0] / 3 + l[2] / 2) / (1.0f / 3 + 0.5f),
+      (l[0] / 3 + l[1] / 2) / (1.0f / 3 + 0.5f),
+      (l[0] / 3 + l[1] / 2 + l[2] / 2) / (1.0f / 3 + 1.0f)};
+  const std::vector<double> weights = {1.0 / 3 + 0.5, 1.0 / 3 + 0.5, 1.0 / 3 + 1.0};
+  double total = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_LT(MaxDiff(r.params[i], want[i]), 1e-5) << "node " << i;
+    const double w = r.metrics[i].back()["push_weight"].get<double>();
+    EXPECT_NEAR(w, weights[i], 1e-6) << "node " << i;
+    total += w;
+  }
+  EXPECT_NEAR(total, 3.0, 1e-6);
+}
+
+// sgp without gradient steps (lr 1e-30) on a directed ring of 5 and on a strongly
+// connected digraph of 6 with unequal degrees: every de-biased model converges to the
+// mean of the initial models, and Σ w = n throughout.
+TEST(AlgorithmRulesTest, SgpReachesConsensusOnTheMeanOnDigraphs) {
+  const std::vector<std::pair<int, std::vector<std::pair<int, int>>>> graphs = {
+      {5, RingEdges(5, /*directed=*/true)},
+      {6, {{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}, {5, 0}, {0, 3}, {2, 5}, {4, 1}, {3, 0}}}};
+  for (const auto& [n, edges] : graphs) {
+    NodeOptions still = Options("local", 1, "per-node");
+    still.recipe.lr = 1e-30;
+    const SwarmResult init = Swarm(n, edges, still, true);
+    Eigen::VectorXf mean = Eigen::VectorXf::Zero(init.params[0].size());
+    for (const auto& p : init.params) mean += p / static_cast<float>(n);
+    NodeOptions o = Options("sgp", 1, "per-node");
+    o.recipe.lr = 1e-30;
+    o.rounds = 60;
+    const SwarmResult r = Swarm(n, edges, o, true);
+    double total = 0;
+    for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+      EXPECT_LT(MaxDiff(r.params[i], mean), 1e-4) << n << " nodes, node " << i;
+      total += r.metrics[i].back()["push_weight"].get<double>();
+    }
+    EXPECT_NEAR(total, static_cast<double>(n), 1e-6) << n << " nodes";
   }
 }
 

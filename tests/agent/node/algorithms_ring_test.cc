@@ -97,7 +97,7 @@ double RunRing(const std::string& algo, int port_base, std::set<int64_t>* frames
   o.recipe.batch = 32;
   o.recipe.lr = 0.05;
   o.eval_every = 20;
-  o.probe_samples = 200;
+  o.algo_options["probe-samples"] = "200";
   o.linger_ms = 300;
   o.deadline_max_ms = 1000;
   o.seed = 3;

@@ -1,0 +1,47 @@
+#include "agent/algorithms/channel.h"
+
+#include "base/check.h"
+
+namespace grapevine::agent::algorithms {
+
+const char* ChannelName(Channel c) {
+  switch (c) {
+    case Channel::kModelGossip:
+      return "model gossip";
+    case Channel::kCrossGradientRequest:
+      return "cross-gradient request";
+    case Channel::kCrossGradientReply:
+      return "cross-gradient reply";
+    case Channel::kPushShare:
+      return "push-sum share";
+  }
+  return "?";
+}
+
+Channel ChannelOfModel(proto::ModelPurpose purpose) {
+  switch (purpose) {
+    case proto::ModelPurpose::kCrossGradient:
+      return Channel::kCrossGradientRequest;
+    case proto::ModelPurpose::kPushShare:
+      return Channel::kPushShare;
+    default:
+      return Channel::kModelGossip;
+  }
+}
+
+proto::ModelPurpose PurposeOf(Channel c) {
+  switch (c) {
+    case Channel::kModelGossip:
+      return proto::ModelPurpose::kGossip;
+    case Channel::kCrossGradientRequest:
+      return proto::ModelPurpose::kCrossGradient;
+    case Channel::kPushShare:
+      return proto::ModelPurpose::kPushShare;
+    case Channel::kCrossGradientReply:
+      break;
+  }
+  GV_CHECK(false && "channel carries no model");
+  return proto::ModelPurpose::kGossip;
+}
+
+}  // namespace grapevine::agent::algorithms

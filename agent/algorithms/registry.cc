@@ -1,0 +1,111 @@
+#include "agent/algorithms/registry.h"
+
+#include <algorithm>
+#include <array>
+
+#include "agent/algorithms/plugins.h"
+#include "base/check.h"
+
+namespace grapevine::agent::algorithms {
+
+namespace {
+using C = Channel;
+constexpr auto kReset = OptimizerPolicy::kReset;
+constexpr auto kKeep = OptimizerPolicy::kKeep;
+constexpr bool kDirected = true;
+
+// Init defaults: the alignment merges (dimat, wm) start from per-node seeds as the
+// DIMAT paper does — aligning independently initialised models is what they are for.
+// Everything that averages raw coordinates starts from one shared model, as D-PSGD
+// implementations do: averaging two unrelated random networks destroys both. local
+// uses shared so its curve differs from the others only by the communication.
+const std::array<AlgoSpec, 9> kAlgorithms = {{
+    {"dimat", "activation-matching merge on the agent's own probe data, then weighted average",
+     "per-node", kReset, {C::kModelGossip}, !kDirected, DimatOptions(), MakeDimat},
+    {"wa", "weighted average of the neighbours' models once per round", "shared", kReset,
+     {C::kModelGossip}, !kDirected, {}, MakeWa},
+    {"wm", "weight matching (Git Re-Basin) alignment, then weighted average", "per-node", kReset,
+     {C::kModelGossip}, !kDirected, {}, MakeWm},
+    {"dpsgd", "D-PSGD, adapt then combine, one exchange per step", "shared", kKeep,
+     {C::kModelGossip}, !kDirected, {}, MakeDpsgd},
+    {"cdsgd", "combine then adapt, one exchange per step", "shared", kKeep, {C::kModelGossip},
+     !kDirected, {}, MakeCdsgd},
+    {"cga", "cross-gradient aggregation: neighbours' gradients of our model, QP projection",
+     "shared", kKeep,
+     {C::kModelGossip, C::kCrossGradientRequest, C::kCrossGradientReply}, !kDirected, {},
+     MakeCga},
+    {"lasgd", "local-asynchronous SGD: background exchange, delta-add on completion", "shared",
+     kKeep, {C::kModelGossip}, !kDirected, LasgdOptions(), MakeLasgd},
+    {"local", "no communication (baseline; any graph)", "shared", kKeep, {}, kDirected, {}, MakeLocal},
+    {"sgp", "Stochastic Gradient Push: push-sum gossip, works on directed graphs", "shared",
+     kKeep, {C::kPushShare}, kDirected, SgpOptions(), MakeSgp},
+}};
+}  // namespace
+
+std::span<const AlgoSpec> AllAlgorithms() {
+  GV_CHECK(kAlgorithms[0].name == kDefaultAlgo);
+  return kAlgorithms;
+}
+
+std::string AlgorithmNames(std::string_view separator) {
+  std::string out;
+  for (const auto& a : kAlgorithms) {
+    if (!out.empty()) out += separator;
+    out += a.name;
+  }
+  return out;
+}
+
+Result<AlgoSpec> FindAlgorithm(std::string_view name) {
+  for (const auto& a : kAlgorithms) {
+    if (a.name == name) return a;
+  }
+  return Status::Invalid("unknown --algo '" + std::string(name) + "' (one of " +
+                         AlgorithmNames(", ") + ")");
+}
+
+Result<std::string> ResolveInit(const AlgoSpec& spec, const std::string& init) {
+  if (init.empty()) return std::string(spec.default_init);
+  if (init == "shared" || init == "per-node") return init;
+  return Status::Invalid("--init must be shared or per-node, not '" + init + "'");
+}
+
+std::vector<DeclaredOption> AllOptions() {
+  std::vector<DeclaredOption> out;
+  for (const auto& a : kAlgorithms) {
+    for (const OptionSpec& o : a.options) {
+      auto it = std::find_if(out.begin(), out.end(),
+                             [&](const DeclaredOption& d) { return d.spec->name == o.name; });
+      if (it == out.end()) {
+        out.push_back({&o, std::string(a.name)});
+        continue;
+      }
+      // One flag, one meaning: rows sharing an option must declare it alike.
+      GV_CHECK(it->spec->default_value == o.default_value);
+      it->used_by += ", " + std::string(a.name);
+    }
+  }
+  return out;
+}
+
+Result<OptionValues> ResolveOptions(const AlgoSpec& spec,
+                                    const std::map<std::string, std::string>& given) {
+  const std::vector<DeclaredOption> declared = AllOptions();
+  for (const auto& [name, value] : given) {
+    auto it = std::find_if(declared.begin(), declared.end(),
+                           [&](const DeclaredOption& d) { return d.spec->name == name; });
+    if (it == declared.end()) {
+      return Status::Invalid("unknown algorithm option --" + name);
+    }
+    const std::string why = it->spec->validate(value);
+    if (!why.empty()) return Status::Invalid("--" + name + ": " + why);
+  }
+  std::map<std::string, std::string> values;
+  for (const OptionSpec& o : spec.options) {
+    auto it = given.find(std::string(o.name));
+    values[std::string(o.name)] = it != given.end() ? it->second : std::string(o.default_value);
+  }
+  return OptionValues(std::move(values));
+}
+
+}  // namespace grapevine::agent::algorithms
