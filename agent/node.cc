@@ -66,6 +66,8 @@ Status Node::Setup() {
   GV_ASSIGN_OR_RETURN(const algorithms::OptionValues algo_options,
                       algorithms::ResolveOptions(spec_, options_.algo_options));
   algorithm_ = spec_.factory(algo_options);
+  GV_ASSIGN_OR_RETURN(sampling_,
+                      learn::ParseSampling(options_.sampling, {.local_steps = options_.local_steps}));
   set_optimizer_policy(spec_.optimizer_policy);
   GV_RETURN_IF_ERROR(BuildTrainerOptions().status());
   GV_RETURN_IF_ERROR(learn::ParsePartition(options_.partition).status());
@@ -218,8 +220,8 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
                       learn::ParseModel(options_.model, data_.train.shape,
                                         data_.train.num_classes));
   // Cosine schedules need a horizon: the epochs of this shard the run will take.
-  const double total_samples = static_cast<double>(options_.rounds) * options_.local_steps *
-                               options_.recipe.batch;
+  const double total_samples = static_cast<double>(
+      sampling_->ExamplesInRounds(static_cast<uint64_t>(options_.rounds), options_.recipe.batch));
   t.total_epochs = std::max<int64_t>(
       1, static_cast<int64_t>(std::ceil(total_samples / std::max<size_t>(1, shard.size()))));
   t.seed = options_.seed * 7919 + static_cast<uint64_t>(shard_index);

@@ -37,6 +37,7 @@
 #include "agent/core/transport.h"
 #include "base/status.h"
 #include "learn/dataset.h"
+#include "learn/sampling.h"
 #include "learn/trainer.h"
 #include "proto/auth.h"
 
@@ -182,6 +183,7 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   std::unique_ptr<learn::Trainer> trainer_;  // training thread once started
   algorithms::AlgoSpec spec_{};  // the running algorithm's row; read-only after Setup
   std::unique_ptr<algorithms::Algorithm> algorithm_;  // training thread once started
+  std::unique_ptr<learn::SampleSchedule> sampling_;   // training thread once started
   uint64_t fingerprint_ = 0;
   Mailbox mailbox_;
   core::RoundDeadline deadline_;  // training thread only

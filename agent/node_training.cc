@@ -111,7 +111,7 @@ void Node::TrainingThread() {
 }
 
 void Node::RunRound(uint64_t round, bool last) {
-  Result<double> loss = algorithm_->RunRound(*this, round, options_.local_steps);
+  Result<double> loss = algorithm_->RunRound(*this, round, sampling_->Plan(round).steps);
   if (!loss.ok()) {
     Fail(loss.status());
     return;

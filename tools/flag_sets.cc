@@ -4,6 +4,7 @@
 #include "base/join.h"
 #include "learn/optimizer.h"
 #include "learn/partition.h"
+#include "learn/sampling.h"
 #include "learn/schedule.h"
 
 namespace grapevine::tools {
@@ -68,6 +69,20 @@ const FlagSet& FlagSet::Schedule() {
                 " | ") +
           " (per epoch of the shard)",
       [](const std::string& v) { return learn::ParseSchedule(v).status(); });
+  return set;
+}
+
+const FlagSet& FlagSet::Sampling() {
+  static const FlagSet set(
+      "steps per round: " +
+          JoinNames(learn::AllSamplingForms(),
+                    [](const learn::SamplingForm& f) {
+                      return std::string(f.syntax) + " (" + std::string(f.summary) + ")";
+                    },
+                    " | "),
+      [](const std::string& v) {
+        return learn::ParseSampling(v, learn::SamplingContext{1}).status();
+      });
   return set;
 }
 

@@ -4,6 +4,7 @@
 //   --order      learn/order.h                      AllOrderKinds() (where each kind runs)
 //   --partition  learn/partition.h                  AllPartitionForms() / ParsePartition
 //   --schedule   learn/schedule.h                   AllScheduleForms() / ParseSchedule
+//   --sampling   learn/sampling.h                   AllSamplingForms() / ParseSampling
 //   --optimizer  learn/optimizer.h                  AllOptimizers()
 // `agent` and `launch` get them through tools/node_flags.h, `train` directly; the TOML
 // config (tools/config_file.h) sets options through the same CLI11 options, so its values
@@ -28,6 +29,7 @@ class FlagSet {
   static const FlagSet& Order(learn::OrderSite site);
   static const FlagSet& Partition();
   static const FlagSet& Schedule();
+  static const FlagSet& Sampling();
   static const FlagSet& Optimizer();
 
   // For the flag's help: "rr (random reshuffling) | grab (...)".

@@ -33,6 +33,7 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   app->get_option("--optimizer")->check(FlagSet::Optimizer().Validator());
   app->get_option("--order")->check(FlagSet::Order(learn::OrderSite::kAgent).Validator());
   app->get_option("--partition")->check(FlagSet::Partition().Validator());
+  app->get_option("--sampling")->check(FlagSet::Sampling().Validator());
   app->get_option("--schedule")->check(FlagSet::Schedule().Validator());
   app->get_option("--algo")->check(FlagSet::Algo().Validator());
   app->get_option("--init")->check(CLI::IsMember({"shared", "per-node"}));

@@ -41,6 +41,7 @@ void ForEachSharedFlag(Options& o, F&& f) {
     "shared (one initial model) | per-node (each node its own seed); default per algorithm");
   f("--rounds", o.rounds, "rounds to train (each = --local-steps optimizer steps + one merge)");
   f("--local-steps", o.local_steps, "optimizer steps per round");
+  f("--sampling", o.sampling, FlagSet::Sampling().help().c_str());
   f("--pretrain-steps", o.pretrain_steps,
     "local steps alone before the first round (the DIMAT paper pre-trains each agent)");
   f("--eval-every", o.eval_every, "rounds between test evaluations");

@@ -59,6 +59,11 @@ TEST(FlagSetsTest, PartitionScheduleOptimizerFromTheirTables) {
   EXPECT_TRUE(FlagSet::Schedule().Check("step:0.5:2").ok());
   EXPECT_FALSE(FlagSet::Schedule().Check("linear").ok());
 
+  EXPECT_NE(FlagSet::Sampling().help().find("fixed ("), std::string::npos)
+      << FlagSet::Sampling().help();
+  EXPECT_TRUE(FlagSet::Sampling().Check("fixed").ok());
+  EXPECT_FALSE(FlagSet::Sampling().Check("ugs:2").ok());
+
   EXPECT_EQ(FlagSet::Optimizer().help(), "sgd | adam | adamw");
   EXPECT_TRUE(FlagSet::Optimizer().Check("adamw").ok());
   Status o = FlagSet::Optimizer().Check("rmsprop");
