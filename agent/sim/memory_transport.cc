@@ -8,19 +8,15 @@ namespace grapevine::agent::sim {
 // One end of an in-memory link as the local Node sees it.
 class MemoryTransport::Link final : public core::Link {
  public:
-  Link(std::string remote_addr, proto::NodeId remote_id, bool local_anonymous)
-      : remote_addr_(std::move(remote_addr)),
-        remote_id_(remote_id),
-        local_anonymous_(local_anonymous) {}
+  Link(std::string remote_addr, proto::NodeId remote_id)
+      : remote_addr_(std::move(remote_addr)), remote_id_(remote_id) {}
   proto::NodeId peer_id() const override { return remote_id_; }
   bool is_client() const override { return false; }
   const std::string& remote_addr() const { return remote_addr_; }
-  bool local_anonymous() const { return local_anonymous_; }
 
  private:
   std::string remote_addr_;
   proto::NodeId remote_id_;
-  bool local_anonymous_;  // we dialled this link without presenting our id
 };
 
 std::unique_ptr<MemoryTransport> MemoryNetwork::NewTransport() {
@@ -147,7 +143,7 @@ void MemoryTransport::DialAnonymous(const std::string& addr,
     });
     return;
   }
-  auto link = std::make_shared<Link>(addr, t->id_.load(), /*local_anonymous=*/true);
+  auto link = std::make_shared<Link>(addr, t->id_.load());
   Post([on_ready = std::move(on_ready), link] { on_ready(link); });
 }
 
@@ -181,7 +177,7 @@ void MemoryTransport::Receive(const std::string& from_addr,
   }
   const proto::NodeId sender = anonymous ? proto::kNoNode : from->id_.load();
   if (sender != proto::kNoNode) peers_.try_emplace(sender, from_addr);
-  handlers_.on_envelope(std::make_shared<Link>(from_addr, sender, false), std::move(*env));
+  handlers_.on_envelope(std::make_shared<Link>(from_addr, sender), std::move(*env));
 }
 
 }  // namespace grapevine::agent::sim

@@ -79,10 +79,13 @@ void SimNetwork::AddMember(NodeId id, const std::string& addr, uint64_t seed,
 void SimNetwork::AddJoiner(const std::string& addr, uint64_t seed) { Add(addr, seed, ""); }
 
 void SimNetwork::StartJoin(const std::string& joiner, const std::string& member) {
-  Agent& a = *agents_.at(joiner);
-  MakeDriver(a, member);  // joins, and re-joins after a lost race, through `member`
-  agent::MembershipDriver* driver = a.driver.get();
-  a.transport->Post([driver] { driver->StartJoin(); });
+  Agent* a = agents_.at(joiner).get();
+  // The driver is replaced on the network thread, where its handlers run: one that
+  // joins, and re-joins after a lost race, through `member`.
+  a->transport->Post([this, a, member] {
+    MakeDriver(*a, member);
+    a->driver->StartJoin();
+  });
 }
 
 const Membership& SimNetwork::Node(const std::string& addr) const {
