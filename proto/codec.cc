@@ -65,8 +65,14 @@ static_assert(static_cast<uint16_t>(s::MemberState::LEFT) ==
               static_cast<uint16_t>(MemberState::kLeft));
 static_assert(static_cast<uint16_t>(s::TensorCodec::TOP_K) ==
               static_cast<uint16_t>(TensorCodec::kTopK));
+static_assert(static_cast<uint16_t>(s::TensorCodec::RAND_K) ==
+              static_cast<uint16_t>(TensorCodec::kRandK));
+static_assert(static_cast<int>(TensorCodec::kRandK) + 1 == kTensorCodecCount);
 static_assert(static_cast<uint16_t>(s::ModelPurpose::CROSS_GRADIENT) ==
               static_cast<uint16_t>(ModelPurpose::kCrossGradient));
+static_assert(static_cast<uint16_t>(s::ModelPurpose::PUBLIC_COPY) ==
+              static_cast<uint16_t>(ModelPurpose::kPublicCopy));
+static_assert(static_cast<int>(ModelPurpose::kPublicCopy) + 1 == kModelPurposeCount);
 
 constexpr const char* kKindNames[] = {
     "hello",       "authProof", "authResult",   "joinRequest",  "joinReply",     "membershipUpdate",
@@ -228,6 +234,8 @@ struct BodyWriter {
     GV_WRITE_FLOATS(w, Extra, m.extra);
     w.setFrame(m.frame);
     w.setPushWeight(m.push_weight);
+    w.setCodecParam(m.codec_param);
+    w.setCodecSeed(m.codec_seed);
   }
   void operator()(const CrossGradient& m) const {
     auto w = b.initCrossGradient();
@@ -337,8 +345,17 @@ void EncodedMessage::Build(const Envelope& env, bool reference_arrays) {
   for (auto piece : impl.pieces) impl.size += piece.size();
 }
 
+TrafficClass TrafficOf(const Body& body) {
+  if (const auto* m = std::get_if<ModelPayload>(&body)) {
+    return m->codec == TensorCodec::kFloat32 ? TrafficClass::kModel : TrafficClass::kCompressed;
+  }
+  if (std::holds_alternative<CrossGradient>(body)) return TrafficClass::kGradient;
+  return TrafficClass::kControl;
+}
+
 EncodedMessage Encode(const Envelope& env) {
   EncodedMessage msg;
+  msg.traffic_ = TrafficOf(env.body);
   msg.impl_ = std::make_unique<EncodedMessage::Impl>(EstimateWords(env, false));
   msg.Build(env, /*reference_arrays=*/false);
   return msg;
@@ -346,6 +363,7 @@ EncodedMessage Encode(const Envelope& env) {
 
 EncodedMessage Encode(Envelope&& env) {
   EncodedMessage msg;
+  msg.traffic_ = TrafficOf(env.body);
   msg.impl_ = std::make_unique<EncodedMessage::Impl>(EstimateWords(env, true));
   // Moving a vector keeps its buffer, but the arrays are referenced only after
   // the move, from their final home.
@@ -518,19 +536,21 @@ Status Read(s::ModelRequest::Reader r, ModelRequest* m) {
 // traversal limit, which is sized for reading the message once.
 Status Read(s::ModelPayload::Reader r, const std::shared_ptr<void>& block, ModelPayload* m) {
   m->origin = r.getOrigin();
-  GV_RETURN_IF_ERROR(ReadEnum(r.getPurpose(), 4, &m->purpose, "model purpose"));
+  GV_RETURN_IF_ERROR(ReadEnum(r.getPurpose(), kModelPurposeCount, &m->purpose, "model purpose"));
   m->version = r.getVersion();
   m->round = r.getRound();
   m->samples_seen = r.getSamplesSeen();
   m->arch_fingerprint = r.getArchFingerprint();
   m->content_hash = r.getContentHash();
   m->train_loss = r.getTrainLoss();
-  GV_RETURN_IF_ERROR(ReadEnum(r.getCodec(), 4, &m->codec, "tensor codec"));
+  GV_RETURN_IF_ERROR(ReadEnum(r.getCodec(), kTensorCodecCount, &m->codec, "tensor codec"));
   GV_RETURN_IF_ERROR(ReadValues(r.getValues(), block, &m->values));
   ReadBytes(r.getPacked(), &m->packed);
   GV_RETURN_IF_ERROR(ReadFloats(r.getScales(), &m->scales, "scales"));
   m->frame = r.getFrame();
   m->push_weight = r.getPushWeight();
+  m->codec_param = r.getCodecParam();
+  m->codec_seed = r.getCodecSeed();
   return ReadFloats(r.getExtra(), &m->extra, "extra");
 }
 
@@ -538,7 +558,7 @@ Status Read(s::CrossGradient::Reader r, const std::shared_ptr<void>& block, Cros
   m->origin = r.getOrigin();
   m->version = r.getVersion();
   m->content_hash = r.getContentHash();
-  GV_RETURN_IF_ERROR(ReadEnum(r.getCodec(), 4, &m->codec, "tensor codec"));
+  GV_RETURN_IF_ERROR(ReadEnum(r.getCodec(), kTensorCodecCount, &m->codec, "tensor codec"));
   GV_RETURN_IF_ERROR(ReadValues(r.getValues(), block, &m->values));
   ReadBytes(r.getPacked(), &m->packed);
   return ReadFloats(r.getScales(), &m->scales, "scales");

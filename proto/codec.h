@@ -35,6 +35,8 @@ inline constexpr int kNestingLimit = 16;  // we nest 4 deep today
 // An encoded message ready for a scatter-gather write: the Cap'n Proto segment
 // table followed by the segments, exactly as getSegmentsForOutput() laid them
 // out, without copying them into one buffer.
+TrafficClass TrafficOf(const Body& body);
+
 class EncodedMessage {
  public:
   EncodedMessage();
@@ -51,6 +53,8 @@ class EncodedMessage {
   size_t size() const;
   // One contiguous copy of the pieces (tests, small control messages).
   std::vector<uint8_t> Flatten() const;
+  // TrafficOf the body it was encoded from.
+  TrafficClass traffic() const { return traffic_; }
 
  private:
   friend EncodedMessage Encode(const Envelope& envelope);
@@ -60,6 +64,7 @@ class EncodedMessage {
   // arrays become segments of their own that point into `envelope`.
   void Build(const Envelope& envelope, bool reference_arrays);
   std::unique_ptr<Impl> impl_;
+  TrafficClass traffic_ = TrafficClass::kControl;
 };
 
 // REQUIRES: envelope.body does not hold UnknownKind (it has no wire form).

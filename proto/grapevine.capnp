@@ -98,6 +98,8 @@ enum TensorCodec {
   int8 @1;
   signNorm @2;
   topK @3;
+  q4 @4;
+  randK @5;
 }
 
 enum ModelPurpose {
@@ -105,6 +107,8 @@ enum ModelPurpose {
   stateTransfer @1;
   crossGradient @2;
   pushShare @3;
+  chocoUpdate @4;
+  publicCopy @5;
 }
 
 struct ModelRequest {
@@ -131,6 +135,11 @@ struct ModelPayload {
   frame @13 :UInt32 = 0xffffffff;
   # Push-sum weight of an sgp share; 1 for every other model (and when absent).
   pushWeight @14 :Float64 = 1.0;
+  # Compressed payloads (codec != float32): the codec's parameter (topK/randK: the
+  # fraction of entries kept) and the seed its randomness derives from; `packed` holds
+  # the per-tensor blocks (docs/compression.md).
+  codecParam @15 :Float32;
+  codecSeed @16 :UInt64;
 }
 
 struct CrossGradient {

@@ -118,19 +118,30 @@ struct Ack {
 
 // ---- models and gradients ------------------------------------------------------
 
+// A payload's codec. kFloat32: `values` holds the raw floats. Every other codec: `packed`
+// holds one block per tensor of the model's layout, in the format of merge/compress.h
+// (docs/compression.md); `codec_param` and `codec_seed` complete it.
 enum class TensorCodec : uint8_t {
-  kFloat32 = 0,  // values holds the raw parameters
-  kInt8 = 1,     // packed: int8 per value, per-tensor scales in `scales`
-  kSignNorm = 2, // packed: sign bits, per-tensor scale in `scales`
-  kTopK = 3,     // packed: (uint32 index, float value) pairs
+  kFloat32 = 0,
+  kInt8 = 1,      // q8: stochastic rounding to 255 levels per block of 256, float scale
+  kSignNorm = 2,  // sign: (|v|_1 / n) sign(v), bit-packed
+  kTopK = 3,      // topk:F: the largest F*n magnitudes, float16 values, delta indices
+  kQ4 = 4,        // q4: as kInt8 with 15 levels, two per byte
+  kRandK = 5,     // randk:F: seeded random F*n entries, indices not sent
 };
+inline constexpr int kTensorCodecCount = 6;
 
 enum class ModelPurpose : uint8_t {
   kGossip = 0,         // a round's model offer
   kStateTransfer = 1,  // reply to a joiner's ModelRequest
   kCrossGradient = 2,  // CGA: "compute the gradient of this model on your data"
   kPushShare = 3,      // sgp: a push-sum share (values = numerator share, push_weight)
+  kChocoUpdate = 4,    // choco: compressed q = Q(x - x_hat) in `packed`; content_hash is
+                       // the hash of the sender's public copy after adding q
+  kPublicCopy = 5,     // choco: the sender's public copy in full precision (re-seed), or
+                       // with no values a request for the receiver's
 };
+inline constexpr int kModelPurposeCount = 6;
 
 struct ModelRequest {
   ModelPurpose purpose = ModelPurpose::kStateTransfer;
@@ -156,6 +167,9 @@ struct ModelPayload {
   // sgp: the push-sum weight of a share (ALGORITHMS.md §9); 1 for every other model, and
   // for a message from an agent that predates the field.
   double push_weight = 1.0;
+  // Compressed payloads: the codec's parameter (topk/randk fraction) and seed.
+  float codec_param = 0.0f;
+  uint64_t codec_seed = 0;
 };
 
 // CGA reply: gradient of `origin`'s model (version) on the replier's data.
@@ -204,6 +218,13 @@ struct Unimplemented {
 struct UnknownKind {
   uint16_t kind = 0;
 };
+
+// What a message carries, for the byte counters of the agent's metrics (bytes on the
+// wire by message kind): full-precision models (gossip, state transfer, push shares,
+// public copies), compressed updates, cross-gradients, and everything else (membership,
+// handshakes, status).
+enum class TrafficClass : uint8_t { kControl = 0, kModel = 1, kCompressed = 2, kGradient = 3 };
+inline constexpr int kTrafficClassCount = 4;
 
 using Body = std::variant<Hello, AuthProof, AuthResult, JoinRequest, JoinReply, MembershipUpdate,
                           Ping, Ack, ModelRequest, ModelPayload, CrossGradient, StatusRequest,

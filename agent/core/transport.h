@@ -17,6 +17,7 @@
 // they came from.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -92,6 +93,9 @@ class Transport {
   // Counters; any thread.
   virtual uint64_t bytes_in() const = 0;
   virtual uint64_t bytes_out() const = 0;
+  // bytes_out() split by what the frames carried (proto::TrafficClass).
+  using TrafficBytes = std::array<uint64_t, proto::kTrafficClassCount>;
+  virtual TrafficBytes bytes_out_by_traffic() const = 0;
   virtual uint64_t models_superseded() const = 0;
 };
 

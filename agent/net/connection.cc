@@ -273,8 +273,10 @@ awaitable<void> Connection::WriteFrame(const proto::EncodedMessage& msg) {
   for (auto* batch = &encoder_.NextBatch(); !batch->empty(); batch = &encoder_.NextBatch()) {
     write_buffers_.clear();
     for (auto piece : *batch) write_buffers_.emplace_back(piece.data(), piece.size());
-    bytes_out_ += co_await asio::async_write(socket_, write_buffers_, LargeTransfers,
-                                             use_awaitable);
+    const size_t wrote =
+        co_await asio::async_write(socket_, write_buffers_, LargeTransfers, use_awaitable);
+    bytes_out_ += wrote;
+    by_traffic_[static_cast<size_t>(msg.traffic())] += wrote;
   }
 }
 

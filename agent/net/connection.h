@@ -91,6 +91,7 @@ class Connection : public core::Link, public std::enable_shared_from_this<Connec
   std::string remote_endpoint() const { return remote_; }
   uint64_t bytes_in() const { return bytes_in_; }
   uint64_t bytes_out() const { return bytes_out_; }
+  const core::Transport::TrafficBytes& bytes_out_by_traffic() const { return by_traffic_; }
   uint64_t frames_dropped() const { return frames_dropped_; }
   uint64_t models_superseded() const { return models_superseded_; }
 
@@ -138,6 +139,7 @@ class Connection : public core::Link, public std::enable_shared_from_this<Connec
   void ShutdownWriteIfDrained();
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
+  core::Transport::TrafficBytes by_traffic_{};
   uint64_t frames_dropped_ = 0;
   uint64_t models_superseded_ = 0;
 };

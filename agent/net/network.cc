@@ -146,6 +146,9 @@ void Network::CloseAll() { impl_->pool.CloseAll(Status::Ok()); }
 void Network::DropPeers() { impl_->pool.DropPeers(Status::Ok()); }
 uint64_t Network::bytes_in() const { return impl_->pool.bytes_in(); }
 uint64_t Network::bytes_out() const { return impl_->pool.bytes_out(); }
+core::Transport::TrafficBytes Network::bytes_out_by_traffic() const {
+  return impl_->pool.bytes_out_by_traffic();
+}
 uint64_t Network::models_superseded() const { return impl_->pool.models_superseded(); }
 
 }  // namespace grapevine::agent::net

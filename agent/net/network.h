@@ -69,6 +69,7 @@ class Network final : public core::Transport {
   void DropPeers() override;
   uint64_t bytes_in() const override;
   uint64_t bytes_out() const override;
+  TrafficBytes bytes_out_by_traffic() const override;
   uint64_t models_superseded() const override;
 
  private:

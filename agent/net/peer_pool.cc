@@ -163,6 +163,9 @@ void PeerPool::OnClosed(const std::shared_ptr<Connection>& conn, const Status& w
   }
   closed_bytes_in_ += conn->bytes_in();
   closed_bytes_out_ += conn->bytes_out();
+  for (size_t k = 0; k < closed_by_traffic_.size(); ++k) {
+    closed_by_traffic_[k] += conn->bytes_out_by_traffic()[k];
+  }
   closed_superseded_ += conn->models_superseded();
   if (!why.ok() && !stopped_) {
     spdlog::info("connection {} ({}) closed: {}", conn->remote_endpoint(), conn->label(),
@@ -317,6 +320,14 @@ uint64_t PeerPool::bytes_in() const {
   for (auto& c : all_) total += c->bytes_in();
   return total;
 }
+core::Transport::TrafficBytes PeerPool::bytes_out_by_traffic() const {
+  core::Transport::TrafficBytes total = closed_by_traffic_;
+  for (auto& c : all_) {
+    for (size_t k = 0; k < total.size(); ++k) total[k] += c->bytes_out_by_traffic()[k];
+  }
+  return total;
+}
+
 uint64_t PeerPool::bytes_out() const {
   uint64_t total = closed_bytes_out_;
   for (auto& c : all_) total += c->bytes_out();

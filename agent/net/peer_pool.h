@@ -62,6 +62,7 @@ class PeerPool {
   void DropPeers(const Status& why);
   uint64_t bytes_in() const;
   uint64_t bytes_out() const;
+  core::Transport::TrafficBytes bytes_out_by_traffic() const;
   uint64_t models_superseded() const;
 
  private:
@@ -100,6 +101,7 @@ class PeerPool {
   std::set<std::shared_ptr<Connection>> all_;  // every live connection, chosen or not
   uint64_t closed_bytes_in_ = 0;
   uint64_t closed_bytes_out_ = 0;
+  core::Transport::TrafficBytes closed_by_traffic_{};
   uint64_t closed_superseded_ = 0;
   bool stopped_ = false;
 };

@@ -100,6 +100,11 @@ class MemoryTransport final : public core::Transport {
   void DropPeers() override { peers_.clear(); }
   uint64_t bytes_in() const override { return bytes_in_; }
   uint64_t bytes_out() const override { return bytes_out_; }
+  TrafficBytes bytes_out_by_traffic() const override {
+    TrafficBytes out;
+    for (size_t k = 0; k < out.size(); ++k) out[k] = by_traffic_[k];
+    return out;
+  }
   uint64_t models_superseded() const override { return 0; }
 
   // The agent crashed: nothing reaches it or leaves it from now on.
@@ -126,6 +131,7 @@ class MemoryTransport final : public core::Transport {
   std::map<proto::NodeId, std::string> peers_;  // KeepConnected / Send targets
   std::atomic<bool> started_{false}, stopped_{false}, crashed_{false};
   std::atomic<uint64_t> bytes_in_{0}, bytes_out_{0};
+  std::array<std::atomic<uint64_t>, proto::kTrafficClassCount> by_traffic_{};
   std::shared_ptr<bool> alive_token_ = std::make_shared<bool>(true);
 };
 
