@@ -48,6 +48,16 @@ struct MetricsRecord {
   std::optional<uint32_t> frame;            // dimat, wm: the node whose unit order is used
   std::optional<uint64_t> gradients_answered;  // cross-gradient algorithms (cga)
   std::optional<double> push_weight;           // push-sum algorithms (sgp): this agent's w
+  std::optional<double> consensus_gamma;       // choco: the consensus step size in use
+  std::optional<uint64_t> updates_rejected;    // choco: compressed updates that failed checks
+  std::optional<uint64_t> resyncs;             // choco: snapshots that re-seeded a copy
+  // bytes_out by what the frames carried: full-precision models (gossip, state transfer,
+  // push shares, public copies), compressed updates, cross-gradients, the rest
+  // (membership, handshakes, status). Cumulative, like bytes_out.
+  std::optional<uint64_t> bytes_out_model;
+  std::optional<uint64_t> bytes_out_compressed;
+  std::optional<uint64_t> bytes_out_gradient;
+  std::optional<uint64_t> bytes_out_control;
 
   bool operator==(const MetricsRecord&) const = default;
 };
@@ -74,6 +84,13 @@ void ForEachMetricsField(Record& r, F&& f) {
   f("gradients_answered", r.gradients_answered);
   f("push_weight", r.push_weight);
   f("node", r.node);
+  f("consensus_gamma", r.consensus_gamma);
+  f("updates_rejected", r.updates_rejected);
+  f("resyncs", r.resyncs);
+  f("bytes_out_model", r.bytes_out_model);
+  f("bytes_out_compressed", r.bytes_out_compressed);
+  f("bytes_out_gradient", r.bytes_out_gradient);
+  f("bytes_out_control", r.bytes_out_control);
 }
 
 // Sets the field called `key` to `value` (converted to the field's type). False, and

@@ -309,6 +309,8 @@ void Node::Fail(const Status& why) {
 void Node::OnTick() {
   bytes_in_ = network_->bytes_in();
   bytes_out_ = network_->bytes_out();
+  const auto by_traffic = network_->bytes_out_by_traffic();
+  for (size_t k = 0; k < by_traffic.size(); ++k) bytes_out_by_traffic_[k] = by_traffic[k];
   superseded_net_ = network_->models_superseded();
   members_->OnTick();
   if (!Joined()) return;
@@ -350,6 +352,7 @@ void Node::PublishView() {
   view_.mixing.clear();
   view_.self_weight = 1.0;
   view_.out = LiveOut();
+  view_.edges = m.LiveEdges();
   view_.in.clear();
   for (auto id : neighbours) {
     if (!directed_ || in_edges_.count(id) > 0) view_.in.push_back(id);

@@ -13,6 +13,7 @@
 // thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -76,6 +77,7 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   struct SharedView {
     std::vector<std::pair<proto::NodeId, double>> mixing;  // in-neighbours' weights
     std::vector<proto::NodeId> out, in;  // live out- / in-neighbours (undirected: equal)
+    std::vector<proto::Edge> edges;      // the live graph (membership view)
     double self_weight = 1.0;
     uint64_t round = 0;
     double last_accuracy = -1;
@@ -147,6 +149,7 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   uint64_t staleness() const override { return static_cast<uint64_t>(options_.staleness); }
   std::vector<proto::NodeId> OutNeighbours() const override;
   std::vector<proto::NodeId> InNeighbours() const override;
+  std::vector<proto::Edge> LiveEdges() const override;
   std::vector<proto::NodeId> Send(algorithms::Channel channel, std::span<const proto::NodeId> to,
                                   proto::Body body) override;
   std::vector<algorithms::ChannelMessage> Take(algorithms::Channel channel) override;
@@ -200,6 +203,7 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> bytes_in_{0};
   std::atomic<uint64_t> bytes_out_{0};
+  std::array<std::atomic<uint64_t>, proto::kTrafficClassCount> bytes_out_by_traffic_{};
   std::atomic<uint64_t> superseded_net_{0};
   std::atomic<int> neighbours_alive_{0};
   std::atomic<uint64_t> models_rejected_{0};

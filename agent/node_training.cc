@@ -375,6 +375,11 @@ std::vector<proto::NodeId> Node::OutNeighbours() const {
   return view_.out;
 }
 
+std::vector<proto::Edge> Node::LiveEdges() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return view_.edges;
+}
+
 std::vector<proto::NodeId> Node::InNeighbours() const {
   std::lock_guard<std::mutex> lock(mu_);
   return view_.in;
@@ -390,8 +395,22 @@ Status Node::ValidateChannelMessage(const algorithms::ChannelMessage& m) const {
     return CheckTensor("cross-gradient", g.codec, g.values, g.content_hash,
                        trainer_->params().size());
   }
-  GV_RETURN_IF_ERROR(ValidateModel(*m.model));
-  const double w = m.model->push_weight;
+  const proto::ModelPayload& p = *m.model;
+  if (p.purpose == proto::ModelPurpose::kChocoUpdate) {
+    // The codec blocks are checked where they are decoded (the plug-in, which knows the
+    // codec); here only what every update must have.
+    if (p.arch_fingerprint != fingerprint_) return Status::Invalid("architecture fingerprint differs");
+    if (p.codec == proto::TensorCodec::kFloat32 || !p.values.empty() || p.packed.empty()) {
+      return Status::Invalid("compressed update without a codec and packed blocks");
+    }
+    if (!std::isfinite(p.codec_param)) return Status::Invalid("codec parameter is NaN or Inf");
+    return Status::Ok();
+  }
+  if (p.purpose == proto::ModelPurpose::kPublicCopy && p.values.empty()) {
+    return Status::Ok();  // a request for our public copy
+  }
+  GV_RETURN_IF_ERROR(ValidateModel(p));
+  const double w = p.push_weight;
   if (!(std::isfinite(w) && w > 0)) {
     return Status::Invalid("push-sum weight " + std::to_string(w) + " is not finite and > 0");
   }
@@ -421,7 +440,15 @@ std::vector<algorithms::ChannelMessage> Node::Take(algorithms::Channel channel) 
 std::vector<proto::NodeId> Node::Send(algorithms::Channel channel,
                                       std::span<const proto::NodeId> to, proto::Body body) {
   if (auto* model = std::get_if<proto::ModelPayload>(&body)) {
-    CompleteModel(model, algorithms::PurposeOf(channel));
+    // Compressed gossip: the caller picks update or public copy, and an update's
+    // content hash is its sender's public copy (not computable from `values`).
+    const bool compressed = channel == algorithms::Channel::kCompressedGossip;
+    const proto::ModelPurpose purpose = compressed && model->purpose == proto::ModelPurpose::kPublicCopy
+                                            ? proto::ModelPurpose::kPublicCopy
+                                            : algorithms::PurposeOf(channel);
+    const uint64_t hash = model->content_hash;
+    CompleteModel(model, purpose);
+    if (purpose == proto::ModelPurpose::kChocoUpdate) model->content_hash = hash;
   } else if (auto* g = std::get_if<proto::CrossGradient>(&body)) {
     g->content_hash = proto::ContentHash(g->values);
   }
@@ -482,6 +509,12 @@ void Node::WriteMetrics(uint64_t round, double loss, std::optional<double> accur
   r.test_accuracy = accuracy;
   r.bytes_in = bytes_in_.load();
   r.bytes_out = bytes_out_.load();
+  using proto::TrafficClass;
+  auto traffic = [&](TrafficClass c) { return bytes_out_by_traffic_[static_cast<size_t>(c)].load(); };
+  r.bytes_out_model = traffic(TrafficClass::kModel);
+  r.bytes_out_compressed = traffic(TrafficClass::kCompressed);
+  r.bytes_out_gradient = traffic(TrafficClass::kGradient);
+  r.bytes_out_control = traffic(TrafficClass::kControl);
   r.models_received = mailbox_.received();
   r.models_merged = models_merged_.load();
   r.models_rejected = models_rejected_.load();

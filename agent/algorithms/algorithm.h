@@ -99,6 +99,9 @@ class AlgorithmContext {
   // undirected: both are the live neighbours) ----
   virtual std::vector<proto::NodeId> OutNeighbours() const = 0;
   virtual std::vector<proto::NodeId> InNeighbours() const = 0;
+  // The live graph as this agent's membership sees it (undirected edges), e.g. to tune
+  // a step size on the real mixing matrix (choco).
+  virtual std::vector<proto::Edge> LiveEdges() const = 0;
 
   // ---- the other channels ----
   // Sends `body` on `channel` to each of `to`. A ModelPayload is completed by the

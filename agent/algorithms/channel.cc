@@ -14,6 +14,8 @@ const char* ChannelName(Channel c) {
       return "cross-gradient reply";
     case Channel::kPushShare:
       return "push-sum share";
+    case Channel::kCompressedGossip:
+      return "compressed gossip";
   }
   return "?";
 }
@@ -24,6 +26,9 @@ Channel ChannelOfModel(proto::ModelPurpose purpose) {
       return Channel::kCrossGradientRequest;
     case proto::ModelPurpose::kPushShare:
       return Channel::kPushShare;
+    case proto::ModelPurpose::kChocoUpdate:
+    case proto::ModelPurpose::kPublicCopy:
+      return Channel::kCompressedGossip;
     default:
       return Channel::kModelGossip;
   }
@@ -37,6 +42,8 @@ proto::ModelPurpose PurposeOf(Channel c) {
       return proto::ModelPurpose::kCrossGradient;
     case Channel::kPushShare:
       return proto::ModelPurpose::kPushShare;
+    case Channel::kCompressedGossip:
+      return proto::ModelPurpose::kChocoUpdate;  // Send keeps a caller's kPublicCopy
     case Channel::kCrossGradientReply:
       break;
   }

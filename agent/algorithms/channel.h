@@ -11,6 +11,9 @@
 //   kCrossGradientReply    CrossGradient: the answer
 //   kPushShare             ModelPayload, purpose pushShare: a push-sum share (numerator
 //                          and weight); every share counts, none may be superseded
+//   kCompressedGossip      ModelPayload, purpose chocoUpdate (a compressed q = Q(x - x_hat))
+//                          or publicCopy (a full-precision public copy, or a request for
+//                          one); every update counts: a lost one desynchronises x_hat
 // Thread-safety: plain values.
 #pragma once
 
@@ -27,16 +30,20 @@ enum class Channel : uint8_t {
   kCrossGradientRequest,
   kCrossGradientReply,
   kPushShare,
+  kCompressedGossip,
 };
-inline constexpr int kChannelCount = 4;
+inline constexpr int kChannelCount = 5;
 
 // What the mailbox keeps of a channel until the algorithm takes it: the newest message
 // per sender (gossip-like traffic, where an older one is useless), or every message
-// (push-sum shares: a dropped share loses mass).
+// (push-sum shares: a dropped share loses mass; compressed updates: a dropped one
+// desynchronises the public copies).
 enum class ChannelKeeps { kNewestPerSender, kEvery };
 
 constexpr ChannelKeeps KeepsOf(Channel c) {
-  return c == Channel::kPushShare ? ChannelKeeps::kEvery : ChannelKeeps::kNewestPerSender;
+  return c == Channel::kPushShare || c == Channel::kCompressedGossip
+             ? ChannelKeeps::kEvery
+             : ChannelKeeps::kNewestPerSender;
 }
 
 const char* ChannelName(Channel c);

@@ -23,5 +23,7 @@ std::span<const OptionSpec> LasgdOptions();
 std::unique_ptr<Algorithm> MakeLocal(const OptionValues& options);  // local.cc
 std::unique_ptr<Algorithm> MakeSgp(const OptionValues& options);    // sgp.cc
 std::span<const OptionSpec> SgpOptions();
+std::unique_ptr<Algorithm> MakeChoco(const OptionValues& options);  // choco.cc
+std::span<const OptionSpec> ChocoOptions();
 
 }  // namespace grapevine::agent::algorithms

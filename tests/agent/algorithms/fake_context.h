@@ -28,6 +28,7 @@ class FakeContext : public AlgorithmContext {
   std::vector<std::pair<proto::NodeId, double>> mixing;  // neighbours with w_ij
   std::map<proto::NodeId, Eigen::VectorXf> neighbour_models;  // what an exchange returns
   std::vector<proto::NodeId> out, in;
+  std::vector<proto::Edge> edges;
   std::set<proto::NodeId> unreachable;  // Send does not hand anything to these
   int nonblocking_polls_pending = 0;    // non-blocking polls answering "not yet"
   bool shared = true;
@@ -55,6 +56,7 @@ class FakeContext : public AlgorithmContext {
   uint64_t staleness() const override { return 4; }
   std::vector<proto::NodeId> OutNeighbours() const override { return out; }
   std::vector<proto::NodeId> InNeighbours() const override { return in; }
+  std::vector<proto::Edge> LiveEdges() const override { return edges; }
   std::vector<proto::NodeId> Send(Channel channel, std::span<const proto::NodeId> to,
                                   proto::Body body) override;
   std::vector<ChannelMessage> Take(Channel channel) override {
