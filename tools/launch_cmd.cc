@@ -103,6 +103,16 @@ void Register(CLI::App& app, CommandContext& ctx) {
       ctx.exit_code = 2;
       return;
     }
+    std::vector<std::string> algos{o->agent.algo};
+    if (!o->compare.empty()) {
+      auto list = ParseAlgoList(o->compare);
+      if (list.ok()) algos = *list;  // else RunLaunch reports the list
+    }
+    if (Status st = CheckAlgoOptionsGiven(*cmd, algos); !st.ok()) {
+      std::fprintf(stderr, "grapevine launch: %s\n", st.message().c_str());
+      ctx.exit_code = 2;
+      return;
+    }
     if (o->topology_path.empty()) {
       for (const auto& [flag, value] : kDemoDefaults) {
         if (cmd->count(flag) == 0) SetSharedFlag(o->agent, flag, value);

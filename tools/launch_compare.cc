@@ -45,12 +45,13 @@ void PrintCompareRow(const nlohmann::json& row) {
   };
   std::string name = row.value("run", std::string("?"));
   if (!row.value("complete", true)) name += " (partial)";
-  std::printf("%-16s %s %s %s %s %s %s\n", name.c_str(),
+  std::printf("%-16s %s %s %s %s %s %s %s\n", name.c_str(),
               num("final_mean_accuracy", "%.4f", 1, 9).c_str(),
               num("final_min_accuracy", "%.4f", 1, 7).c_str(),
               num("final_max_accuracy", "%.4f", 1, 7).c_str(),
               num("rounds_to_target", "%.0f", 1, 10).c_str(),
               num("bytes_sent_total", "%.1f", 1e-6, 10).c_str(),
+              num("bytes_to_target", "%.1f", 1e-6, 10).c_str(),
               num("wall_seconds", "%.1f", 1, 8).c_str());
 }
 
@@ -100,8 +101,9 @@ nlohmann::json CompareExtra(const LaunchOptions& o, const std::vector<std::strin
 }
 
 void PrintTable(const LaunchOptions& o) {
-  std::printf("%-16s %9s %7s %7s %10s %10s %8s\n", "algorithm", "mean acc", "min", "max",
-              ("to " + FormatTarget(o.target_accuracy)).c_str(), "MB sent", "wall s");
+  std::printf("%-16s %9s %7s %7s %10s %10s %10s %8s\n", "algorithm", "mean acc", "min", "max",
+              ("to " + FormatTarget(o.target_accuracy)).c_str(), "MB sent",
+              ("MB to " + FormatTarget(o.target_accuracy)).c_str(), "wall s");
   auto table = nlohmann::json::parse(ReadText(o.out_dir + "/compare.json"), nullptr, false);
   if (table.is_discarded()) return;
   for (const auto& row : table["runs"]) PrintCompareRow(row);

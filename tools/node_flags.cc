@@ -59,6 +59,26 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   app->get_option("--pretrain-steps")->check(NonNegative());
 }
 
+Status CheckAlgoOptionsGiven(const CLI::App& app, const std::vector<std::string>& algos) {
+  for (const auto& declared : agent::algorithms::AllOptions()) {
+    const std::string flag = "--" + std::string(declared.spec->name);
+    if (app.count(flag) == 0) continue;
+    bool taken = false;
+    for (const std::string& name : algos) {
+      auto spec = agent::algorithms::FindAlgorithm(name);
+      if (!spec.ok()) return Status::Ok();  // the algorithm check reports it
+      for (const auto& o : spec->options) taken |= o.name == declared.spec->name;
+    }
+    if (!taken) {
+      std::string names;
+      for (const std::string& name : algos) names += (names.empty() ? "" : ",") + name;
+      return Status::Invalid(flag + " is an option of " + declared.used_by + ", not of " +
+                             (algos.size() == 1 ? "--algo " : "--compare ") + names);
+    }
+  }
+  return Status::Ok();
+}
+
 std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options) {
   std::vector<std::string> args;
   ForEachSharedFlag(options, [&args](const char* flag, const auto& member, const char*) {
@@ -78,7 +98,14 @@ std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options) {
       args.push_back(out.str());
     }
   });
+  // Only the running algorithm's own options: an agent rejects the others.
+  auto spec = agent::algorithms::FindAlgorithm(options.algo);
   for (const auto& [name, value] : options.algo_options) {
+    bool own = false;
+    if (spec.ok()) {
+      for (const auto& o : spec->options) own |= o.name == name;
+    }
+    if (!own) continue;
     args.emplace_back("--" + name);
     args.push_back(value);
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/node_options.h"
+#include "base/status.h"
 #include "tools/flag_sets.h"
 
 namespace grapevine::tools {
@@ -69,6 +70,10 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options);
 
 // The shared flags as arguments for a child `grapevine agent`.
 std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options);
+
+// Invalid, naming the flag and who takes it, when an algorithm option was given on the
+// command line that none of `algos` declares (`--compress` with `--algo dimat`).
+Status CheckAlgoOptionsGiven(const CLI::App& app, const std::vector<std::string>& algos);
 
 // Applies --log-level and a log pattern that names the node.
 void ConfigureLogging(const std::string& level, const std::string& node_label);

@@ -32,6 +32,10 @@ constexpr const char* kCompareCaption =
 constexpr const char* kBytesCaption =
     "<p class=\"muted\">Bytes sent in each round, summed over agents (growth of every agent's "
     "bytes_out counter since its previous round).</p>";
+constexpr const char* kBitsCaption =
+    "<p class=\"muted\">x: log10 of the megabytes all agents had sent by that round; y: mean "
+    "test accuracy across agents. Further left at equal height = fewer bytes to the same "
+    "accuracy (compressed gossip).</p>";
 
 class FileWriter {
  public:
@@ -183,6 +187,30 @@ std::string RunAccuracySvg(const RunView& v) {
   return plot.Render();
 }
 
+// Bits to accuracy: mean test accuracy against the bytes all agents sent so far, one
+// line per run, bytes on a log10 axis (compressed runs send 10-100x less).
+std::string AccuracyVersusBytesSvg(const std::vector<RunView>& views,
+                                   const std::vector<RunData>& runs) {
+  PlotOptions o = AccuracyOptions("Mean test accuracy against total bytes sent (bits to accuracy)");
+  o.id = "accuracy_bytes";
+  o.x_label = "total MB sent by all agents, log10 (1 = 10 MB, 2 = 100 MB, 3 = 1 GB)";
+  o.x_integer = false;
+  o.x_min.reset();
+  SvgPlot plot(o);
+  for (size_t i = 0; i < views.size(); ++i) {
+    PlotLine line{runs[i].label, PaletteColor(i), {}, 2.4, 1.0, false, false, ""};
+    double sent = 0;
+    for (const auto& g : views[i].rounds) {
+      sent += static_cast<double>(g.bytes_sent);
+      if (g.agents_evaluated == 0 || sent <= 0) continue;
+      line.points.push_back({std::log10(sent / 1e6), g.mean_accuracy});
+    }
+    line.markers = line.points.size() <= kMaxMarkerPoints;
+    if (!line.points.empty()) plot.AddLine(std::move(line));
+  }
+  return plot.Render();
+}
+
 std::string RunBytesSvg(const RunView& v) {
   auto [div, unit] = ByteUnit(MaxBytesPerRound({v}));
   SvgPlot plot(BytesOptions("Bytes sent per round (all agents)", unit));
@@ -296,8 +324,8 @@ std::string FileList(const std::string& dir, const std::vector<std::string>& wri
 std::string CompareCsv(const nlohmann::json& table) {
   static const char* const kColumns[] = {
       "run", "complete", "final_mean_accuracy", "final_min_accuracy", "final_max_accuracy",
-      "rounds_to_target", "rounds", "bytes_sent_total", "wall_seconds", "agents",
-      "agents_reporting"};
+      "rounds_to_target", "rounds", "bytes_sent_total", "bytes_to_target", "wall_seconds",
+      "agents", "agents_reporting"};
   std::string out;
   for (const char* c : kColumns) out += std::string(out.empty() ? "" : ",") + c;
   out += "\n";
@@ -423,8 +451,10 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
   }
   const std::string accuracy_svg = accuracy.Render();
   const std::string bytes_svg = bytes.Render();
+  const std::string bits_svg = AccuracyVersusBytesSvg(views, runs);
   GV_RETURN_IF_ERROR(files.Write("accuracy.svg", accuracy_svg));
   GV_RETURN_IF_ERROR(files.Write("bytes.svg", bytes_svg));
+  GV_RETURN_IF_ERROR(files.Write("accuracy_bytes.svg", bits_svg));
 
   std::optional<double> best;
   for (const auto& v : views) {
@@ -436,6 +466,7 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
     const RunView& v = views[i];
     const RunTotals& t = v.totals;
     auto to_target = RoundsToTarget(v.rounds, target);
+    auto bytes_to_target = BytesToTarget(v.rounds, target);
     auto opt = [](const auto& o) { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
     // A run is complete unless its summary says otherwise (launch stores "complete").
     const bool complete = !(runs[i].summary.is_object() && runs[i].summary.contains("complete") &&
@@ -446,7 +477,9 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
                      {"final_min_accuracy", opt(t.final_min)},
                      {"final_max_accuracy", opt(t.final_max)},
                      {"rounds_to_target", opt(to_target)}, {"rounds", t.rounds},
-                     {"bytes_sent_total", t.bytes_sent}, {"wall_seconds", opt(v.wall_seconds)},
+                     {"bytes_sent_total", t.bytes_sent},
+                     {"bytes_to_target", opt(bytes_to_target)},
+                     {"wall_seconds", opt(v.wall_seconds)},
                      {"agents", v.agents.size()}, {"agents_reporting", t.agents_reporting}});
     std::string name = runs[i].report_href.empty() ? XmlEscape(runs[i].label)
                                                    : Link(runs[i].report_href, runs[i].label);
@@ -456,6 +489,7 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
     rows.push_back({Swatch(PaletteColor(i)) + name, mean, FormatAccuracy(t.final_min),
                     FormatAccuracy(t.final_max), to_target ? std::to_string(*to_target) : "—",
                     std::to_string(t.rounds), FormatBytes(static_cast<double>(t.bytes_sent)),
+                    bytes_to_target ? FormatBytes(static_cast<double>(*bytes_to_target)) : "—",
                     v.wall_seconds ? FormatFixed(*v.wall_seconds, 1) : "–",
                     std::to_string(t.agents_reporting) + " / " + std::to_string(v.agents.size())});
   }
@@ -470,11 +504,12 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
   body += HtmlSection(
       "Results",
       HtmlTable({"run", "final mean accuracy", "min", "max",
-                 "rounds to " + FormatFixed(target, 2), "rounds", "bytes sent", "wall s",
-                 "agents evaluated"},
+                 "rounds to " + FormatFixed(target, 2), "rounds", "bytes sent",
+                 "bytes to " + FormatFixed(target, 2), "wall s", "agents evaluated"},
                 rows) +
           "<p class=\"muted\">Final accuracy: each agent's last evaluation. Rounds to target: "
-          "first round whose mean accuracy across agents reached the target (—: never). "
+          "first round whose mean accuracy across agents reached the target (—: never); bytes "
+          "to target: what all agents sent up to that round. "
           "Partial: the run was stopped or failed before its last round.</p>");
   if (extra.is_object() && extra.contains("setting") && extra["setting"].is_object()) {
     body += HtmlSection("Setting (every run)",
@@ -483,6 +518,8 @@ Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,
   body += HtmlSection("Test accuracy",
                       "<div class=\"figure\">" + accuracy_svg + "</div>" + kCompareCaption);
   body += HtmlSection("Traffic", "<div class=\"figure\">" + bytes_svg + "</div>" + kBytesCaption);
+  body += HtmlSection("Accuracy versus bytes",
+                      "<div class=\"figure\">" + bits_svg + "</div>" + kBitsCaption);
   body += HtmlSection("Files", FileList(dir, files.written()));
   const std::string subtitle = "comparison of " + std::to_string(runs.size()) +
                                " runs · report written " + UtcNow();

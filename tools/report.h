@@ -46,7 +46,7 @@ Result<std::vector<std::string>> WriteRunReport(const std::string& dir, const Ru
 // `target`: the mean accuracy whose first round is reported as "rounds to target".
 // compare.json = `extra`'s keys (e.g. the shared setting; must be an object or null)
 // plus "target" and "runs" (one object per run: run, complete, final_{mean,min,max}_
-// accuracy, rounds_to_target, rounds, bytes_sent_total, wall_seconds, agents,
+// accuracy, rounds_to_target, rounds, bytes_sent_total, bytes_to_target, wall_seconds, agents,
 // agents_reporting; null when unknown); compare.csv has the same rows. A run is
 // "complete" unless its summary has "complete": false (then marked partial).
 Result<std::vector<std::string>> WriteCompareReport(const std::string& dir,

@@ -117,6 +117,15 @@ std::optional<int64_t> RoundsToTarget(const std::vector<RoundAggregate>& rounds,
   return std::nullopt;
 }
 
+std::optional<uint64_t> BytesToTarget(const std::vector<RoundAggregate>& rounds, double target) {
+  uint64_t sent = 0;
+  for (const auto& g : rounds) {
+    sent += g.bytes_sent;
+    if (g.agents_evaluated > 0 && g.mean_accuracy >= target) return sent;
+  }
+  return std::nullopt;
+}
+
 AgentSummary SummarizeAgent(const AgentMetrics& agent) {
   AgentSummary s;
   s.node = agent.node;

@@ -40,6 +40,8 @@ std::vector<RoundAggregate> AggregateRounds(const std::vector<AgentMetrics>& age
 
 // First round (rounds completed) whose mean accuracy is >= target, if any.
 std::optional<int64_t> RoundsToTarget(const std::vector<RoundAggregate>& rounds, double target);
+// Bytes sent by all agents up to and including that round (bits to accuracy).
+std::optional<uint64_t> BytesToTarget(const std::vector<RoundAggregate>& rounds, double target);
 
 // One agent over the whole run.
 struct AgentSummary {

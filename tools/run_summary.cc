@@ -25,12 +25,22 @@ nlohmann::json SummarizeRun(const std::vector<AgentMetrics>& agents, const std::
   std::vector<double> finals;
   uint64_t bytes_sent = 0;
   uint64_t bytes_received = 0;
+  // Bytes sent by what the frames carried (metrics bytes_out_<kind>), summed over agents.
+  std::map<std::string, uint64_t> by_kind{{"model", 0}, {"compressed", 0}, {"gradient", 0},
+                                          {"control", 0}};
   nlohmann::json per_agent = nlohmann::json::array();
   for (const auto& a : agents) {
     double last_acc = -1;
     int64_t last_round = -1;
     uint64_t out = 0, in = 0;
+    std::map<std::string, uint64_t> kinds;
     for (const auto& l : a.records) {
+      for (const auto& [kind, value] : {std::pair{"model", l.bytes_out_model},
+                                        {"compressed", l.bytes_out_compressed},
+                                        {"gradient", l.bytes_out_gradient},
+                                        {"control", l.bytes_out_control}}) {
+        kinds[kind] = std::max<uint64_t>(kinds[kind], value.value_or(0));
+      }
       const int64_t r = l.round;
       last_round = std::max(last_round, r);
       out = std::max<uint64_t>(out, l.bytes_out.value_or(0));
@@ -45,6 +55,7 @@ nlohmann::json SummarizeRun(const std::vector<AgentMetrics>& agents, const std::
     }
     bytes_sent += out;
     bytes_received += in;
+    for (const auto& [kind, value] : kinds) by_kind[kind] += value;
     if (last_acc >= 0) finals.push_back(last_acc);
     per_agent.push_back({{"node", a.node},
                          {"final_accuracy", last_acc >= 0 ? nlohmann::json(last_acc) : nullptr},
@@ -71,6 +82,7 @@ nlohmann::json SummarizeRun(const std::vector<AgentMetrics>& agents, const std::
   s["final"] = final_obj;
   s["bytes_sent_total"] = bytes_sent;
   s["bytes_received_total"] = bytes_received;
+  s["bytes_sent_by_kind"] = by_kind;
   nlohmann::json pr = nlohmann::json::array();
   for (const auto& [round, acc] : per_round) {
     pr.push_back({{"round", round},
