@@ -244,16 +244,27 @@ Status DecodeQuantized(std::span<const uint8_t> bytes, int levels, bool nibbles,
 
 void EncodeSign(std::span<const float> v, uint8_t* out) {
   const size_t n = v.size();
+  // Eight partial sums, so the compiler can vectorise the L1 norm.
+  float part[8] = {};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) part[j] += std::fabs(v[i + j]);
+  }
   double l1 = 0;
-  for (float x : v) l1 += std::fabs(x);
+  for (float p : part) l1 += p;
+  for (; i < n; ++i) l1 += std::fabs(v[i]);
   PutFloat(static_cast<float>(l1 / static_cast<double>(n)), out);
   uint8_t* bits = out + 4;
-  std::memset(bits, 0, (n + 7) / 8);
-  for (size_t i = 0; i < n; i += 8) {
-    uint8_t byte = 0;
-    const size_t end = std::min(n, i + 8);
-    for (size_t j = i; j < end; ++j) byte |= static_cast<uint8_t>(std::signbit(v[j]) ? 1u : 0u) << (j - i);
-    bits[i / 8] = byte;
+  const uint32_t* raw = reinterpret_cast<const uint32_t*>(v.data());
+  for (i = 0; i + 8 <= n; i += 8) {
+    uint32_t byte = 0;
+    for (int j = 0; j < 8; ++j) byte |= (raw[i + j] >> 31) << j;
+    bits[i / 8] = static_cast<uint8_t>(byte);
+  }
+  if (i < n) {
+    uint32_t byte = 0;
+    for (size_t j = i; j < n; ++j) byte |= (raw[j] >> 31) << (j - i);
+    bits[i / 8] = static_cast<uint8_t>(byte);
   }
 }
 
@@ -264,9 +275,18 @@ Status DecodeSign(std::span<const uint8_t> bytes, std::span<float> out, bool acc
   }
   const uint8_t* bits = bytes.data() + 4;
   const size_t n = out.size();
-  for (size_t i = 0; i < n; ++i) {
-    const float value = ((bits[i >> 3] >> (i & 7)) & 1u) ? -s : s;
-    out[i] = accumulate ? out[i] + value : value;
+  uint32_t magnitude;
+  std::memcpy(&magnitude, &s, 4);
+  float* y = out.data();
+  // ±s by setting the sign bit: branch-free, so both loops vectorise.
+  auto value = [&](size_t i) {
+    const uint32_t b = (static_cast<uint32_t>(bits[i >> 3]) >> (i & 7)) & 1u;
+    return std::bit_cast<float>(magnitude | (b << 31));
+  };
+  if (accumulate) {
+    for (size_t i = 0; i < n; ++i) y[i] += value(i);
+  } else {
+    for (size_t i = 0; i < n; ++i) y[i] = value(i);
   }
   return Status::Ok();
 }

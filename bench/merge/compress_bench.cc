@@ -75,7 +75,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
       auto it = r.counters.find("bytes_per_second");
       if (it == r.counters.end()) continue;
       std::string name = r.run_name.str();
-      name = name.substr(0, name.find("/"));
+      if (auto at = name.find("/real_time"); at != std::string::npos) name.erase(at);
       if (aggregate || !medians_.count(name)) (aggregate ? medians_ : singles_)[name] = it->second.value;
       auto ratio = r.counters.find("ratio_to_float32");
       if (ratio != r.counters.end()) ratios_[name] = ratio->second.value;

@@ -54,6 +54,25 @@ TEST_F(CliErrorsTest, UnknownAlgo) {
   EXPECT_TRUE(Has(r.errors, "nosuchalgo")) << r.errors;
 }
 
+TEST_F(CliErrorsTest, AnOptionOfAnotherAlgorithmIsRejected) {
+  // --compress belongs to choco: dimat (and launch --compare without choco) refuse it.
+  RunResult r = Run(Concat({"agent", "--topology", Ring(), "--node", "0", "--algo", "dimat",
+                            "--compress", "sign"},
+                           Synthetic()));
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_NE(r.errors.find("--compress is an option of choco, not of --algo dimat"),
+            std::string::npos)
+      << r.errors;
+  r = Run({"launch", "--compare", "dpsgd,wa", "--compress", "q8", "--out", dir() + "/cmp"});
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_NE(r.errors.find("not of --compare dpsgd,wa"), std::string::npos) << r.errors;
+  r = Run(Concat({"agent", "--topology", Ring(), "--node", "0", "--algo", "choco",
+                  "--compress", "topk:2"},
+                 Synthetic()));
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_NE(r.errors.find("topk:2"), std::string::npos) << r.errors;
+}
+
 TEST_F(CliErrorsTest, BadNumbersSayWhatIsWrong) {
   const std::pair<std::vector<std::string>, std::string> cases[] = {
       {{"--rounds", "0"}, "--rounds: must be positive, not 0"},

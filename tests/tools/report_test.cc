@@ -160,7 +160,8 @@ TEST_F(ReportTest, CompareReportOverlaysRunsAndTabulatesTargets) {
   auto files = WriteCompareReport(dir_, runs, 0.7, "grapevine launch --compare dimat,wa");
   ASSERT_TRUE(files.ok()) << files.status().ToString();
   EXPECT_EQ(*files, (std::vector<std::string>{"metrics.csv", "accuracy.svg", "bytes.svg",
-                                               "compare.json", "compare.csv", "report.html"}));
+                                               "accuracy_bytes.svg", "compare.json",
+                                               "compare.csv", "report.html"}));
   std::string html = ReadAll(dir_ + "/report.html");
   EXPECT_TRUE(xmlcheck::BalancedTags(html));
   for (const auto& f : *files) EXPECT_NE(html.find("href=\"" + f + "\""), std::string::npos) << f;
@@ -181,7 +182,8 @@ TEST_F(ReportTest, CompareReportOverlaysRunsAndTabulatesTargets) {
   std::string compare_csv = ReadAll(dir_ + "/compare.csv");
   EXPECT_EQ(compare_csv.substr(0, compare_csv.find('\n')),
             "run,complete,final_mean_accuracy,final_min_accuracy,final_max_accuracy,"
-            "rounds_to_target,rounds,bytes_sent_total,wall_seconds,agents,agents_reporting");
+            "rounds_to_target,rounds,bytes_sent_total,bytes_to_target,wall_seconds,agents,"
+            "agents_reporting");
   EXPECT_NE(compare_csv.find("\ndimat,true,0.85,"), std::string::npos) << compare_csv;
   EXPECT_NE(compare_csv.find("\nwa,true,0.65,"), std::string::npos) << compare_csv;
   EXPECT_EQ(std::count(compare_csv.begin(), compare_csv.end(), '\n'), 3);
@@ -190,6 +192,8 @@ TEST_F(ReportTest, CompareReportOverlaysRunsAndTabulatesTargets) {
   EXPECT_EQ(xmlcheck::CountTag(accuracy, "polyline"), 3);  // two means and the target
   EXPECT_EQ(xmlcheck::CountTag(accuracy, "polygon"), 2);
   EXPECT_EQ(xmlcheck::CountTag(ReadAll(dir_ + "/bytes.svg"), "polyline"), 2);
+  EXPECT_EQ(xmlcheck::CountTag(ReadAll(dir_ + "/accuracy_bytes.svg"), "polyline"), 2);  // one per run
+  EXPECT_NE(html.find("Accuracy versus bytes"), std::string::npos);
   std::string csv = ReadAll(dir_ + "/metrics.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 * 3 * 4);
 }
