@@ -31,6 +31,7 @@
 // γ: `--choco-gamma`, or tuned at start (choco_gamma.h) on the live graph and codec.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <optional>
@@ -140,7 +141,9 @@ class Choco : public Algorithm {
     // transfer, which its neighbours do not hold: they get snapshots both ways.
     fresh_ = initial == nullptr;
     start_ = ctx.shared_init() && fresh_ ? t.params() : Eigen::VectorXf::Zero(t.params().size());
-    self_hat_ = start_;
+    // A joiner's neighbours all get a snapshot of x̂ anyway: start it at the transferred
+    // model rather than at 0, so the first compressed updates carry only what it learns.
+    self_hat_ = fresh_ ? start_ : t.params();
     seed_ = ctx.seed() * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
     if (gamma_option_ > 0) {
       gamma_ = gamma_option_;
@@ -223,7 +226,12 @@ class Choco : public Algorithm {
     update.content_hash = proto::ContentHash(Span(self_hat_));
 
     std::vector<proto::NodeId> exact, others;
-    for (proto::NodeId id : ctx.OutNeighbours()) {
+    const std::vector<proto::NodeId> out = ctx.OutNeighbours();
+    // A snapshot owed to a neighbour that is gone is not built again every poll.
+    std::erase_if(snapshot_to_, [&](proto::NodeId id) {
+      return std::find(out.begin(), out.end(), id) == out.end();
+    });
+    for (proto::NodeId id : out) {
       const bool holds = synced_out_.count(id) > 0 || (fresh_ && !sent_once_);
       (holds && codec_.kind != merge::CodecKind::kNone ? exact : others).push_back(id);
     }
