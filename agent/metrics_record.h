@@ -48,6 +48,7 @@ struct MetricsRecord {
   std::optional<uint32_t> frame;            // dimat, wm: the node whose unit order is used
   std::optional<uint64_t> gradients_answered;  // cross-gradient algorithms (cga)
   std::optional<double> push_weight;           // push-sum algorithms (sgp): this agent's w
+  std::optional<int64_t> resumed_from;  // first round after a resume: the checkpoint's round
 
   bool operator==(const MetricsRecord&) const = default;
 };
@@ -73,6 +74,7 @@ void ForEachMetricsField(Record& r, F&& f) {
   f("frame", r.frame);
   f("gradients_answered", r.gradients_answered);
   f("push_weight", r.push_weight);
+  f("resumed_from", r.resumed_from);
   f("node", r.node);
 }
 

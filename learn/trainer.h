@@ -121,6 +121,8 @@ class Trainer {
   int64_t steps_per_epoch() const { return steps_per_epoch_; }
   // Optimizer steps whose gradient was scaled down by clip_grad_norm.
   int64_t clipped_steps() const { return clipped_steps_; }
+  // A ComputeGradient() whose ApplyGradient() has not come yet.
+  bool step_pending() const { return pending_batch_ != 0; }
   // Learning rate the next Step() will use.
   double learning_rate() const;
 

@@ -62,7 +62,12 @@ int RunLaunch(LaunchOptions o) {
     std::fprintf(stderr, "grapevine launch: %s\n", s.message().c_str());
     return 2;
   }
-  return RunSwarm(SwarmSpec{&*topo, o.agent, o.out_dir, command, "", o.timeout_s}).exit_code;
+  SwarmSpec spec{&*topo, o.agent, o.out_dir, command, "", o.timeout_s};
+  if (!o.checkpoint_dir.empty() || o.agent.checkpoint_every > 0) {
+    spec.checkpoint_root =
+        o.checkpoint_dir.empty() ? o.out_dir + "/checkpoints" : AbsoluteFolder(o.checkpoint_dir);
+  }
+  return RunSwarm(spec).exit_code;
 }
 
 void Register(CLI::App& app, CommandContext& ctx) {
@@ -94,6 +99,10 @@ void Register(CLI::App& app, CommandContext& ctx) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   AddSharedFlags(cmd, &o->agent);
+  cmd->add_option("--checkpoint-dir", o->checkpoint_dir,
+                  "checkpoints: each agent keeps its own in DIR/node-<name> (default with "
+                  "--checkpoint-every: OUT/checkpoints); a crashed or stopped swarm resumes "
+                  "with the same command");
   auto config = std::make_shared<std::string>();
   AddConfigOption(cmd, config.get());
   cmd->get_option("--algo")->excludes(compare);

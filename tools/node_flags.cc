@@ -57,6 +57,7 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   }
   app->get_option("--clip-grad-norm")->check(NonNegative());
   app->get_option("--pretrain-steps")->check(NonNegative());
+  app->get_option("--checkpoint-every")->check(NonNegative());
 }
 
 std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options) {
