@@ -58,6 +58,7 @@ struct MetricsRecord {
   std::optional<uint64_t> bytes_out_compressed;
   std::optional<uint64_t> bytes_out_gradient;
   std::optional<uint64_t> bytes_out_control;
+  std::optional<int64_t> resumed_from;  // first round after a resume: the checkpoint's round
 
   bool operator==(const MetricsRecord&) const = default;
 };
@@ -91,6 +92,7 @@ void ForEachMetricsField(Record& r, F&& f) {
   f("bytes_out_compressed", r.bytes_out_compressed);
   f("bytes_out_gradient", r.bytes_out_gradient);
   f("bytes_out_control", r.bytes_out_control);
+  f("resumed_from", r.resumed_from);
 }
 
 // Sets the field called `key` to `value` (converted to the field's type). False, and

@@ -7,10 +7,10 @@ namespace grapevine::agent {
 
 MetricsWriter::~MetricsWriter() { Close(); }
 
-Status MetricsWriter::Open(const std::string& path) {
+Status MetricsWriter::Open(const std::string& path, bool append) {
   std::lock_guard<std::mutex> lock(mu_);
   if (path.empty()) return Status::Ok();
-  file_ = std::fopen(path.c_str(), "w");
+  file_ = std::fopen(path.c_str(), append ? "a" : "w");
   if (file_ == nullptr) {
     return Status::Invalid("cannot write metrics file " + path + ": " + std::strerror(errno));
   }

@@ -22,7 +22,8 @@ class MetricsWriter {
   MetricsWriter& operator=(const MetricsWriter&) = delete;
 
   // Empty path: metrics are dropped. Truncates an existing file.
-  Status Open(const std::string& path);
+  // append: keep what the file holds (a resumed agent continues its metrics file).
+  Status Open(const std::string& path, bool append = false);
   // `json_line` is one serialised JSON object without the newline.
   void Write(const std::string& json_line);
   void Close();

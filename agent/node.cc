@@ -61,6 +61,7 @@ Result<std::unique_ptr<Node>> Node::Create(NodeOptions options, NodeEnv env) {
 Status Node::Setup() {
   started_ = clock_->Now();
   GV_RETURN_IF_ERROR(CheckOptions());
+  GV_RETURN_IF_ERROR(OpenCheckpoints());
   GV_ASSIGN_OR_RETURN(spec_, algorithms::FindAlgorithm(options_.algo));
   GV_ASSIGN_OR_RETURN(options_.init, algorithms::ResolveInit(spec_, options_.init));
   GV_ASSIGN_OR_RETURN(const algorithms::OptionValues algo_options,
@@ -78,7 +79,7 @@ Status Node::Setup() {
     spdlog::warn("no --secret-file: this swarm is open; anyone who reaches the port can join, "
                  "read models and push models");
   }
-  GV_RETURN_IF_ERROR(metrics_.Open(options_.metrics_path));
+  GV_RETURN_IF_ERROR(metrics_.Open(options_.metrics_path, /*append=*/resume_.has_value()));
   GV_ASSIGN_OR_RETURN(data_, learn::LoadData(options_.data, options_.seed));
   SetupTransport();
   GV_RETURN_IF_ERROR(options_.topology_path.empty() ? PrepareJoin() : StartFromTopology());
@@ -105,6 +106,33 @@ Status Node::CheckOptions() const {
   if (options_.pretrain_steps < 0) return Status::Invalid("--pretrain-steps must be >= 0");
   if (options_.eval_every <= 0) return Status::Invalid("--eval-every must be positive");
   if (!options_.shard.empty()) GV_RETURN_IF_ERROR(ParseShard(options_.shard).status());
+  if (options_.checkpoint_every < 0) return Status::Invalid("--checkpoint-every must be >= 0");
+  if (!options_.checkpoint_dir.empty() && by_join) {
+    return Status::Invalid("--checkpoint-dir needs --topology/--node: a joiner's id comes from "
+                           "the swarm, so it has nothing to resume under");
+  }
+  return Status::Ok();
+}
+
+Status Node::OpenCheckpoints() {
+  if (options_.checkpoint_dir.empty()) return Status::Ok();
+  if (options_.checkpoint_every == 0) options_.checkpoint_every = 5;
+  checkpoints_ = std::make_unique<core::CheckpointStore>(options_.checkpoint_dir);
+  GV_RETURN_IF_ERROR(checkpoints_->Open());
+  GV_ASSIGN_OR_RETURN(core::CheckpointStore::Loaded loaded, checkpoints_->LoadNewest());
+  for (const auto& why : loaded.skipped) spdlog::warn("skipping checkpoint {}", why);
+  if (!loaded.checkpoint) {
+    spdlog::info("no valid checkpoint in {}: fresh start", options_.checkpoint_dir);
+    return Status::Ok();
+  }
+  resume_ = std::move(loaded.checkpoint);
+  spdlog::info("resuming from {} (round {}, step {}, incarnation {})", loaded.path, resume_->round,
+               resume_->step, resume_->incarnation);
+  if (resume_->algo != options_.algo) {
+    return Status::Invalid(loaded.path + " was written by --algo " + resume_->algo +
+                           ", this agent runs " + options_.algo +
+                           " (use another --checkpoint-dir for a new run)");
+  }
   return Status::Ok();
 }
 
@@ -115,6 +143,7 @@ void Node::SetupTransport() {
   };
   handlers.on_signal = [this](int sig) {
     spdlog::info("signal {}: leaving the swarm", sig);
+    signalled_ = true;
     stop_ = true;
     mailbox_.Wake();
     ready_cv_.notify_all();
@@ -165,6 +194,21 @@ Status Node::StartFromTopology() {
     members.push_back({static_cast<proto::NodeId>(i), topo.addr(i), proto::MemberState::kAlive,
                        0});
   }
+  if (resume_) {
+    if (resume_->node != static_cast<proto::NodeId>(*index)) {
+      return Status::Invalid("the checkpoints in " + options_.checkpoint_dir + " are node " +
+                             std::to_string(resume_->node) + "'s, this agent is node " +
+                             std::to_string(*index));
+    }
+    // Rejoin under our id with a higher incarnation: it overrides the "dead" record the
+    // others keep of the process that was killed, and we carry over their incarnations.
+    for (auto& m : members) {
+      for (const auto& saved : resume_->members) {
+        if (saved.id == m.id && saved.addr == m.addr) m.incarnation = saved.incarnation;
+      }
+      if (m.id == resume_->node) m.incarnation = resume_->incarnation + 1;
+    }
+  }
   // Membership and failure detection run on the undirected version of the graph.
   std::set<std::pair<proto::NodeId, proto::NodeId>> undirected;
   directed_ = topo.directed();
@@ -189,6 +233,15 @@ Status Node::StartFromTopology() {
     std::tie(shard_index, shard_count) = shard;
   }
   GV_RETURN_IF_ERROR(SetupTrainer(shard_index, shard_count));
+  if (resume_) {
+    if (resume_->fingerprint != fingerprint_) {
+      return Status::Invalid("the checkpoint in " + options_.checkpoint_dir +
+                             " is of another model architecture (fingerprint differs from --model " +
+                             options_.model + ")");
+    }
+    GV_RETURN_IF_ERROR(trainer_->LoadState(resume_->trainer)
+                           .WithContext("checkpoint in " + options_.checkpoint_dir));
+  }
   members_->set_fingerprint(fingerprint_);
   joined_ = true;
   return Status::Ok();
@@ -351,6 +404,8 @@ void Node::PublishView() {
   }
   view_.mixing.clear();
   view_.self_weight = 1.0;
+  view_.members = m.Members();
+  view_.incarnation = m.incarnation();
   view_.out = LiveOut();
   view_.edges = m.LiveEdges();
   view_.in.clear();

@@ -28,6 +28,7 @@
 
 #include "agent/algorithms/algorithm.h"
 #include "agent/algorithms/registry.h"
+#include "agent/core/checkpoint.h"
 #include "agent/core/membership.h"
 #include "agent/core/round_deadline.h"
 #include "agent/mailbox.h"
@@ -84,9 +85,15 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
     std::shared_ptr<const proto::EncodedMessage> latest;  // last published model
     bool published = false;  // the network thread filled `mixing` at least once
     bool rejoining = false;  // lost our id, not joined again yet: exchanges wait
+    std::vector<proto::MemberRecord> members;  // the membership view (for checkpoints)
+    uint64_t incarnation = 0;                  // ours
   };
 
   Status Setup();
+  // --checkpoint-dir: opens the store and reads the newest valid checkpoint into resume_.
+  Status OpenCheckpoints();
+  // Training thread: writes the state after round `round` (the trainer between steps).
+  void WriteCheckpoint(uint64_t round);
   Status CheckOptions() const;
   void SetupTransport();        // handlers, the owned TCP network when none was given, membership
   Status StartFromTopology();   // --topology/--node: id, members, edges, listen, trainer
@@ -223,6 +230,14 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   double last_loss_ = 0;
   double last_wait_seconds_ = 0;
   core::TimePoint started_;
+  // Checkpoints: the store (null without --checkpoint-dir), the checkpoint this run
+  // resumes from (set in Setup, read by the training thread), and the training thread's
+  // last completed round.
+  std::unique_ptr<core::CheckpointStore> checkpoints_;
+  std::optional<core::Checkpoint> resume_;
+  std::optional<uint64_t> resumed_from_;  // training thread: the next metrics line shows it
+  std::optional<uint64_t> last_completed_;
+  std::atomic<bool> signalled_{false};
 };
 
 }  // namespace grapevine::agent

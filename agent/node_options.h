@@ -59,6 +59,12 @@ struct NodeOptions {
   std::string secret_file;
   uint32_t max_frame_bytes = 256u << 20;
   std::string log_level = "info";
+
+  // ---- checkpoints (docs/checkpoints.md) ----
+  // --checkpoint-dir: where this agent keeps its checkpoints; the same command again
+  // resumes from the newest valid one. Empty: none. --topology agents only.
+  std::string checkpoint_dir;
+  int checkpoint_every = 0;  // rounds between checkpoints; 0 = 5 when a dir is given
 };
 
 }  // namespace grapevine::agent

@@ -77,7 +77,12 @@ void Node::TrainingThread() {
     spdlog::info("state transfer: starting from node {}'s model of round {}", initial->origin,
                  initial->round);
   }
-  if (!initial && options_.pretrain_steps > 0) {
+  if (resume_) {
+    start_round = resume_->round + 1;  // the trainer already holds the checkpoint's state
+    resumed_from_ = resume_->round;
+    last_completed_ = resume_->round;
+  }
+  if (!initial && !resume_ && options_.pretrain_steps > 0) {
     // Pre-training alone (DIMAT's official code trains each agent before the first
     // merge). A joiner that took a neighbour's model skips it.
     double loss = 0;
@@ -91,11 +96,32 @@ void Node::TrainingThread() {
                  done > 0 ? loss / done : 0.0);
   }
   algorithm_->Start(*this, initial.get());
+  if (resume_) {
+    Status st = algorithm_->LoadState(resume_->algorithm);
+    if (!st.ok()) {
+      Fail(st.WithContext("checkpoint in " + options_.checkpoint_dir));
+      return;
+    }
+  }
   PublishModel(start_round == 0 ? 0 : start_round - 1, /*send=*/false);  // joiners can fetch it
-  const uint64_t end_round = start_round + static_cast<uint64_t>(options_.rounds);
+  // A resumed agent finishes the run it was part of: the same last round as before.
+  const uint64_t end_round = resume_ ? static_cast<uint64_t>(options_.rounds)
+                                     : start_round + static_cast<uint64_t>(options_.rounds);
+  if (resume_ && start_round >= end_round) {
+    spdlog::info("the checkpoint is of the last round ({}): nothing left to train",
+                 resume_->round);
+  }
   for (uint64_t round = start_round; round < end_round && !stop_; ++round) {
     RunRound(round, round + 1 == end_round);
+    if (stop_) break;
+    last_completed_ = round;
+    if (checkpoints_ && ((round + 1) % static_cast<uint64_t>(options_.checkpoint_every) == 0 ||
+                         round + 1 == end_round)) {
+      WriteCheckpoint(round);
+    }
   }
+  // SIGINT/SIGTERM: keep what was trained (the rounds since the last checkpoint).
+  if (checkpoints_ && signalled_ && last_completed_) WriteCheckpoint(*last_completed_);
   // Stay reachable a little longer: slower neighbours still merge our last model.
   auto linger_until = clock_->Now() +
                       std::chrono::milliseconds(options_.linger_ms);
@@ -107,6 +133,31 @@ void Node::TrainingThread() {
     for (int c = 0; c < algorithms::kChannelCount; ++c) {
       mailbox_.TakeChannel(static_cast<algorithms::Channel>(c));  // what Serve left
     }
+  }
+}
+
+void Node::WriteCheckpoint(uint64_t round) {
+  if (trainer_->step_pending()) return;  // stopped between a gradient and its step (cga)
+  core::Checkpoint c;
+  c.node = self_id_.load();
+  c.round = round;
+  c.step = trainer_->steps();
+  c.algo = options_.algo;
+  c.fingerprint = fingerprint_;
+  c.next_round = round + 1;
+  c.trainer = trainer_->SaveState();
+  c.algorithm = algorithm_->SaveState();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    c.members = view_.members;
+    c.incarnation = view_.incarnation;
+  }
+  Status st = checkpoints_->Write(c);
+  if (st.ok()) {
+    spdlog::info("checkpoint of round {} written to {}", round, checkpoints_->dir());
+  } else {
+    // Training goes on; the previous checkpoint is still there.
+    spdlog::warn("checkpoint of round {} not written: {}", round, st.message());
   }
 }
 
@@ -528,6 +579,8 @@ void Node::WriteMetrics(uint64_t round, double loss, std::optional<double> accur
   r.models_superseded = mailbox_.superseded() + superseded_net_.load();
   r.neighbours_alive = neighbours_alive_.load();
   r.wait_seconds = last_wait_seconds_;
+  if (resumed_from_) r.resumed_from = static_cast<int64_t>(*resumed_from_);
+  resumed_from_.reset();
   metrics_.Write(ToJsonLine(r));
   if (accuracy) {
     spdlog::info("round {} loss {:.4f} test accuracy {:.4f} neighbours {} waited {:.3f}s", round,

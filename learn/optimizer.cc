@@ -65,6 +65,30 @@ void Optimizer::Reset() {
                                                  : Eigen::VectorXf::Zero(num_params_);
 }
 
+void Optimizer::SaveState(ByteWriter& out) const {
+  out.U64(static_cast<uint64_t>(steps_));
+  out.Floats({first_.data(), static_cast<size_t>(first_.size())});
+  out.Floats({second_.data(), static_cast<size_t>(second_.size())});
+}
+
+Status Optimizer::LoadState(ByteReader& in) {
+  const uint64_t steps = in.U64();
+  std::vector<float> first = in.Floats(), second = in.Floats();
+  if (!in.ok()) return Status::Invalid("optimizer state is truncated");
+  if (first.size() != static_cast<size_t>(first_.size()) ||
+      second.size() != static_cast<size_t>(second_.size())) {
+    return Status::Invalid("optimizer state has moments of " + std::to_string(first.size()) +
+                           "/" + std::to_string(second.size()) + " values, this " +
+                           OptimizerKindName(options_.kind) + " optimizer keeps " +
+                           std::to_string(first_.size()) + "/" + std::to_string(second_.size()));
+  }
+  steps_ = static_cast<int64_t>(steps);
+  first_ = Eigen::Map<const Eigen::VectorXf>(first.data(), static_cast<Eigen::Index>(first.size()));
+  second_ =
+      Eigen::Map<const Eigen::VectorXf>(second.data(), static_cast<Eigen::Index>(second.size()));
+  return Status::Ok();
+}
+
 void Optimizer::Step(float lr, const Eigen::VectorXf& grad, Eigen::VectorXf* params) {
   GV_CHECK(grad.size() == num_params_ && params->size() == num_params_);
   ++steps_;

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/bytes.h"
 #include "base/status.h"
 
 namespace grapevine::learn {
@@ -69,6 +70,12 @@ class Optimizer {
   Eigen::VectorXf& first_moment() { return first_; }
   // Adam's second moment v (empty for SGD).
   Eigen::VectorXf& second_moment() { return second_; }
+
+  // Checkpoints: the step count and both moment vectors, little-endian (u64 steps,
+  // float array m, float array v; base/bytes.h). LoadState accepts only a state of this
+  // optimizer's kind and size (Invalid naming what differs) and changes nothing then.
+  void SaveState(ByteWriter& out) const;
+  Status LoadState(ByteReader& in);
 
  private:
   void SgdStep(float lr, const Eigen::VectorXf& grad, Eigen::VectorXf* params);

@@ -86,6 +86,14 @@ class RandomReshuffle final : public ExampleOrder {
     ++epoch_;
     Reshuffle();
   }
+  void SaveState(ByteWriter& out) const override { out.U64(epoch_); }
+  Status LoadState(ByteReader& in) override {
+    const uint64_t epoch = in.U64();
+    if (!in.ok()) return Status::Invalid("example order state is truncated");
+    epoch_ = epoch;
+    Reshuffle();
+    return Status::Ok();
+  }
 
  private:
   void Reshuffle() { order_ = SeededPermutation(n_, MixSeed(seed_, kEpochStream + epoch_)); }
@@ -186,6 +194,58 @@ class PairBalance final : public ExampleOrder {
     if (has_pending_) place_front(unit_start_.back(), n_);
     GV_CHECK(front == back);
     SetOrder(std::move(next));
+  }
+
+  void SaveState(ByteWriter& out) const override {
+    out.U64(epoch_);
+    out.U64(order_.size());
+    for (int64_t v : order_) out.I64(v);
+    out.Floats({sum_.data(), static_cast<size_t>(sum_.size())});
+    out.Floats({pending_.data(), static_cast<size_t>(pending_.size())});
+    out.Floats({own_delta_.data(), static_cast<size_t>(own_delta_.size())});
+    out.U8(has_pending_ ? 1 : 0);
+    out.U64(unit_start_.size());
+    for (int64_t v : unit_start_) out.I64(v);
+    out.U64(a_first_.size());
+    for (bool b : a_first_) out.U8(b ? 1 : 0);
+  }
+
+  Status LoadState(ByteReader& in) override {
+    const uint64_t epoch = in.U64();
+    std::vector<int64_t> order(std::min<uint64_t>(in.U64(), in.left() / 8));
+    for (auto& v : order) v = in.I64();
+    std::vector<float> sum = in.Floats(), pending = in.Floats(), delta = in.Floats();
+    const bool has_pending = in.U8() != 0;
+    std::vector<int64_t> units(std::min<uint64_t>(in.U64(), in.left() / 8));
+    for (auto& v : units) v = in.I64();
+    std::vector<bool> a_first(std::min<uint64_t>(in.U64(), in.left()));
+    for (size_t k = 0; k < a_first.size(); ++k) a_first[k] = in.U8() != 0;
+    if (!in.ok()) return Status::Invalid("GraB order state is truncated");
+    std::vector<int64_t> seen(static_cast<size_t>(n_), 0);
+    bool permutation = order.size() == static_cast<size_t>(n_);
+    for (int64_t v : order) {
+      permutation = permutation && v >= 0 && v < n_ && seen[static_cast<size_t>(v)]++ == 0;
+    }
+    if (!permutation || sum.size() != static_cast<size_t>(sum_.size()) ||
+        pending.size() != static_cast<size_t>(pending_.size()) ||
+        delta.size() != static_cast<size_t>(own_delta_.size())) {
+      return Status::Invalid("GraB order state is for another shard or model size");
+    }
+    for (int64_t u : units) {
+      if (u < 0 || u >= n_) return Status::Invalid("GraB order state has a unit outside the epoch");
+    }
+    SetOrder(std::move(order));
+    epoch_ = epoch;
+    auto to_vec = [](const std::vector<float>& f) {
+      return Eigen::Map<const Eigen::VectorXf>(f.data(), static_cast<Eigen::Index>(f.size()));
+    };
+    sum_ = to_vec(sum);
+    pending_ = to_vec(pending);
+    own_delta_ = to_vec(delta);
+    has_pending_ = has_pending;
+    unit_start_ = std::move(units);
+    a_first_ = std::move(a_first);
+    return Status::Ok();
   }
 
  private:

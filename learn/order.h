@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/bytes.h"
 #include "base/status.h"
 
 namespace grapevine::learn {
@@ -58,6 +59,14 @@ class ExampleOrder {
   virtual Eigen::VectorXf TakeSignedSumDelta() { return {}; }
   // Adds a neighbour's delta into s. REQUIRES: delta.size() == dim. No-op unless sharing.
   virtual void AddNeighbourSignedSum(const Eigen::Ref<const Eigen::VectorXf>& delta) {}
+
+  // Checkpoints: the whole state, mid-epoch included (rr: the epoch number, its order is
+  // recomputed from the seed; grab: epoch, this epoch's order, the signed sum, the open
+  // pair and the units seen). LoadState on an order made by MakeOrder with the same kind,
+  // n, dim and seed continues exactly as the saved one would; Invalid (nothing changed)
+  // for a state of another size.
+  virtual void SaveState(ByteWriter& out) const = 0;
+  virtual Status LoadState(ByteReader& in) = 0;
 };
 
 // Where an example order runs: one process (`grapevine train`) or a swarm agent

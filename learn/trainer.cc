@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <random>
 #include <span>
+#include <sstream>
 
+#include "base/bytes.h"
 #include "base/check.h"
 
 namespace grapevine::learn {
@@ -92,6 +94,66 @@ double Trainer::learning_rate() const {
 void Trainer::SetParams(const Eigen::VectorXf& params) {
   GV_CHECK(params.size() == params_.size());
   params_ = params;
+}
+
+std::vector<uint8_t> Trainer::SaveState() const {
+  GV_CHECK(pending_batch_ == 0);
+  ByteWriter out;
+  out.Floats({params_.data(), static_cast<size_t>(params_.size())});
+  optimizer_.SaveState(out);
+  out.I64(steps_);
+  out.I64(samples_seen_);
+  out.I64(epoch_);
+  out.I64(cursor_);
+  out.I64(clipped_steps_);
+  std::ostringstream rng;
+  rng << sample_rng_;  // the standard fixes mt19937_64's textual state
+  out.String(rng.str());
+  ByteWriter order;
+  order_->SaveState(order);
+  out.Bytes(order.bytes());
+  return out.Take();
+}
+
+Status Trainer::LoadState(std::span<const uint8_t> state) {
+  ByteReader in(state);
+  std::vector<float> params = in.Floats();
+  if (!in.ok()) return Status::Invalid("trainer state is truncated");
+  if (params.size() != static_cast<size_t>(params_.size())) {
+    return Status::Invalid("trainer state has " + std::to_string(params.size()) +
+                           " parameters, model '" + model_->spec() + "' has " +
+                           std::to_string(params_.size()));
+  }
+  Optimizer optimizer = optimizer_;
+  GV_RETURN_IF_ERROR(optimizer.LoadState(in));
+  const int64_t steps = in.I64(), samples = in.I64(), epoch = in.I64(), cursor = in.I64(),
+                clipped = in.I64();
+  std::istringstream rng_text(in.String());
+  std::vector<uint8_t> order_state = in.Bytes();
+  if (!in.done()) return Status::Invalid("trainer state is truncated or has trailing bytes");
+  if (steps < 0 || samples < 0 || epoch < 0 || clipped < 0 || cursor < 0 ||
+      cursor >= shard_.size()) {
+    return Status::Invalid("trainer state has a position outside this shard of " +
+                           std::to_string(shard_.size()) + " examples");
+  }
+  std::mt19937_64 rng;
+  rng_text >> rng;
+  if (rng_text.fail()) return Status::Invalid("trainer state has a malformed RNG state");
+  GV_ASSIGN_OR_RETURN(auto order,
+                      MakeOrder(options_.order, shard_.size(), model_->num_params(), options_.seed));
+  ByteReader order_in(order_state);
+  GV_RETURN_IF_ERROR(order->LoadState(order_in));
+  if (!order_in.done()) return Status::Invalid("example order state has trailing bytes");
+  params_ = Eigen::Map<const Eigen::VectorXf>(params.data(), static_cast<Eigen::Index>(params.size()));
+  optimizer_ = std::move(optimizer);
+  steps_ = steps;
+  samples_seen_ = samples;
+  epoch_ = epoch;
+  cursor_ = cursor;
+  clipped_steps_ = clipped;
+  sample_rng_ = rng;
+  order_ = std::move(order);
+  return Status::Ok();
 }
 
 float Trainer::Step() {

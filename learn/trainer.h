@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -120,8 +121,21 @@ class Trainer {
   int64_t steps_per_epoch() const { return steps_per_epoch_; }
   // Optimizer steps whose gradient was scaled down by clip_grad_norm.
   int64_t clipped_steps() const { return clipped_steps_; }
+  // A ComputeGradient() whose ApplyGradient() has not come yet.
+  bool step_pending() const { return pending_batch_ != 0; }
   // Learning rate the next Step() will use.
   double learning_rate() const;
+
+  // Checkpoints (agent/core/checkpoint.h): everything that decides the next steps —
+  // parameters, optimizer state, step/sample/epoch counters, the position in the epoch,
+  // the example order's state and GradientOnSample's RNG — little-endian (base/bytes.h;
+  // docs/checkpoints.md has the layout). A trainer made with the same model, shard and
+  // options that loads this state takes bit-exactly the steps the saved one would have.
+  // REQUIRES (SaveState): no ComputeGradient() pending.
+  std::vector<uint8_t> SaveState() const;
+  // Invalid (naming what differs; the trainer unchanged) for a state of another model
+  // size, optimizer, shard size or order kind, or a malformed one.
+  Status LoadState(std::span<const uint8_t> state);
 
  private:
   Trainer(std::unique_ptr<Model> model, Dataset shard, const TrainerOptions& options,

@@ -80,6 +80,9 @@ void Register(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--shard", options->shard,
                   "train on data shard I/N instead of the one the node id implies");
   cmd->add_option("--metrics", options->metrics_path, "JSONL metrics file, one line per round");
+  cmd->add_option("--checkpoint-dir", options->checkpoint_dir,
+                  "keep checkpoints here (every --checkpoint-every rounds and on SIGINT/SIGTERM); "
+                  "the same command again resumes from the newest valid one");
   topo->excludes(join);
   AddSharedFlags(cmd, options.get());
   cmd->callback([options, config, cmd, &ctx]() {

@@ -17,8 +17,13 @@
 // (SIGTERM, SIGKILL after 4 s) and the partial reports written.
 //
 // Thread-safety: single-threaded (the signal handler only sets a flag).
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "tools/command.h"
 #include "tools/config_file.h"
@@ -32,6 +37,71 @@
 
 namespace grapevine::tools {
 namespace {
+
+constexpr char kLaunchFile[] = "/launch.json";
+
+// This launch's arguments after "launch", without --out (resume supplies it).
+std::vector<std::string> LaunchArgs() {
+  const std::string raw = ReadText("/proc/self/cmdline");
+  std::vector<std::string> all;
+  for (size_t start = 0; start < raw.size();) {
+    size_t end = raw.find('\0', start);
+    if (end == std::string::npos) end = raw.size();
+    all.push_back(raw.substr(start, end - start));
+    start = end + 1;
+  }
+  std::vector<std::string> out;
+  bool after = false;
+  for (size_t k = 0; k < all.size(); ++k) {
+    if (!after) {
+      after = all[k] == "launch";
+      continue;
+    }
+    if (all[k] == "--out") {
+      ++k;
+      continue;
+    }
+    if (all[k].rfind("--out=", 0) == 0) continue;
+    out.push_back(all[k]);
+  }
+  return out;
+}
+
+// --resume RUN_DIR: the same launch again in RUN_DIR (same directory, arguments, run
+// folder); the agents resume from their checkpoints there. Only returns on failure.
+int Resume(const std::string& run_dir) {
+  const std::string dir = AbsoluteFolder(run_dir);
+  const std::string text = ReadText(dir + kLaunchFile);
+  nlohmann::json saved = nlohmann::json::parse(text, nullptr, false);
+  if (text.empty() || saved.is_discarded() || !saved["args"].is_array() ||
+      !saved["cwd"].is_string()) {
+    std::fprintf(stderr, "grapevine launch: %s%s is missing or malformed (not a run folder of "
+                 "a launch with checkpoints)\n", dir.c_str(), kLaunchFile);
+    return 2;
+  }
+  if (!saved.value("checkpoints", false)) {
+    std::fprintf(stderr, "grapevine launch: %s was launched without --checkpoint-every or "
+                 "--checkpoint-dir: nothing to resume from\n", dir.c_str());
+    return 2;
+  }
+  if (chdir(saved["cwd"].get<std::string>().c_str()) != 0) {
+    std::fprintf(stderr, "grapevine launch: cannot enter %s\n",
+                 saved["cwd"].get<std::string>().c_str());
+    return 2;
+  }
+  const std::string exe = SelfExecutable();
+  std::vector<std::string> args = {"grapevine", "launch"};
+  for (const auto& a : saved["args"]) args.push_back(a.get<std::string>());
+  args.insert(args.end(), {"--out", dir});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::printf("resuming the swarm of %s\n", dir.c_str());
+  std::fflush(stdout);
+  execv(exe.c_str(), argv.data());
+  std::fprintf(stderr, "grapevine launch: cannot run %s\n", exe.c_str());
+  return 1;
+}
 
 int RunLaunch(LaunchOptions o) {
   ConfigureLogging(o.agent.log_level, "launch");
@@ -62,7 +132,19 @@ int RunLaunch(LaunchOptions o) {
     std::fprintf(stderr, "grapevine launch: %s\n", s.message().c_str());
     return 2;
   }
-  return RunSwarm(SwarmSpec{&*topo, o.agent, o.out_dir, command, "", o.timeout_s}).exit_code;
+  SwarmSpec spec{&*topo, o.agent, o.out_dir, command, "", o.timeout_s, ""};
+  if (!o.checkpoint_dir.empty() || o.agent.checkpoint_every > 0) {
+    spec.checkpoint_root =
+        o.checkpoint_dir.empty() ? o.out_dir + "/checkpoints" : AbsoluteFolder(o.checkpoint_dir);
+  }
+  {
+    nlohmann::json saved;
+    saved["cwd"] = std::filesystem::current_path().string();
+    saved["args"] = LaunchArgs();
+    saved["checkpoints"] = !spec.checkpoint_root.empty();
+    std::ofstream(o.out_dir + kLaunchFile) << saved.dump(2) << "\n";
+  }
+  return RunSwarm(spec).exit_code;
 }
 
 void Register(CLI::App& app, CommandContext& ctx) {
@@ -94,10 +176,22 @@ void Register(CLI::App& app, CommandContext& ctx) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   AddSharedFlags(cmd, &o->agent);
+  cmd->add_option("--checkpoint-dir", o->checkpoint_dir,
+                  "checkpoints: each agent keeps its own in DIR/node-<name> (default with "
+                  "--checkpoint-every: OUT/checkpoints); a crashed or stopped swarm resumes "
+                  "with the same command");
   auto config = std::make_shared<std::string>();
   AddConfigOption(cmd, config.get());
+  auto resume = std::make_shared<std::string>();
+  cmd->add_option("--resume", *resume,
+                  "restart the stopped or crashed swarm of RUN_DIR (a launch with checkpoints): "
+                  "same arguments, same run folder; every agent resumes from its checkpoint");
   cmd->get_option("--algo")->excludes(compare);
-  cmd->callback([o, cmd, config, &ctx]() {
+  cmd->callback([o, cmd, config, resume, &ctx]() {
+    if (!resume->empty()) {
+      ctx.exit_code = Resume(*resume);
+      return;
+    }
     if (Status st = ApplyConfigFile(cmd, *config); !st.ok()) {
       std::fprintf(stderr, "grapevine launch: %s\n", st.message().c_str());
       ctx.exit_code = 2;

@@ -63,7 +63,7 @@ CompareRuns RunAll(const LaunchOptions& o, const std::vector<std::string>& algos
     SwarmSpec spec{&topo, o.agent, o.out_dir + "/" + algos[i], command,
                    "run " + std::to_string(i + 1) + "/" + std::to_string(algos.size()) + ": " +
                        algos[i],
-                   o.timeout_s};
+                   o.timeout_s, /*checkpoint_root=*/""};
     spec.agent.algo = algos[i];
     std::printf("\n%s\n", spec.title.c_str());
     std::fflush(stdout);

@@ -22,6 +22,9 @@ struct LaunchOptions {
   int timeout_s = 0;    // 0: none; per run
   std::string compare;  // --compare: comma-separated algorithms; empty: one run
   double target_accuracy = 0.8;
+  // Checkpoints: each agent keeps its own in CHECKPOINT_DIR/node-<name>; with only
+  // --checkpoint-every, CHECKPOINT_DIR is OUT/checkpoints. Empty and every 0: none.
+  std::string checkpoint_dir;
   agent::NodeOptions agent;
 };
 

@@ -57,6 +57,7 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   }
   app->get_option("--clip-grad-norm")->check(NonNegative());
   app->get_option("--pretrain-steps")->check(NonNegative());
+  app->get_option("--checkpoint-every")->check(NonNegative());
 }
 
 Status CheckAlgoOptionsGiven(const CLI::App& app, const std::vector<std::string>& algos) {
@@ -71,7 +72,10 @@ Status CheckAlgoOptionsGiven(const CLI::App& app, const std::vector<std::string>
     }
     if (!taken) {
       std::string names;
-      for (const std::string& name : algos) names += (names.empty() ? "" : ",") + name;
+      for (const std::string& name : algos) {
+        if (!names.empty()) names += ",";
+        names += name;
+      }
       return Status::Invalid(flag + " is an option of " + declared.used_by + ", not of " +
                              (algos.size() == 1 ? "--algo " : "--compare ") + names);
     }

@@ -57,6 +57,8 @@ void ForEachSharedFlag(Options& o, F&& f) {
   f("--secret-file", o.secret_file, "shared secret: HMAC authentication of every connection");
   f("--max-frame-bytes", o.max_frame_bytes, "largest frame accepted from a peer");
   f("--log-level", o.log_level, "trace | debug | info | warn | error");
+  f("--checkpoint-every", o.checkpoint_every,
+    "rounds between checkpoints (0 = 5 when checkpoints are on; docs/checkpoints.md)");
 }
 
 // Number checks for CLI11 options that say what is wrong ("--rounds: must be positive,

@@ -46,6 +46,9 @@ void StartAgents(const SwarmSpec& spec, const std::string& topology_path, Swarm&
     std::vector<std::string> argv = {exe, "agent", "--topology", topology_path,
                                      "--node", name, "--metrics", s.metric_files.back()};
     argv.insert(argv.end(), shared.begin(), shared.end());
+    if (!spec.checkpoint_root.empty()) {
+      argv.insert(argv.end(), {"--checkpoint-dir", spec.checkpoint_root + "/node-" + name});
+    }
     Status st = WaitUntilBindable(name, spec.topo->addr(i), kPortPatience);
     if (st.ok()) st = s.group.Start(argv, s.log_files.back()).status();
     if (!st.ok()) {

@@ -25,6 +25,7 @@ struct SwarmSpec {
   std::string command;                       // the launcher's command line, for the report
   std::string title;                         // prefixes progress lines ("run 2/6: wa")
   int timeout_s = 0;                         // 0: none
+  std::string checkpoint_root;               // each agent: ROOT/node-<name>; empty: none
 };
 
 RunOutcome RunSwarm(const SwarmSpec& spec);

@@ -154,6 +154,12 @@ class Algorithm {
   virtual void OnPeerReplaced(proto::NodeId id);
   // Extra fields of the round's metrics line.
   virtual std::vector<Metric> Metrics() const;
+  // Checkpoints (agent/core/checkpoint.h): the plug-in's own state as an opaque blob,
+  // written at a round's end; LoadState gets it back after Start() on resume. Carry
+  // state: dimat/wm (frame), sgp (numerator, push weight); the others keep none that
+  // outlives a round. Invalid for a blob it cannot read.
+  virtual std::vector<uint8_t> SaveState() const { return {}; }
+  virtual Status LoadState(std::span<const uint8_t>) { return Status::Ok(); }
   // Bytes are counted by the network; this counts merges that failed and were skipped.
   uint64_t merge_failures() const { return merge_failures_; }
 

@@ -16,12 +16,14 @@
 // Invariant (tests/agent/algorithms): over the swarm, Σ w + the weights in flight = n.
 // The push-sum arithmetic is agent/core/algorithms/push_sum.h; this file moves shares.
 #include <array>
+#include <cmath>
 #include <map>
 #include <optional>
 
 #include <spdlog/spdlog.h>
 
 #include "agent/core/algorithms/push_sum.h"
+#include "base/bytes.h"
 
 #include "agent/algorithms/plugins.h"
 #include "agent/algorithms/shared.h"
@@ -67,6 +69,29 @@ class Sgp : public Algorithm {
     last_tick_.clear();
   }
   void OnPeerReplaced(proto::NodeId id) override { last_tick_.erase(id); }
+  // Checkpoints: f64 push weight, then the numerator as a float array.
+  std::vector<uint8_t> SaveState() const override {
+    ByteWriter w;
+    if (!state_) return {};
+    w.F64(state_->weight());
+    w.Floats({state_->numerator().data(), static_cast<size_t>(state_->numerator().size())});
+    w.I64(since_push_);
+    return w.Take();
+  }
+  Status LoadState(std::span<const uint8_t> blob) override {
+    ByteReader r(blob);
+    const double w = r.F64();
+    std::vector<float> x = r.Floats();
+    const int64_t since = r.I64();
+    if (!r.done() || !(w > 0 && std::isfinite(w)) || !state_ ||
+        x.size() != static_cast<size_t>(state_->numerator().size())) {
+      return Status::Invalid("sgp state is malformed or for another model size");
+    }
+    state_.emplace(Eigen::Map<const Eigen::VectorXf>(x.data(), static_cast<Eigen::Index>(x.size())),
+                   w);
+    since_push_ = since;
+    return Status::Ok();
+  }
   std::vector<Metric> Metrics() const override {
     if (!state_) return {};
     return {{"push_weight", state_->weight()}};

@@ -1,5 +1,7 @@
 #include "agent/algorithms/shared.h"
 
+#include "base/bytes.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -63,6 +65,20 @@ void AlignedMergeAlgorithm::Start(AlgorithmContext& ctx, const proto::ModelPaylo
 void AlignedMergeAlgorithm::OnNewIdentity(const std::vector<proto::NodeId>& lost,
                                           proto::NodeId now) {
   for (proto::NodeId id : lost) frame_ = core::FrameAfterRejoin(frame_, id, now);
+}
+
+std::vector<uint8_t> AlignedMergeAlgorithm::SaveState() const {
+  ByteWriter w;
+  w.U32(frame_);
+  return w.Take();
+}
+
+Status AlignedMergeAlgorithm::LoadState(std::span<const uint8_t> state) {
+  ByteReader r(state);
+  const proto::NodeId frame = r.U32();
+  if (!r.done()) return Status::Invalid(std::string(name_) + " state is not one frame id");
+  frame_ = frame;
+  return Status::Ok();
 }
 
 std::vector<Metric> AlignedMergeAlgorithm::Metrics() const {

@@ -54,6 +54,8 @@ class AlignedMergeAlgorithm : public RoundMergeAlgorithm {
   void Stamp(proto::ModelPayload* model) const override { model->frame = frame_; }
   void OnNewIdentity(const std::vector<proto::NodeId>& lost, proto::NodeId now) override;
   std::vector<Metric> Metrics() const override;
+  std::vector<uint8_t> SaveState() const override;  // the frame (u32)
+  Status LoadState(std::span<const uint8_t> state) override;
   proto::NodeId frame() const { return frame_; }
 
  protected:

@@ -32,6 +32,7 @@ MetricsRecord Full() {
   r.frame = 4;
   r.gradients_answered = 5;
   r.push_weight = 0.75;
+  r.resumed_from = 9;
   return r;
 }
 
@@ -48,10 +49,10 @@ TEST(MetricsRecordTest, KeysAreThoseOfOlderRunFolders) {
        {"t", "node", "round", "step", "loss", "test_accuracy", "bytes_in", "bytes_out",
         "models_received", "models_merged", "models_rejected", "models_stale",
         "models_superseded", "neighbours_alive", "wait_seconds", "frame",
-        "gradients_answered", "push_weight"}) {
+        "gradients_answered", "push_weight", "resumed_from"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
-  EXPECT_EQ(j.size(), 18u) << j.dump();
+  EXPECT_EQ(j.size(), 19u) << j.dump();
   // Optional fields that are not set are not written (no test_accuracy off eval rounds).
   MetricsRecord bare;
   bare.round = 2;
