@@ -198,7 +198,11 @@ void Node::CompleteModel(proto::ModelPayload* payload, proto::ModelPurpose purpo
   payload->arch_fingerprint = fingerprint_;
   payload->train_loss = static_cast<float>(last_loss_);
   algorithm_->Stamp(payload);
-  payload->content_hash = proto::ContentHash(payload->values);
+  // A compressed payload's hash is the sender's to set (choco: of its public copy after
+  // the update); it is not a hash of `values`, which it does not carry.
+  if (payload->codec == proto::TensorCodec::kFloat32) {
+    payload->content_hash = proto::ContentHash(payload->values);
+  }
 }
 
 void Node::PublishModel(uint64_t round, bool send, proto::ModelPurpose purpose) {
@@ -491,15 +495,11 @@ std::vector<algorithms::ChannelMessage> Node::Take(algorithms::Channel channel) 
 std::vector<proto::NodeId> Node::Send(algorithms::Channel channel,
                                       std::span<const proto::NodeId> to, proto::Body body) {
   if (auto* model = std::get_if<proto::ModelPayload>(&body)) {
-    // Compressed gossip: the caller picks update or public copy, and an update's
-    // content hash is its sender's public copy (not computable from `values`).
-    const bool compressed = channel == algorithms::Channel::kCompressedGossip;
-    const proto::ModelPurpose purpose = compressed && model->purpose == proto::ModelPurpose::kPublicCopy
-                                            ? proto::ModelPurpose::kPublicCopy
-                                            : algorithms::PurposeOf(channel);
-    const uint64_t hash = model->content_hash;
-    CompleteModel(model, purpose);
-    if (purpose == proto::ModelPurpose::kChocoUpdate) model->content_hash = hash;
+    // The caller's purpose when it belongs to this channel (compressed gossip carries
+    // updates and public copies), else the channel's own.
+    CompleteModel(model, algorithms::ChannelOfModel(model->purpose) == channel
+                             ? model->purpose
+                             : algorithms::PurposeOf(channel));
   } else if (auto* g = std::get_if<proto::CrossGradient>(&body)) {
     g->content_hash = proto::ContentHash(g->values);
   }
