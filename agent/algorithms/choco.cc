@@ -32,6 +32,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 #include <array>
 #include <map>
 #include <optional>
@@ -73,47 +74,34 @@ constexpr std::array<OptionSpec, 3> kOptions = {{
 // Ticks between two snapshot requests to the same neighbour.
 constexpr uint64_t kRequestEvery = 20;
 
+// merge::CodecKind ↔ the wire's proto::TensorCodec, one row per compressed codec.
+constexpr std::pair<merge::CodecKind, proto::TensorCodec> kWireCodecs[] = {
+    {merge::CodecKind::kNone, proto::TensorCodec::kFloat32},
+    {merge::CodecKind::kQ8, proto::TensorCodec::kInt8},
+    {merge::CodecKind::kQ4, proto::TensorCodec::kQ4},
+    {merge::CodecKind::kSign, proto::TensorCodec::kSignNorm},
+    {merge::CodecKind::kTopK, proto::TensorCodec::kTopK},
+    {merge::CodecKind::kRandK, proto::TensorCodec::kRandK},
+};
+
 proto::TensorCodec WireCodec(merge::CodecKind kind) {
-  switch (kind) {
-    case merge::CodecKind::kNone:
-      return proto::TensorCodec::kFloat32;
-    case merge::CodecKind::kQ8:
-      return proto::TensorCodec::kInt8;
-    case merge::CodecKind::kQ4:
-      return proto::TensorCodec::kQ4;
-    case merge::CodecKind::kSign:
-      return proto::TensorCodec::kSignNorm;
-    case merge::CodecKind::kTopK:
-      return proto::TensorCodec::kTopK;
-    case merge::CodecKind::kRandK:
-      return proto::TensorCodec::kRandK;
+  for (const auto& [k, wire] : kWireCodecs) {
+    if (k == kind) return wire;
   }
   return proto::TensorCodec::kFloat32;
 }
 
+// The codec a compressed update names; float32 (no codec) and bad fractions are errors.
 Result<merge::CodecSpec> CodecOf(const proto::ModelPayload& m) {
   merge::CodecSpec spec;
   spec.fraction = m.codec_param;
-  switch (m.codec) {
-    case proto::TensorCodec::kInt8:
-      spec.kind = merge::CodecKind::kQ8;
-      break;
-    case proto::TensorCodec::kQ4:
-      spec.kind = merge::CodecKind::kQ4;
-      break;
-    case proto::TensorCodec::kSignNorm:
-      spec.kind = merge::CodecKind::kSign;
-      break;
-    case proto::TensorCodec::kTopK:
-      spec.kind = merge::CodecKind::kTopK;
-      break;
-    case proto::TensorCodec::kRandK:
-      spec.kind = merge::CodecKind::kRandK;
-      break;
-    default:
-      return Status::Invalid("codec " + std::to_string(static_cast<int>(m.codec)) +
-                             " is not a compressed codec");
+  const auto* row = std::find_if(std::begin(kWireCodecs) + 1, std::end(kWireCodecs),
+                                 [&](const auto& r) { return r.second == m.codec; });
+  if (row == std::end(kWireCodecs)) {
+    return Status::Invalid("codec " + std::to_string(static_cast<int>(m.codec)) +
+                           " is not a compressed codec");
   }
+  spec.kind = row->first;
   if (spec.kind == merge::CodecKind::kTopK || spec.kind == merge::CodecKind::kRandK) {
     if (!(spec.fraction > 0 && spec.fraction <= 1)) {
       return Status::Invalid("codec fraction " + std::to_string(spec.fraction) +
@@ -171,6 +159,9 @@ class Choco : public Algorithm {
         Gossip(ctx, round * static_cast<uint64_t>(steps) + static_cast<uint64_t>(done));
       }
     }
+    // The model status readers and joiners get: once a round, not every tick (an encode
+    // of the whole model per optimizer step would be most of a tick's cost with sign).
+    ctx.PublishForStatus(tick_);
     return MeanLoss(loss, done, round);
   }
 
@@ -260,7 +251,6 @@ class Choco : public Algorithm {
       xm += static_cast<float>(gamma_ * w) * (it->second.hat - self_hat_);
     }
     ctx.MarkMerged({});
-    ctx.PublishForStatus(tick);
   }
 
   // Full-precision x̂ to every neighbour that needs one (the network counts the bytes).

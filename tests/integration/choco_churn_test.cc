@@ -13,7 +13,9 @@
 namespace grapevine::integration {
 namespace {
 
-constexpr int kRounds = 60;
+// Enough rounds that the survivors are still training when the restarted agent and the
+// joiner come up (a tiny synthetic model: ~80 rounds a second on an idle machine).
+constexpr int kRounds = 1500;
 
 std::vector<std::string> Flags() {
   return {"--algo",         "choco",     "--compress",   "sign",        "--data",
@@ -55,7 +57,9 @@ TEST_F(ChocoChurnTest, KillRestartAndJoinDoNotMakeItDiverge) {
   std::this_thread::sleep_for(milliseconds(500));  // the others notice, or not yet: both must work
   Process& restarted = Start("agent2-restarted", agent_args(2, "2r"));
 
-  ASSERT_TRUE(WaitUntil([&] { return LastRound("0") >= 20; }, seconds(60)));
+  ASSERT_TRUE(WaitUntil([&] { return LastRound("2r") >= 5; }, seconds(60)))
+      << "the restarted agent did not train:\n" << restarted.Log();
+  ASSERT_LT(LastRound("0"), kRounds - 1) << "the survivors finished before the restart took part";
   Process& joiner = Start("joiner", Concat({"agent", "--join", Addr(ports[1]), "--listen",
                                             Addr(FreePort()), "--metrics", Metrics("joiner")},
                                            Flags()));
