@@ -67,6 +67,7 @@ Status Node::Setup() {
   GV_ASSIGN_OR_RETURN(const algorithms::OptionValues algo_options,
                       algorithms::ResolveOptions(spec_, options_.algo_options));
   algorithm_ = spec_.factory(algo_options);
+  spec_.channels = algorithm_->Channels(spec_.channels);  // its options may narrow the row's
   GV_ASSIGN_OR_RETURN(sampling_,
                       learn::ParseSampling(options_.sampling, {.local_steps = options_.local_steps}));
   set_optimizer_policy(spec_.optimizer_policy);

@@ -447,6 +447,17 @@ Status Node::ValidateChannelMessage(const algorithms::ChannelMessage& m) const {
       return Status::Invalid("cross-gradient is for node " + std::to_string(g.origin) +
                              ", not for us");
     }
+    if (g.codec != proto::TensorCodec::kFloat32) {
+      // Compressed (cga --compress): the blocks are checked where they are decoded.
+      if (!g.values.empty() || g.packed.empty()) {
+        return Status::Invalid("compressed cross-gradient without packed blocks");
+      }
+      if (!std::isfinite(g.codec_param)) return Status::Invalid("codec parameter is NaN or Inf");
+      if (proto::ContentHashBytes(g.packed) != g.content_hash) {
+        return Status::Invalid("content hash mismatch");
+      }
+      return Status::Ok();
+    }
     return CheckTensor("cross-gradient", g.codec, g.values, g.content_hash,
                        trainer_->params().size());
   }
@@ -501,7 +512,8 @@ std::vector<proto::NodeId> Node::Send(algorithms::Channel channel,
                              ? model->purpose
                              : algorithms::PurposeOf(channel));
   } else if (auto* g = std::get_if<proto::CrossGradient>(&body)) {
-    g->content_hash = proto::ContentHash(g->values);
+    g->content_hash = g->codec == proto::TensorCodec::kFloat32 ? proto::ContentHash(g->values)
+                                                               : proto::ContentHashBytes(g->packed);
   }
   const proto::NodeId origin = self_id_.load();
   proto::Envelope env;

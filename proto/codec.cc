@@ -246,6 +246,8 @@ struct BodyWriter {
     GV_WRITE_BIG_FLOATS(w, Values, m.values);
     GV_WRITE_BYTES(w, Packed, m.packed);
     GV_WRITE_FLOATS(w, Scales, m.scales);
+    w.setCodecParam(m.codec_param);
+    w.setCodecSeed(m.codec_seed);
   }
   void operator()(const StatusRequest&) const { b.initStatusRequest(); }
   void operator()(const StatusReply& m) const {
@@ -349,7 +351,9 @@ TrafficClass TrafficOf(const Body& body) {
   if (const auto* m = std::get_if<ModelPayload>(&body)) {
     return m->codec == TensorCodec::kFloat32 ? TrafficClass::kModel : TrafficClass::kCompressed;
   }
-  if (std::holds_alternative<CrossGradient>(body)) return TrafficClass::kGradient;
+  if (const auto* g = std::get_if<CrossGradient>(&body)) {
+    return g->codec == TensorCodec::kFloat32 ? TrafficClass::kGradient : TrafficClass::kCompressed;
+  }
   return TrafficClass::kControl;
 }
 
@@ -561,6 +565,8 @@ Status Read(s::CrossGradient::Reader r, const std::shared_ptr<void>& block, Cros
   GV_RETURN_IF_ERROR(ReadEnum(r.getCodec(), kTensorCodecCount, &m->codec, "tensor codec"));
   GV_RETURN_IF_ERROR(ReadValues(r.getValues(), block, &m->values));
   ReadBytes(r.getPacked(), &m->packed);
+  m->codec_param = r.getCodecParam();
+  m->codec_seed = r.getCodecSeed();
   return ReadFloats(r.getScales(), &m->scales, "scales");
 }
 

@@ -150,6 +150,10 @@ struct CrossGradient {
   values @4 :Data;
   packed @5 :Data;
   scales @6 :Data;
+  # Compressed answers (cga --compress; codec != float32): as ModelPayload's fields of
+  # the same names; `packed` holds the per-tensor blocks.
+  codecParam @7 :Float32;
+  codecSeed @8 :UInt64;
 }
 
 struct StatusRequest {}

@@ -181,6 +181,9 @@ struct CrossGradient {
   FloatArray values;
   std::vector<uint8_t> packed;
   std::vector<float> scales;
+  // Compressed answers (codec != float32): as ModelPayload's.
+  float codec_param = 0.0f;
+  uint64_t codec_seed = 0;
 };
 
 // ---- observation -----------------------------------------------------------------
@@ -221,7 +224,8 @@ struct UnknownKind {
 
 // What a message carries, for the byte counters of the agent's metrics (bytes on the
 // wire by message kind): full-precision models (gossip, state transfer, push shares,
-// public copies), compressed updates, cross-gradients, and everything else (membership,
+// public copies), compressed updates and compressed cross-gradients, full-precision
+// cross-gradients, and everything else (membership,
 // handshakes, status).
 enum class TrafficClass : uint8_t { kControl = 0, kModel = 1, kCompressed = 2, kGradient = 3 };
 inline constexpr int kTrafficClassCount = 4;

@@ -29,6 +29,8 @@ for part in iid dirichlet:0.5; do
   run choco-sign "$part" --algo choco --compress sign
   run choco-topk0.01 "$part" --algo choco --compress topk:0.01
   run choco-q8 "$part" --algo choco --compress q8
+  run dpsgd-sign "$part" --algo dpsgd --compress sign
+  run dpsgd-q8 "$part" --algo dpsgd --compress q8
   run adam "$part" --algo dpsgd "${ADAM[@]}"
   run choco-q4-adam "$part" --algo choco --compress q4 "${ADAM[@]}"
 done

@@ -91,7 +91,7 @@ void Register(CLI::App& app, CommandContext& ctx) {
       ctx.exit_code = 2;
       return;
     }
-    if (Status st = CheckAlgoOptionsGiven(*cmd, {options->algo}); !st.ok()) {
+    if (Status st = CheckAlgoOptionsGiven(*cmd, {options->algo}, options->algo_options); !st.ok()) {
       std::fprintf(stderr, "grapevine agent: %s\n", st.message().c_str());
       ctx.exit_code = 2;
       return;

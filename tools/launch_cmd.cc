@@ -202,7 +202,7 @@ void Register(CLI::App& app, CommandContext& ctx) {
       auto list = ParseAlgoList(o->compare);
       if (list.ok()) algos = *list;  // else RunLaunch reports the list
     }
-    if (Status st = CheckAlgoOptionsGiven(*cmd, algos); !st.ok()) {
+    if (Status st = CheckAlgoOptionsGiven(*cmd, algos, o->agent.algo_options); !st.ok()) {
       std::fprintf(stderr, "grapevine launch: %s\n", st.message().c_str());
       ctx.exit_code = 2;
       return;

@@ -39,13 +39,18 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   app->get_option("--init")->check(CLI::IsMember({"shared", "per-node"}));
   // The algorithms' own options, each from its one declaration in the registry.
   for (const auto& declared : agent::algorithms::AllOptions()) {
+    // Only given values are kept: the running algorithm's row fills in its own default
+    // (rows sharing an option may default it differently).
     const auto& o = *declared.spec;
-    std::string& value = options->algo_options[std::string(o.name)];
-    value = std::string(o.default_value);
-    app->add_option("--" + std::string(o.name), value, declared.used_by + ": " + std::string(o.help))
-        ->capture_default_str()
+    app->add_option_function<std::string>(
+           "--" + std::string(o.name),
+           [options, name = std::string(o.name)](const std::string& v) {
+             options->algo_options[name] = v;
+           },
+           declared.used_by + ": " + std::string(o.help))
+        ->default_str(declared.DefaultText())
         ->type_name(std::string(o.type_name))
-        ->check(CLI::Validator([v = o.validate](std::string& in) { return v(in); }, ""));
+        ->check(CLI::Validator([declared](std::string& in) { return declared.Validate(in); }, ""));
   }
   app->get_option("--membership")->check(CLI::IsMember({"lan", "fast"}));
   app->get_option("--log-level")->check(
@@ -60,7 +65,8 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options) {
   app->get_option("--checkpoint-every")->check(NonNegative());
 }
 
-Status CheckAlgoOptionsGiven(const CLI::App& app, const std::vector<std::string>& algos) {
+Status CheckAlgoOptionsGiven(const CLI::App& app, const std::vector<std::string>& algos,
+                             const std::map<std::string, std::string>& given) {
   for (const auto& declared : agent::algorithms::AllOptions()) {
     const std::string flag = "--" + std::string(declared.spec->name);
     if (app.count(flag) == 0) continue;
@@ -78,6 +84,13 @@ Status CheckAlgoOptionsGiven(const CLI::App& app, const std::vector<std::string>
       }
       return Status::Invalid(flag + " is an option of " + declared.used_by + ", not of " +
                              (algos.size() == 1 ? "--algo " : "--compare ") + names);
+    }
+  }
+  for (const std::string& name : algos) {
+    auto spec = agent::algorithms::FindAlgorithm(name);
+    if (!spec.ok()) return Status::Ok();
+    if (auto resolved = agent::algorithms::ResolveOptions(*spec, given); !resolved.ok()) {
+      return Status::Invalid(resolved.status().message() + " (--algo " + name + ")");
     }
   }
   return Status::Ok();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <map>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -74,8 +75,11 @@ void AddSharedFlags(CLI::App* app, agent::NodeOptions* options);
 std::vector<std::string> SharedFlagsAsArgs(const agent::NodeOptions& options);
 
 // Invalid, naming the flag and who takes it, when an algorithm option was given on the
-// command line that none of `algos` declares (`--compress` with `--algo dimat`).
-Status CheckAlgoOptionsGiven(const CLI::App& app, const std::vector<std::string>& algos);
+// command line that none of `algos` declares (`--compress` with `--algo dimat`), or a
+// given value one of `algos` does not accept (`--compress topk:0.01` with dpsgd; the
+// flag's own check accepts what any algorithm does). `given`: NodeOptions::algo_options.
+Status CheckAlgoOptionsGiven(const CLI::App& app, const std::vector<std::string>& algos,
+                             const std::map<std::string, std::string>& given);
 
 // Applies --log-level and a log pattern that names the node.
 void ConfigureLogging(const std::string& level, const std::string& node_label);

@@ -143,6 +143,10 @@ class Algorithm {
   virtual void Start(AlgorithmContext& ctx, const proto::ModelPayload* initial);
   // Runs round `round` (E = steps optimizer steps); returns the mean training loss.
   virtual Result<double> RunRound(AlgorithmContext& ctx, uint64_t round, int steps) = 0;
+  // The channels this instance uses: its registry row's, or fewer when its options
+  // decide (dpsgd and cga with --compress gossip public copies on kCompressedGossip
+  // instead of models on kModelGossip). Asked once, right after the factory.
+  virtual ChannelSet Channels(ChannelSet row) const { return row; }
   // Fields this algorithm adds to every model the context publishes (dimat: frame).
   virtual void Stamp(proto::ModelPayload* model) const;
   // While the agent lingers after its last round: answer what the neighbours still

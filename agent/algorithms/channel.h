@@ -57,6 +57,11 @@ class ChannelSet {
   }
   constexpr bool has(Channel c) const { return (bits_ & Bit(c)) != 0; }
   constexpr bool empty() const { return bits_ == 0; }
+  constexpr ChannelSet Without(Channel c) const {
+    ChannelSet out = *this;
+    out.bits_ &= ~Bit(c);
+    return out;
+  }
 
  private:
   static constexpr uint32_t Bit(Channel c) { return 1u << static_cast<uint32_t>(c); }

@@ -16,8 +16,10 @@ std::span<const OptionSpec> DimatOptions();
 std::unique_ptr<Algorithm> MakeWa(const OptionValues& options);     // wa.cc
 std::unique_ptr<Algorithm> MakeWm(const OptionValues& options);     // wm.cc
 std::unique_ptr<Algorithm> MakeDpsgd(const OptionValues& options);  // dpsgd.cc
+std::span<const OptionSpec> DpsgdOptions();
 std::unique_ptr<Algorithm> MakeCdsgd(const OptionValues& options);  // cdsgd.cc
 std::unique_ptr<Algorithm> MakeCga(const OptionValues& options);    // cga.cc
+std::span<const OptionSpec> CgaOptions();
 std::unique_ptr<Algorithm> MakeLasgd(const OptionValues& options);  // lasgd.cc
 std::span<const OptionSpec> LasgdOptions();
 std::unique_ptr<Algorithm> MakeLocal(const OptionValues& options);  // local.cc

@@ -26,14 +26,15 @@ const std::array<AlgoSpec, 10> kAlgorithms = {{
      {C::kModelGossip}, !kDirected, {}, MakeWa},
     {"wm", "weight matching (Git Re-Basin) alignment, then weighted average", "per-node", kReset,
      {C::kModelGossip}, !kDirected, {}, MakeWm},
-    {"dpsgd", "D-PSGD, adapt then combine, one exchange per step", "shared", kKeep,
-     {C::kModelGossip}, !kDirected, {}, MakeDpsgd},
+    {"dpsgd", "D-PSGD, adapt then combine, one exchange per step (--compress: compressed differences)",
+     "shared", kKeep, {C::kModelGossip, C::kCompressedGossip}, !kDirected, DpsgdOptions(),
+     MakeDpsgd},
     {"cdsgd", "combine then adapt, one exchange per step", "shared", kKeep, {C::kModelGossip},
      !kDirected, {}, MakeCdsgd},
-    {"cga", "cross-gradient aggregation: neighbours' gradients of our model, QP projection",
+    {"cga", "cross-gradient aggregation: neighbours' gradients of our model, QP projection (--compress: CompCGA)",
      "shared", kKeep,
-     {C::kModelGossip, C::kCrossGradientRequest, C::kCrossGradientReply}, !kDirected, {},
-     MakeCga},
+     {C::kModelGossip, C::kCrossGradientRequest, C::kCrossGradientReply, C::kCompressedGossip},
+     !kDirected, CgaOptions(), MakeCga},
     {"lasgd", "local-asynchronous SGD: background exchange, delta-add on completion", "shared",
      kKeep, {C::kModelGossip}, !kDirected, LasgdOptions(), MakeLasgd},
     {"local", "no communication (baseline; any graph)", "shared", kKeep, {}, kDirected, {}, MakeLocal},
@@ -79,15 +80,43 @@ std::vector<DeclaredOption> AllOptions() {
       auto it = std::find_if(out.begin(), out.end(),
                              [&](const DeclaredOption& d) { return d.spec->name == o.name; });
       if (it == out.end()) {
-        out.push_back({&o, std::string(a.name)});
+        out.push_back({&o, std::string(a.name),
+                       {{std::string(o.default_value), std::string(a.name)}}, {&o}});
         continue;
       }
-      // One flag, one meaning: rows sharing an option must declare it alike.
-      GV_CHECK(it->spec->default_value == o.default_value);
       it->used_by += ", " + std::string(a.name);
+      it->specs.push_back(&o);
+      // One flag, one meaning; the default may differ by algorithm (--compress: sign for
+      // choco, none for the others).
+      auto d = std::find_if(it->defaults.begin(), it->defaults.end(),
+                            [&](const auto& kv) { return kv.first == o.default_value; });
+      if (d == it->defaults.end()) {
+        it->defaults.emplace_back(std::string(o.default_value), std::string(a.name));
+      } else {
+        d->second += ", " + std::string(a.name);
+      }
     }
   }
   return out;
+}
+
+std::string DeclaredOption::DefaultText() const {
+  if (defaults.size() == 1) return defaults.front().first;
+  std::string out;
+  for (const auto& [value, algos] : defaults) {
+    if (!out.empty()) out += "; ";
+    out += value + " (" + algos + ")";
+  }
+  return out;
+}
+
+std::string DeclaredOption::Validate(const std::string& value) const {
+  std::string why;
+  for (const OptionSpec* o : specs) {
+    why = o->validate(value);
+    if (why.empty()) return why;
+  }
+  return why;
 }
 
 Result<OptionValues> ResolveOptions(const AlgoSpec& spec,
@@ -99,7 +128,10 @@ Result<OptionValues> ResolveOptions(const AlgoSpec& spec,
     if (it == declared.end()) {
       return Status::Invalid("unknown algorithm option --" + name);
     }
-    const std::string why = it->spec->validate(value);
+    // The running row's own check for its options, any row's for the others.
+    auto own = std::find_if(spec.options.begin(), spec.options.end(),
+                            [&](const OptionSpec& o) { return o.name == name; });
+    const std::string why = own != spec.options.end() ? own->validate(value) : it->Validate(value);
     if (!why.empty()) return Status::Invalid("--" + name + ": " + why);
   }
   std::map<std::string, std::string> values;

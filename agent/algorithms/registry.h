@@ -62,6 +62,15 @@ Result<std::string> ResolveInit(const AlgoSpec& spec, const std::string& init);
 struct DeclaredOption {
   const OptionSpec* spec = nullptr;
   std::string used_by;
+  // Each distinct default with the algorithms that declare it, in table order.
+  std::vector<std::pair<std::string, std::string>> defaults;
+  // Every row's declaration of it, in table order.
+  std::vector<const OptionSpec*> specs;
+  // "sign" or, when the rows differ, "sign (choco); none (dpsgd, cga)" (for --help).
+  std::string DefaultText() const;
+  // "" when some row's validator accepts `value` (the running row's own check comes
+  // later, in ResolveOptions); else the last row's message.
+  std::string Validate(const std::string& value) const;
 };
 std::vector<DeclaredOption> AllOptions();
 

@@ -55,17 +55,22 @@ TEST_F(CliErrorsTest, UnknownAlgo) {
 }
 
 TEST_F(CliErrorsTest, AnOptionOfAnotherAlgorithmIsRejected) {
-  // --compress belongs to choco: dimat (and launch --compare without choco) refuse it.
+  // --compress belongs to dpsgd, cga and choco: dimat (and launch --compare without
+  // them) refuse it, and dpsgd refuses the codecs only choco takes.
   RunResult r = Run(Concat({"agent", "--topology", Ring(), "--node", "0", "--algo", "dimat",
                             "--compress", "sign"},
                            Synthetic()));
   EXPECT_EQ(r.exit_code, 2) << r.errors;
-  EXPECT_NE(r.errors.find("--compress is an option of choco, not of --algo dimat"),
+  EXPECT_NE(r.errors.find("--compress is an option of dpsgd, cga, choco, not of --algo dimat"),
             std::string::npos)
       << r.errors;
-  r = Run({"launch", "--compare", "dpsgd,wa", "--compress", "q8", "--out", dir() + "/cmp"});
+  r = Run({"launch", "--compare", "dimat,wa", "--compress", "q8", "--out", dir() + "/cmp"});
   EXPECT_EQ(r.exit_code, 2) << r.errors;
-  EXPECT_NE(r.errors.find("not of --compare dpsgd,wa"), std::string::npos) << r.errors;
+  EXPECT_NE(r.errors.find("not of --compare dimat,wa"), std::string::npos) << r.errors;
+  r = Run({"launch", "--compare", "choco,dpsgd", "--compress", "topk:0.01", "--out",
+           dir() + "/cmp2"});
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_NE(r.errors.find("topk:0.01 is not a dpsgd or cga codec"), std::string::npos) << r.errors;
   r = Run(Concat({"agent", "--topology", Ring(), "--node", "0", "--algo", "choco",
                   "--compress", "topk:2"},
                  Synthetic()));
