@@ -49,8 +49,8 @@ struct MetricsRecord {
   std::optional<uint64_t> gradients_answered;  // cross-gradient algorithms (cga)
   std::optional<double> push_weight;           // push-sum algorithms (sgp): this agent's w
   std::optional<double> consensus_gamma;       // choco: the consensus step size in use
-  std::optional<uint64_t> updates_rejected;    // choco: compressed updates that failed checks
-  std::optional<uint64_t> resyncs;             // choco: snapshots that re-seeded a copy
+  std::optional<uint64_t> updates_rejected;    // choco, efficient-adam: updates that failed checks
+  std::optional<uint64_t> resyncs;             // choco, efficient-adam: re-seeds by a snapshot
   // bytes_out by what the frames carried: full-precision models (gossip, state transfer,
   // push shares, public copies), compressed updates, cross-gradients, the rest
   // (membership, handshakes, status). Cumulative, like bytes_out.
@@ -59,6 +59,9 @@ struct MetricsRecord {
   std::optional<uint64_t> bytes_out_gradient;
   std::optional<uint64_t> bytes_out_control;
   std::optional<int64_t> resumed_from;  // first round after a resume: the checkpoint's round
+  std::optional<int64_t> group_leader;   // efficient-adam: our group's leader (-1: none)
+  std::optional<int64_t> group_members;  // efficient-adam: the leader's group size (1 else)
+  std::optional<uint64_t> updates_late;  // efficient-adam: members' steps after the average
 
   bool operator==(const MetricsRecord&) const = default;
 };
@@ -93,6 +96,9 @@ void ForEachMetricsField(Record& r, F&& f) {
   f("bytes_out_gradient", r.bytes_out_gradient);
   f("bytes_out_control", r.bytes_out_control);
   f("resumed_from", r.resumed_from);
+  f("group_leader", r.group_leader);
+  f("group_members", r.group_members);
+  f("updates_late", r.updates_late);
 }
 
 // Sets the field called `key` to `value` (converted to the field's type). False, and

@@ -213,6 +213,10 @@ Status Node::StartFromTopology() {
   // Membership and failure detection run on the undirected version of the graph.
   std::set<std::pair<proto::NodeId, proto::NodeId>> undirected;
   directed_ = topo.directed();
+  groups_.emplace();
+  for (int i = 0; i < topo.num_nodes(); ++i) {
+    (*groups_)[static_cast<proto::NodeId>(i)] = topo.node(i).group;
+  }
   for (const auto& e : topo.edges()) {
     const auto u = static_cast<proto::NodeId>(e.u), v = static_cast<proto::NodeId>(e.v);
     undirected.insert({std::min(u, v), std::max(u, v)});
@@ -389,13 +393,40 @@ void Node::RequestStateTransfer() {
   for (auto id : m.LiveNeighbours()) members_->SendTo(id, encoded, false);
 }
 
-void Node::PublishView() {
+void Node::KeepLinks() {
   const core::Membership& m = *members_->membership();
   const auto addr = members_->Addresses();
   std::map<proto::NodeId, std::string> keep;
-  auto neighbours = m.LiveNeighbours();
-  for (auto id : neighbours) keep[id] = addr.at(id);
+  for (auto id : m.LiveNeighbours()) keep[id] = addr.at(id);
+  for (auto id : ExtraLinks()) {
+    auto it = addr.find(id);
+    if (it != addr.end() && id != self_id_.load()) keep[id] = it->second;
+  }
   network_->KeepConnected(keep);
+}
+
+std::set<proto::NodeId> Node::ExtraLinks() const {
+  std::lock_guard<std::mutex> lock(links_mu_);
+  return extra_links_;
+}
+
+void Node::LinkTo(std::vector<proto::NodeId> peers) {
+  {
+    std::lock_guard<std::mutex> lock(links_mu_);
+    std::set<proto::NodeId> want(peers.begin(), peers.end());
+    if (want == extra_links_) return;
+    extra_links_ = std::move(want);
+  }
+  network_->Post([this] {
+    if (Joined()) KeepLinks();
+  });
+}
+
+void Node::PublishView() {
+  const core::Membership& m = *members_->membership();
+  const auto addr = members_->Addresses();
+  auto neighbours = m.LiveNeighbours();
+  KeepLinks();
   neighbours_alive_ = static_cast<int>(neighbours.size());
   auto row = m.MixingRow();
   std::lock_guard<std::mutex> lock(mu_);

@@ -105,6 +105,9 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   void OnModel(proto::NodeId from, proto::ModelPayload&& model);
   void OnTick();
   void PublishView();
+  // Network thread: keep links to the live neighbours and to LinkTo's members.
+  void KeepLinks();
+  std::set<proto::NodeId> ExtraLinks() const;
   void RequestStateTransfer();
   // Joined and not conflicted: the membership may be used for sending and views.
   bool Joined() const { return members_ && members_->Joined(); }
@@ -147,6 +150,7 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   }
   void PublishForStatus(uint64_t tick) override { PublishModel(tick, /*send=*/false); }
   void BeginExchange(uint64_t tick) override;
+  void BeginExchangeWith(uint64_t tick, std::vector<proto::NodeId> peers) override;
   std::optional<std::vector<algorithms::ArrivedModel>> PollExchange(
       bool block, const NeighbourDone& also_done) override;
   std::vector<std::pair<proto::NodeId, double>> MixingRow() const override {
@@ -157,6 +161,11 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   std::vector<proto::NodeId> OutNeighbours() const override;
   std::vector<proto::NodeId> InNeighbours() const override;
   std::vector<proto::Edge> LiveEdges() const override;
+  std::vector<proto::MemberRecord> LiveMembers() const override;
+  std::optional<std::map<proto::NodeId, std::string>> TopologyGroups() const override {
+    return groups_;
+  }
+  void LinkTo(std::vector<proto::NodeId> peers) override;
   std::vector<proto::NodeId> Send(algorithms::Channel channel, std::span<const proto::NodeId> to,
                                   proto::Body body) override;
   std::vector<algorithms::ChannelMessage> Take(algorithms::Channel channel) override;
@@ -187,6 +196,12 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   // the undirected version for liveness; these are our out- and in-neighbours in the
   // file. Set in Setup, read-only afterwards.
   bool directed_ = false;
+  // The topology file's node attribute `group` by node id ("" where it gives none;
+  // nullopt for a joiner): efficient-adam's groups.
+  std::optional<std::map<proto::NodeId, std::string>> groups_;
+  // LinkTo's members (any thread; links_mu_).
+  mutable std::mutex links_mu_;
+  std::set<proto::NodeId> extra_links_;
   std::set<proto::NodeId> out_edges_, in_edges_;
 
   learn::DataSplit data_;
@@ -225,7 +240,14 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
     core::TimePoint start, deadline;
     std::vector<std::pair<proto::NodeId, double>> mixing;
     std::map<proto::NodeId, std::shared_ptr<const proto::ModelPayload>> got;
+    // BeginExchangeWith: the peers waited for instead of the in-neighbours.
+    std::optional<std::vector<proto::NodeId>> peers;
   };
+  // The exchange's peers as the membership sees them now: the live in-neighbours with
+  // their weights, or the live ones among BeginExchangeWith's peers (weight 0).
+  // REQUIRES: mu_ held.
+  std::vector<std::pair<proto::NodeId, double>> ExchangePeersLocked() const;
+  void OpenExchange(uint64_t tick, std::optional<std::vector<proto::NodeId>> peers);
   PendingExchange exchange_;
   double last_loss_ = 0;
   double last_wait_seconds_ = 0;

@@ -257,18 +257,43 @@ void Node::BeginExchange(uint64_t tick) {
   // Wait for every live in-neighbour's model of this tick, up to the adaptive deadline
   // (--sync: up to a minute). Whatever arrived by then is merged if it is newer than
   // what was merged from that neighbour before and within the staleness bound.
+  OpenExchange(tick, std::nullopt);
+}
+
+void Node::BeginExchangeWith(uint64_t tick, std::vector<proto::NodeId> peers) {
+  OpenExchange(tick, std::move(peers));
+}
+
+void Node::OpenExchange(uint64_t tick, std::optional<std::vector<proto::NodeId>> peers) {
   exchange_ = PendingExchange{};
   exchange_.tick = tick;
   exchange_.start = clock_->Now();
+  exchange_.peers = std::move(peers);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    exchange_.mixing = view_.mixing;
+    exchange_.mixing = ExchangePeersLocked();
   }
   std::vector<proto::NodeId> expected;
   for (const auto& [id, w] : exchange_.mixing) expected.push_back(id);
   deadline_.StartRound(tick, expected, exchange_.start);
   exchange_.deadline = options_.sync ? exchange_.start + std::chrono::seconds(60)
                                      : deadline_.DeadlineAt();
+}
+
+std::vector<std::pair<proto::NodeId, double>> Node::ExchangePeersLocked() const {
+  if (!exchange_.peers) return view_.mixing;
+  std::vector<std::pair<proto::NodeId, double>> out;
+  for (proto::NodeId id : *exchange_.peers) {
+    if (id == self_id_.load()) continue;
+    for (const auto& r : view_.members) {
+      if (r.id == id &&
+          (r.state == proto::MemberState::kAlive || r.state == proto::MemberState::kSuspect)) {
+        out.emplace_back(id, 0.0);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 bool Node::ModelCurrent(proto::NodeId id, const Mailbox::ModelPtr* boxed) const {
@@ -316,7 +341,7 @@ std::optional<std::vector<ArrivedModel>> Node::PollExchange(bool block,
   TakeArrivals(now, &generation);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ex.mixing = view_.mixing;  // neighbours may have died or joined meanwhile
+    ex.mixing = ExchangePeersLocked();  // neighbours may have died or joined meanwhile
     rejoining = view_.rejoining;
   }
   if (rejoining && !stop_) return std::nullopt;  // not training alone meanwhile
@@ -435,6 +460,17 @@ std::vector<proto::Edge> Node::LiveEdges() const {
   return view_.edges;
 }
 
+std::vector<proto::MemberRecord> Node::LiveMembers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<proto::MemberRecord> out;
+  for (const auto& r : view_.members) {
+    if (r.state == proto::MemberState::kAlive || r.state == proto::MemberState::kSuspect) {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
 std::vector<proto::NodeId> Node::InNeighbours() const {
   std::lock_guard<std::mutex> lock(mu_);
   return view_.in;
@@ -462,7 +498,9 @@ Status Node::ValidateChannelMessage(const algorithms::ChannelMessage& m) const {
                        trainer_->params().size());
   }
   const proto::ModelPayload& p = *m.model;
-  if (p.purpose == proto::ModelPurpose::kChocoUpdate) {
+  if (p.purpose == proto::ModelPurpose::kChocoUpdate ||
+      p.purpose == proto::ModelPurpose::kWorkerUpdate ||
+      p.purpose == proto::ModelPurpose::kLeaderUpdate) {
     // The codec blocks are checked where they are decoded (the plug-in, which knows the
     // codec); here only what every update must have.
     if (p.arch_fingerprint != fingerprint_) return Status::Invalid("architecture fingerprint differs");
@@ -472,8 +510,10 @@ Status Node::ValidateChannelMessage(const algorithms::ChannelMessage& m) const {
     if (!std::isfinite(p.codec_param)) return Status::Invalid("codec parameter is NaN or Inf");
     return Status::Ok();
   }
-  if (p.purpose == proto::ModelPurpose::kPublicCopy && p.values.empty()) {
-    return Status::Ok();  // a request for our public copy
+  if ((p.purpose == proto::ModelPurpose::kPublicCopy ||
+       p.purpose == proto::ModelPurpose::kGroupModel) &&
+      p.values.empty()) {
+    return Status::Ok();  // a request for our public copy, or for the group model
   }
   GV_RETURN_IF_ERROR(ValidateModel(p));
   const double w = p.push_weight;
@@ -524,7 +564,7 @@ std::vector<proto::NodeId> Node::Send(algorithms::Channel channel,
   // live neighbour with an open link, and tell the caller exactly who got it. The
   // network thread decides; if it does not answer in time the send is called off
   // there, so "not handed over" stays true.
-  const bool every = algorithms::KeepsOf(channel) == algorithms::ChannelKeeps::kEvery;
+  const bool open_link = algorithms::NeedsOpenLink(channel);
   struct Handover {
     std::mutex mu;
     std::condition_variable cv;
@@ -532,7 +572,7 @@ std::vector<proto::NodeId> Node::Send(algorithms::Channel channel,
     std::vector<proto::NodeId> sent;
   };
   auto h = std::make_shared<Handover>();
-  network_->Post([this, h, encoded, origin, every, ids = std::vector(to.begin(), to.end())] {
+  network_->Post([this, h, encoded, origin, open_link, ids = std::vector(to.begin(), to.end())] {
     std::lock_guard<std::mutex> lock(h->mu);
     if (h->abandoned || !Joined() || members_->membership()->self() != origin) {
       h->done = true;
@@ -540,10 +580,12 @@ std::vector<proto::NodeId> Node::Send(algorithms::Channel channel,
       return;
     }
     const std::vector<proto::NodeId> live = LiveOut();
+    const std::set<proto::NodeId> links = ExtraLinks();
     std::map<proto::NodeId, std::string> addr = members_->Addresses();
     for (proto::NodeId id : ids) {
       if (addr.count(id) == 0) continue;
-      if (every && (std::find(live.begin(), live.end(), id) == live.end() ||
+      if (open_link && ((std::find(live.begin(), live.end(), id) == live.end() &&
+                         links.count(id) == 0) ||
                     !network_->Connected(id))) {
         continue;
       }

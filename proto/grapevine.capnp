@@ -109,6 +109,9 @@ enum ModelPurpose {
   pushShare @3;
   chocoUpdate @4;
   publicCopy @5;
+  workerUpdate @6;
+  leaderUpdate @7;
+  groupModel @8;
 }
 
 struct ModelRequest {

@@ -140,8 +140,15 @@ enum class ModelPurpose : uint8_t {
                        // the hash of the sender's public copy after adding q
   kPublicCopy = 5,     // choco: the sender's public copy in full precision (re-seed), or
                        // with no values a request for the receiver's
+  kWorkerUpdate = 6,   // efficient-adam, member to leader: compressed Q(u + e_w) of one
+                       // step's update in `packed`
+  kLeaderUpdate = 7,   // efficient-adam, leader to member: the group's compressed step
+                       // Q(avg + e_s) in `packed`; content_hash is the hash of the group
+                       // model after applying it
+  kGroupModel = 8,     // efficient-adam: the group model in full precision (re-seed), or
+                       // with no values a member's request for it
 };
-inline constexpr int kModelPurposeCount = 6;
+inline constexpr int kModelPurposeCount = 9;
 
 struct ModelRequest {
   ModelPurpose purpose = ModelPurpose::kStateTransfer;

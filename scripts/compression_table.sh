@@ -1,9 +1,13 @@
 #!/bin/bash
 # Issue 12's table: ring of 8, Fashion-MNIST MLP, same rounds, seed and schedule for every
 # row, IID and dirichlet:0.5: uncompressed dpsgd against choco with each codec, and Adam
-# (dpsgd --optimizer adam) against choco q4 with Adam (decentralized Efficient-Adam).
+# (dpsgd --optimizer adam) against choco q4 with Adam (decentralized Efficient-Adam) and
+# the two-way efficient-adam (group leader, q4 both ways).
 # Prints final mean accuracy, bytes sent, the accuracy gap and the byte ratio to the
 # uncompressed baseline of the same optimizer, and bytes to 85 % mean accuracy.
+# Rows: dpsgd, choco with each codec, dpsgd --compress, and the Adam rows (dpsgd + Adam,
+# choco q4 + Adam, the two-way efficient-adam with q4). ONLY=REGEX runs only the rows
+# whose name matches (e.g. ONLY='adam' for the three Adam rows).
 #   scripts/compression_table.sh [OUT_DIR] [ROUNDS] [LOCAL_STEPS]
 set -euo pipefail
 OUT=${1:-runs/compression}
@@ -16,6 +20,7 @@ ADAM=(--optimizer adam --lr 0.001)
 rows=()
 run() {  # name partition args...
   local name=$1 part=$2; shift 2
+  if [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]]; then return 0; fi
   local dir="$OUT/$part/$name"
   mkdir -p "$OUT/$part"
   if [ ! -f "$dir/summary.json" ]; then
@@ -33,6 +38,7 @@ for part in iid dirichlet:0.5; do
   run dpsgd-q8 "$part" --algo dpsgd --compress q8
   run adam "$part" --algo dpsgd "${ADAM[@]}"
   run choco-q4-adam "$part" --algo choco --compress q4 "${ADAM[@]}"
+  run efficient-adam "$part" --algo efficient-adam --compress q4 "${ADAM[@]}"
 done
 python3 - "${rows[@]}" <<'PY'
 import json, sys, glob, os

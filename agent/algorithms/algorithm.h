@@ -15,6 +15,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -88,6 +89,11 @@ class AlgorithmContext {
   // only for `also_done` and always gets an empty list.
   virtual std::optional<std::vector<ArrivedModel>> PollExchange(bool block,
                                                                 const NeighbourDone& also_done) = 0;
+  // The same wait for `peers` instead of the in-neighbours: any members, neighbours or
+  // not (efficient-adam: a leader waits for its group, a member for its leader). The
+  // live ones among them are waited for, each until `also_done(id)` holds; MixingRow()
+  // lists them with weight 0 while it is open.
+  virtual void BeginExchangeWith(uint64_t tick, std::vector<proto::NodeId> peers) = 0;
   // The last exchange's mixing row: its live in-neighbours with their w_ij, and w_ii
   // (1 − the neighbours' weights).
   virtual std::vector<std::pair<proto::NodeId, double>> MixingRow() const = 0;
@@ -102,6 +108,16 @@ class AlgorithmContext {
   // The live graph as this agent's membership sees it (undirected edges), e.g. to tune
   // a step size on the real mixing matrix (choco).
   virtual std::vector<proto::Edge> LiveEdges() const = 0;
+  // Every live member (alive or suspect) of the membership view, ourselves included,
+  // with its incarnation (a restarted agent comes back with a higher one).
+  virtual std::vector<proto::MemberRecord> LiveMembers() const = 0;
+  // The topology file's node attribute `group` of every node the file names ("" for a
+  // node without one); nullopt for a joiner, which has no file.
+  virtual std::optional<std::map<proto::NodeId, std::string>> TopologyGroups() const = 0;
+  // Keeps links open to these members besides the neighbours (the network dials them
+  // and redials after a failure), so an open-link channel (channel.h NeedsOpenLink) may
+  // send to them too. Replaces the previous set; cheap when it did not change.
+  virtual void LinkTo(std::vector<proto::NodeId> peers) = 0;
 
   // ---- the other channels ----
   // Sends `body` on `channel` to each of `to`. A ModelPayload is completed by the

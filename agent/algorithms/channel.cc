@@ -16,6 +16,8 @@ const char* ChannelName(Channel c) {
       return "push-sum share";
     case Channel::kCompressedGossip:
       return "compressed gossip";
+    case Channel::kGroupUpdate:
+      return "group update";
   }
   return "?";
 }
@@ -29,6 +31,10 @@ Channel ChannelOfModel(proto::ModelPurpose purpose) {
     case proto::ModelPurpose::kChocoUpdate:
     case proto::ModelPurpose::kPublicCopy:
       return Channel::kCompressedGossip;
+    case proto::ModelPurpose::kWorkerUpdate:
+    case proto::ModelPurpose::kLeaderUpdate:
+    case proto::ModelPurpose::kGroupModel:
+      return Channel::kGroupUpdate;
     default:
       return Channel::kModelGossip;
   }
@@ -44,6 +50,8 @@ proto::ModelPurpose PurposeOf(Channel c) {
       return proto::ModelPurpose::kPushShare;
     case Channel::kCompressedGossip:
       return proto::ModelPurpose::kChocoUpdate;  // Send keeps a caller's kPublicCopy
+    case Channel::kGroupUpdate:
+      return proto::ModelPurpose::kWorkerUpdate;  // and a caller's leader update or model
     case Channel::kCrossGradientReply:
       break;
   }

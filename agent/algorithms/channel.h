@@ -14,6 +14,11 @@
 //   kCompressedGossip      ModelPayload, purpose chocoUpdate (a compressed q = Q(x - x_hat))
 //                          or publicCopy (a full-precision public copy, or a request for
 //                          one); every update counts: a lost one desynchronises x_hat
+//   kGroupUpdate           ModelPayload, purpose workerUpdate (member to its group's
+//                          leader: a compressed step), leaderUpdate (leader to member: the
+//                          group's compressed step) or groupModel (the group model in full
+//                          precision, or a request for it); between any two members of a
+//                          group, neighbours or not (efficient-adam)
 // Thread-safety: plain values.
 #pragma once
 
@@ -31,8 +36,9 @@ enum class Channel : uint8_t {
   kCrossGradientReply,
   kPushShare,
   kCompressedGossip,
+  kGroupUpdate,
 };
-inline constexpr int kChannelCount = 5;
+inline constexpr int kChannelCount = 6;
 
 // What the mailbox keeps of a channel until the algorithm takes it: the newest message
 // per sender (gossip-like traffic, where an older one is useless), or every message
@@ -41,9 +47,18 @@ inline constexpr int kChannelCount = 5;
 enum class ChannelKeeps { kNewestPerSender, kEvery };
 
 constexpr ChannelKeeps KeepsOf(Channel c) {
-  return c == Channel::kPushShare || c == Channel::kCompressedGossip
+  return c == Channel::kPushShare || c == Channel::kCompressedGossip ||
+                 c == Channel::kGroupUpdate
              ? ChannelKeeps::kEvery
              : ChannelKeeps::kNewestPerSender;
+}
+
+// Whether a message of `c` is handed only to a live neighbour with an open link, so the
+// sender knows exactly who got it (push-sum mass, public copies). Group updates go to
+// any member, neighbour or not (the network dials it); their receivers check a content
+// hash instead and ask for the group model when one went missing.
+constexpr bool NeedsOpenLink(Channel c) {
+  return c == Channel::kPushShare || c == Channel::kCompressedGossip;
 }
 
 const char* ChannelName(Channel c);

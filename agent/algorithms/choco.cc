@@ -25,20 +25,12 @@ namespace grapevine::agent::algorithms {
 
 namespace {
 
-std::string CheckGamma(const std::string& value) {
-  const std::string why = NonNegativeNumber(value);
-  if (!why.empty()) return why;
-  if (std::stod(value) > 1.0) return "must be in [0, 1] (0 = tune at start), not " + value;
-  return "";
-}
-
 constexpr std::array<OptionSpec, 3> kOptions = {{
     {"compress", "codec of the gossiped differences: none|q8|q4|sign|topk:F|randk:F",
      "sign", "CODEC", CheckCodecOption},
     {"choco-every", "optimizer steps between compressed gossips (0 = once a round)", "1", "INT",
      NonNegativeInteger},
-    {"choco-gamma", "consensus step size in (0, 1]; 0 = tune at start on the live graph",
-     "0", "FLOAT", CheckGamma},
+    kChocoGammaOption,
 }};
 
 class Choco : public Algorithm {

@@ -122,4 +122,11 @@ GammaTuning TuneChocoGamma(const std::vector<proto::Edge>& edges, proto::NodeId 
   return best;
 }
 
+std::string CheckGammaOption(const std::string& value) {
+  const std::string why = NonNegativeNumber(value);
+  if (!why.empty()) return why;
+  if (std::stod(value) > 1.0) return "must be in [0, 1] (0 = tune at start), not " + value;
+  return "";
+}
+
 }  // namespace grapevine::agent::algorithms

@@ -8,7 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
+
+#include "agent/algorithms/option.h"
 
 #include "merge/compress.h"
 #include "proto/messages.h"
@@ -34,5 +37,14 @@ GammaTuning TuneChocoGamma(const std::vector<proto::Edge>& edges, proto::NodeId 
 double ChocoGossipError(const std::vector<proto::Edge>& edges, proto::NodeId self,
                         const merge::CodecSpec& codec, double gamma, uint64_t seed,
                         int iterations, int dims);
+
+// `--choco-gamma` as an option validator reports it ("" when in [0, 1]).
+std::string CheckGammaOption(const std::string& value);
+// The option, shared by choco and efficient-adam (between group leaders).
+inline constexpr OptionSpec kChocoGammaOption = {
+    "choco-gamma",
+    "consensus step size in (0, 1]; 0 = tune at start on the live graph (efficient-adam: on "
+    "the graph of the group leaders)",
+    "0", "FLOAT", CheckGammaOption};
 
 }  // namespace grapevine::agent::algorithms

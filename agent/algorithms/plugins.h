@@ -27,5 +27,7 @@ std::unique_ptr<Algorithm> MakeSgp(const OptionValues& options);    // sgp.cc
 std::span<const OptionSpec> SgpOptions();
 std::unique_ptr<Algorithm> MakeChoco(const OptionValues& options);  // choco.cc
 std::span<const OptionSpec> ChocoOptions();
+std::unique_ptr<Algorithm> MakeEfficientAdam(const OptionValues& options);  // efficient_adam.cc
+std::span<const OptionSpec> EfficientAdamOptions();
 
 }  // namespace grapevine::agent::algorithms

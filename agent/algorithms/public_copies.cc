@@ -56,6 +56,29 @@ Result<merge::CodecSpec> CodecFromWire(proto::TensorCodec codec, float param) {
   return spec;
 }
 
+proto::ModelPayload CompressedPayload(proto::ModelPurpose purpose, uint64_t tick,
+                                      const merge::CodecSpec& codec, uint64_t seed,
+                                      std::vector<uint8_t> packed) {
+  proto::ModelPayload p;
+  p.purpose = purpose;
+  p.round = tick;
+  p.codec = WireCodec(codec.kind);
+  p.codec_param = static_cast<float>(codec.fraction);
+  p.codec_seed = seed;
+  p.packed = std::move(packed);
+  return p;
+}
+
+Status DecodePayload(const proto::ModelPayload& p, std::span<const size_t> tensor_sizes,
+                     Eigen::VectorXf* out) {
+  GV_ASSIGN_OR_RETURN(merge::CodecSpec spec, CodecFromWire(p.codec, p.codec_param));
+  size_t total = 0;
+  for (size_t n : tensor_sizes) total += n;
+  out->resize(static_cast<Eigen::Index>(total));
+  return merge::DecodeModel(spec, p.packed, tensor_sizes, p.codec_seed, p.round,
+                            MutableSpanOf(*out), /*accumulate=*/false);
+}
+
 std::string CheckCodecOption(const std::string& value) {
   auto spec = merge::ParseCodec(value);
   return spec.ok() ? std::string() : spec.status().message();
@@ -87,15 +110,24 @@ void PublicCopies::Start(AlgorithmContext& ctx, const proto::ModelPayload* initi
 void PublicCopies::Gossip(AlgorithmContext& ctx, uint64_t tick,
                           const AlgorithmContext::NeighbourDone& also_done,
                           const std::function<void()>& on_poll) {
+  DoGossip(ctx, tick, nullptr, also_done, on_poll);
+}
+
+void PublicCopies::GossipWith(AlgorithmContext& ctx, uint64_t tick,
+                              const std::vector<proto::NodeId>& peers,
+                              const std::function<void()>& on_poll) {
+  DoGossip(ctx, tick, &peers, {}, on_poll);
+}
+
+void PublicCopies::DoGossip(AlgorithmContext& ctx, uint64_t tick,
+                            const std::vector<proto::NodeId>* peers,
+                            const AlgorithmContext::NeighbourDone& also_done,
+                            const std::function<void()>& on_poll) {
   tick_ = tick;
   const Eigen::VectorXf& x = ctx.trainer().params();
   delta_ = x - self_hat_;
-  proto::ModelPayload update;
-  update.purpose = proto::ModelPurpose::kChocoUpdate;
-  update.round = tick;
-  update.codec = WireCodec(codec_.kind);
-  update.codec_param = static_cast<float>(codec_.fraction);
-  update.codec_seed = seed_;
+  proto::ModelPayload update =
+      CompressedPayload(proto::ModelPurpose::kChocoUpdate, tick, codec_, seed_, {});
   if (codec_.kind == merge::CodecKind::kNone) {
     self_hat_ = x;
   } else {
@@ -109,7 +141,7 @@ void PublicCopies::Gossip(AlgorithmContext& ctx, uint64_t tick,
   update.content_hash = proto::ContentHash(SpanOf(self_hat_));
 
   std::vector<proto::NodeId> exact, others;
-  const std::vector<proto::NodeId> out = ctx.OutNeighbours();
+  const std::vector<proto::NodeId> out = peers != nullptr ? *peers : ctx.OutNeighbours();
   // A snapshot owed to a neighbour that is gone is not built again every poll.
   std::erase_if(snapshot_to_, [&](proto::NodeId id) {
     return std::find(out.begin(), out.end(), id) == out.end();
@@ -128,7 +160,11 @@ void PublicCopies::Gossip(AlgorithmContext& ctx, uint64_t tick,
   for (proto::NodeId id : others) snapshot_to_.insert(id);
   SendSnapshots(ctx);
 
-  ctx.BeginExchange(tick);
+  if (peers != nullptr) {
+    ctx.BeginExchangeWith(tick, *peers);
+  } else {
+    ctx.BeginExchange(tick);
+  }
   const auto arrived = [&](proto::NodeId id) {
     auto it = peers_.find(id);
     return it != peers_.end() && it->second.heard && it->second.tick >= tick &&
@@ -142,8 +178,9 @@ void PublicCopies::Gossip(AlgorithmContext& ctx, uint64_t tick,
   take();
 }
 
-void PublicCopies::Consensus(const AlgorithmContext& ctx, double gamma, Eigen::VectorXf* x) const {
-  for (const auto& [id, w] : ctx.MixingRow()) {
+void PublicCopies::Consensus(const std::vector<std::pair<proto::NodeId, double>>& row,
+                             double gamma, Eigen::VectorXf* x) const {
+  for (const auto& [id, w] : row) {
     auto it = peers_.find(id);
     if (it == peers_.end() || !it->second.exact) continue;
     *x += static_cast<float>(gamma * w) * (it->second.hat - self_hat_);
@@ -242,11 +279,8 @@ void PublicCopies::Absorb(AlgorithmContext& ctx) {
 // x̂_j += C(q_j), then the sender's hash of x̂_j must match; on any error `hat` is not
 // exact any more (the caller re-seeds it).
 Status PublicCopies::Apply(const proto::ModelPayload& p, Eigen::VectorXf* hat) {
-  auto spec = CodecFromWire(p.codec, p.codec_param);
-  if (!spec.ok()) return spec.status();
-  decoded_.resize(hat->size());
-  GV_RETURN_IF_ERROR(merge::DecodeModel(*spec, p.packed, sizes_, p.codec_seed, p.round,
-                                        MutableSpanOf(decoded_), /*accumulate=*/false));
+  GV_RETURN_IF_ERROR(DecodePayload(p, sizes_, &decoded_));
+  if (decoded_.size() != hat->size()) return Status::Invalid("the update has another size");
   *hat += decoded_;
   if (proto::ContentHash(SpanOf(*hat)) != p.content_hash) {
     return Status::Invalid("public copy out of step (hash differs after the update)");

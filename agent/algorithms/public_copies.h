@@ -39,6 +39,16 @@ proto::TensorCodec WireCodec(merge::CodecKind kind);
 // fraction outside (0, 1] are errors.
 Result<merge::CodecSpec> CodecFromWire(proto::TensorCodec codec, float param);
 
+// A compressed payload of `purpose` for `tick`: the codec's wire id, parameter and
+// seed, and the packed blocks (the caller sets the content hash where it has one).
+proto::ModelPayload CompressedPayload(proto::ModelPurpose purpose, uint64_t tick,
+                                      const merge::CodecSpec& codec, uint64_t seed,
+                                      std::vector<uint8_t> packed);
+// Decodes a compressed payload's blocks (its codec, parameter, seed and round) into
+// `out` (resized to Σ tensor_sizes). Invalid for an unknown codec or bad blocks.
+Status DecodePayload(const proto::ModelPayload& p, std::span<const size_t> tensor_sizes,
+                     Eigen::VectorXf* out);
+
 // `--compress` values the way an option validator reports them ("" when good).
 std::string CheckCodecOption(const std::string& value);
 // The same for the algorithms that mix public copies with the plain average (step 1:
@@ -48,7 +58,8 @@ std::string CheckStepOneCodec(const std::string& value);
 inline constexpr OptionSpec kStepOneCompressOption = {
     "compress",
     "codec of the gossiped model differences (choco: none|q8|q4|sign|topk:F|randk:F; "
-    "dpsgd, cga: none|q8|q4|sign; cga also compresses its cross-gradients)",
+    "dpsgd, cga: none|q8|q4|sign; cga also compresses its cross-gradients; efficient-adam: "
+    "q8|q4|sign|topk:F|randk:F for the steps both ways and between leaders)",
     "none", "CODEC", CheckStepOneCodec};
 
 class PublicCopies {
@@ -69,8 +80,18 @@ class PublicCopies {
   void Gossip(AlgorithmContext& ctx, uint64_t tick,
               const AlgorithmContext::NeighbourDone& also_done = {},
               const std::function<void()>& on_poll = {});
+  // The same gossip with `peers` (any members, neighbours or not; efficient-adam's
+  // leaders) in place of the out- and in-neighbours. The caller keeps links to them
+  // open (AlgorithmContext::LinkTo).
+  void GossipWith(AlgorithmContext& ctx, uint64_t tick, const std::vector<proto::NodeId>& peers,
+                  const std::function<void()>& on_poll = {});
   // x += γ Σ_j w_ij (x̂_j − x̂_i) over the last exchange's neighbours whose copy is exact.
-  void Consensus(const AlgorithmContext& ctx, double gamma, Eigen::VectorXf* x) const;
+  void Consensus(const AlgorithmContext& ctx, double gamma, Eigen::VectorXf* x) const {
+    Consensus(ctx.MixingRow(), gamma, x);
+  }
+  // The same over an explicit row (peer, w_ij).
+  void Consensus(const std::vector<std::pair<proto::NodeId, double>>& row, double gamma,
+                 Eigen::VectorXf* x) const;
   // Takes the updates, snapshots and requests that arrived, and sends owed snapshots.
   void Absorb(AlgorithmContext& ctx);
 
@@ -100,6 +121,9 @@ class PublicCopies {
     std::optional<uint64_t> requested_at;  // tick of our last snapshot request
   };
 
+  void DoGossip(AlgorithmContext& ctx, uint64_t tick, const std::vector<proto::NodeId>* peers,
+                const AlgorithmContext::NeighbourDone& also_done,
+                const std::function<void()>& on_poll);
   void SendSnapshots(AlgorithmContext& ctx);
   Peer& PeerOf(proto::NodeId id);
   void Request(AlgorithmContext& ctx, proto::NodeId id, Peer& p);

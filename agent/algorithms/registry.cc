@@ -19,7 +19,7 @@ constexpr bool kDirected = true;
 // Everything that averages raw coordinates starts from one shared model, as D-PSGD
 // implementations do: averaging two unrelated random networks destroys both. local
 // uses shared so its curve differs from the others only by the communication.
-const std::array<AlgoSpec, 10> kAlgorithms = {{
+const std::array<AlgoSpec, 11> kAlgorithms = {{
     {"dimat", "activation-matching merge on the agent's own probe data, then weighted average",
      "per-node", kReset, {C::kModelGossip}, !kDirected, DimatOptions(), MakeDimat},
     {"wa", "weighted average of the neighbours' models once per round", "shared", kReset,
@@ -42,6 +42,11 @@ const std::array<AlgoSpec, 10> kAlgorithms = {{
      kKeep, {C::kPushShare}, kDirected, SgpOptions(), MakeSgp},
     {"choco", "CHOCO-SGD: compressed gossip with error feedback (--compress; Efficient-Adam with --optimizer adam)",
      "shared", kKeep, {C::kCompressedGossip}, !kDirected, ChocoOptions(), MakeChoco},
+    {"efficient-adam",
+     "two-way Efficient-Adam: compressed steps to the group's leader and back (error feedback "
+     "both ways), CHOCO between leaders",
+     "shared", kKeep, {C::kGroupUpdate, C::kCompressedGossip}, !kDirected,
+     EfficientAdamOptions(), MakeEfficientAdam},
 }};
 }  // namespace
 

@@ -1,11 +1,15 @@
 // Integration: a choco swarm (compressed gossip with public copies) survives a kill -9
-// and restart of one agent and a joiner mid-run: nobody diverges, the restarted agent
+// and restart of one agent and a joiner mid-run, and so does an efficient-adam swarm
+// whose leader is killed: nobody diverges, the restarted agent
 // and the joiner get re-seeded (full-precision snapshots, `resyncs` in their metrics),
 // and every agent ends well above chance. Real processes on 127.0.0.1 (issue 12: "joins,
 // kills and restarts during a choco run do not make it diverge").
 #include <signal.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <thread>
 
 #include "tests/integration/harness.h"
@@ -87,6 +91,73 @@ TEST_F(ChocoChurnTest, KillRestartAndJoinDoNotMakeItDiverge) {
     survivor_resyncs += ReadJsonl(Metrics(name)).back().value("resyncs", uint64_t{0});
   }
   EXPECT_GE(survivor_resyncs, 1u);
+}
+
+// efficient-adam (group leaders, both ways compressed): the leader (node 0) is killed -9
+// in round 8; the next id leads within the failure-detection time and re-seeds the
+// group; node 0 restarted with the same command comes back with a higher incarnation and
+// follows node 1 instead of imposing its fresh model; a joiner follows node 1 too.
+TEST_F(ChocoChurnTest, EfficientAdamSurvivesItsLeadersDeath) {
+  std::vector<int> ports;
+  for (int i = 0; i < 4; ++i) ports.push_back(FreePort());
+  const std::string ring = WriteRing("ring.dot", ports);
+  std::vector<std::string> flags = Flags();
+  flags[1] = "efficient-adam";
+  flags[3] = "q4";
+  auto agent_args = [&](int i, const std::string& metrics) {
+    return Concat({"agent", "--topology", ring, "--node", std::to_string(i), "--metrics",
+                   Metrics(metrics)},
+                  flags);
+  };
+  std::vector<Process*> agents;
+  for (int i = 0; i < 4; ++i) {
+    agents.push_back(&Start("agent" + std::to_string(i), agent_args(i, std::to_string(i))));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return LastRound("0") >= 8; }, seconds(60)))
+      << "agent 0 did not reach round 8:\n" << agents[0]->Log();
+  agents[0]->Signal(SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(agents[0]->Wait(seconds(5)).has_value());
+  auto leader_of = [&](const std::string& name) {
+    auto lines = ReadJsonl(Metrics(name));
+    return lines.empty() ? int64_t{-1} : lines.back().value("group_leader", int64_t{-1});
+  };
+  ASSERT_TRUE(WaitUntil([&] { return leader_of("2") == 1 && leader_of("3") == 1; }, seconds(30)))
+      << "no new leader:\n" << agents[2]->Log();
+  std::printf("efficient-adam: node 1 leads %.2f s after the leader was killed\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count());
+  Process& restarted = Start("agent0-restarted", agent_args(0, "0r"));
+  ASSERT_TRUE(WaitUntil([&] { return LastRound("0r") >= 5; }, seconds(60)))
+      << "the restarted agent did not train:\n" << restarted.Log();
+  ASSERT_LT(LastRound("1"), kRounds - 1) << "the survivors finished before the restart took part";
+  Process& joiner = Start("joiner", Concat({"agent", "--join", Addr(ports[1]), "--listen",
+                                            Addr(FreePort()), "--metrics", Metrics("joiner")},
+                                           flags));
+  std::vector<Process*> all = {agents[1], agents[2], agents[3], &restarted, &joiner};
+  for (Process* p : all) {
+    auto code = p->Wait(seconds(150));
+    ASSERT_TRUE(code.has_value()) << "an agent did not finish:\n" << p->Log();
+    EXPECT_EQ(*code, 0) << p->Log();
+  }
+  for (const char* name : {"1", "2", "3", "0r", "joiner"}) {
+    auto lines = ReadJsonl(Metrics(name));
+    ASSERT_FALSE(lines.empty()) << name;
+    for (const auto& l : lines) {
+      ASSERT_TRUE(std::isfinite(l.value("loss", 0.0))) << name << ": " << l.dump();
+    }
+    EXPECT_GT(LastAccuracy(Metrics(name)), 0.6) << name << " (chance is 0.25)";
+    // Node 1 led while the survivors ran (the later agents outlive them and end alone).
+    EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const auto& l) {
+      return l.value("group_leader", int64_t{-1}) == 1;
+    })) << name;
+  }
+  for (const char* name : {"1", "2", "3"}) {
+    EXPECT_EQ(ReadJsonl(Metrics(name)).back().value("group_leader", int64_t{-1}), 1) << name;
+  }
+  // The new leader re-seeded its group; the restarted agent and the joiner were seeded.
+  for (const char* name : {"2", "0r", "joiner"}) {
+    EXPECT_GE(ReadJsonl(Metrics(name)).back().value("resyncs", uint64_t{0}), 1u) << name;
+  }
 }
 
 }  // namespace

@@ -55,13 +55,14 @@ TEST_F(CliErrorsTest, UnknownAlgo) {
 }
 
 TEST_F(CliErrorsTest, AnOptionOfAnotherAlgorithmIsRejected) {
-  // --compress belongs to dpsgd, cga and choco: dimat (and launch --compare without
+  // --compress belongs to dpsgd, cga, choco and efficient-adam: dimat (and launch --compare without
   // them) refuse it, and dpsgd refuses the codecs only choco takes.
   RunResult r = Run(Concat({"agent", "--topology", Ring(), "--node", "0", "--algo", "dimat",
                             "--compress", "sign"},
                            Synthetic()));
   EXPECT_EQ(r.exit_code, 2) << r.errors;
-  EXPECT_NE(r.errors.find("--compress is an option of dpsgd, cga, choco, not of --algo dimat"),
+  EXPECT_NE(r.errors.find("--compress is an option of dpsgd, cga, choco, efficient-adam, not "
+                          "of --algo dimat"),
             std::string::npos)
       << r.errors;
   r = Run({"launch", "--compare", "dimat,wa", "--compress", "q8", "--out", dir() + "/cmp"});
@@ -76,6 +77,11 @@ TEST_F(CliErrorsTest, AnOptionOfAnotherAlgorithmIsRejected) {
                  Synthetic()));
   EXPECT_EQ(r.exit_code, 2) << r.errors;
   EXPECT_NE(r.errors.find("topk:2"), std::string::npos) << r.errors;
+  r = Run(Concat({"agent", "--topology", Ring(), "--node", "0", "--algo", "efficient-adam",
+                  "--compress", "none"},
+                 Synthetic()));
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_NE(r.errors.find("efficient-adam compresses both ways"), std::string::npos) << r.errors;
 }
 
 TEST_F(CliErrorsTest, BadNumbersSayWhatIsWrong) {

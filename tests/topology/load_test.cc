@@ -27,7 +27,7 @@ TEST(LoadTest, MissingFileIsNotFound) {
 
 TEST(LoadTest, ExamplesLoadAndFindNodesByName) {
   for (const char* name : {"ring4.dot", "ring5.dot", "ring8.dot", "complete5.dot", "complete8.dot",
-                           "ring8.graphml", "ring8.edges"}) {
+                           "ring8.graphml", "ring8.edges", "groups8.dot"}) {
     std::string path = std::string(GRAPEVINE_SOURCE_DIR) + "/examples/" + name;
     Result<Topology> t = LoadTopology(path);
     ASSERT_TRUE(t.ok()) << t.status().message();
@@ -35,6 +35,10 @@ TEST(LoadTest, ExamplesLoadAndFindNodesByName) {
     ASSERT_TRUE(last.has_value()) << name;
     EXPECT_EQ(t->addr(*last), "127.0.0.1:" + std::to_string(30000 + t->num_nodes() - 1)) << name;
   }
+  Result<Topology> groups = LoadTopology(std::string(GRAPEVINE_SOURCE_DIR) + "/examples/groups8.dot");
+  ASSERT_TRUE(groups.ok());
+  EXPECT_EQ(groups->node(3).group, "a");
+  EXPECT_EQ(groups->node(4).group, "b");
 }
 
 }  // namespace

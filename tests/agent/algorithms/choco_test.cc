@@ -14,14 +14,6 @@
 namespace grapevine::agent::algorithms {
 namespace {
 
-int64_t IntMetric(const Algorithm& a, const char* name) {
-  for (const auto& m : a.Metrics()) {
-    if (m.name == name) return std::get<int64_t>(m.value);
-  }
-  ADD_FAILURE() << "no metric " << name;
-  return -1;
-}
-
 std::vector<proto::Edge> RingEdges(int n) {
   std::vector<proto::Edge> e;
   for (int i = 0; i < n; ++i) {

@@ -4,6 +4,14 @@
 
 namespace grapevine::agent::algorithms {
 
+int64_t IntMetric(const Algorithm& a, const char* name) {
+  for (const auto& m : a.Metrics()) {
+    if (m.name == name) return std::get<int64_t>(m.value);
+  }
+  ADD_FAILURE() << "no metric " << name;
+  return -1;
+}
+
 std::unique_ptr<learn::Trainer> MakeTestTrainer(uint64_t init_seed, double lr) {
   auto data = learn::LoadData("synthetic:200:6:3", 5);
   EXPECT_TRUE(data.ok());
@@ -37,6 +45,15 @@ std::optional<std::vector<ArrivedModel>> FakeContext::PollExchange(bool block,
     models.push_back({m, w});
   }
   return models;
+}
+
+std::vector<proto::MemberRecord> FakeContext::LiveMembers() const {
+  std::vector<proto::MemberRecord> out;
+  for (proto::NodeId id : members) {
+    auto it = incarnations.find(id);
+    out.push_back({id, "", proto::MemberState::kAlive, it == incarnations.end() ? 0 : it->second});
+  }
+  return out;
 }
 
 double FakeContext::SelfWeight() const {

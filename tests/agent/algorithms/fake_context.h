@@ -16,6 +16,9 @@
 
 namespace grapevine::agent::algorithms {
 
+// The integer metric `name` of a plug-in (a test failure, and -1, when it has none).
+int64_t IntMetric(const Algorithm& a, const char* name);
+
 // A small MLP trainer on a seeded synthetic shard; `init_seed` picks the initial model.
 std::unique_ptr<learn::Trainer> MakeTestTrainer(uint64_t init_seed, double lr = 0.1);
 
@@ -29,6 +32,9 @@ class FakeContext : public AlgorithmContext {
   std::map<proto::NodeId, Eigen::VectorXf> neighbour_models;  // what an exchange returns
   std::vector<proto::NodeId> out, in;
   std::vector<proto::Edge> edges;
+  std::vector<proto::NodeId> members;            // LiveMembers()
+  std::map<proto::NodeId, uint64_t> incarnations;  // LiveMembers() (default 0)
+  std::optional<std::map<proto::NodeId, std::string>> groups;  // TopologyGroups()
   std::set<proto::NodeId> unreachable;  // Send does not hand anything to these
   int nonblocking_polls_pending = 0;    // non-blocking polls answering "not yet"
   bool shared = true;
@@ -38,6 +44,7 @@ class FakeContext : public AlgorithmContext {
 
   // ---- recorded ----
   std::vector<std::pair<uint64_t, Channel>> published;
+  std::vector<proto::NodeId> links;  // the last LinkTo
   int merges = 0;
   int sends = 0;
 
@@ -49,6 +56,7 @@ class FakeContext : public AlgorithmContext {
   void Publish(uint64_t tick, Channel channel) override { published.emplace_back(tick, channel); }
   void PublishForStatus(uint64_t) override {}
   void BeginExchange(uint64_t tick) override { tick_ = tick; }
+  void BeginExchangeWith(uint64_t tick, std::vector<proto::NodeId>) override { tick_ = tick; }
   std::optional<std::vector<ArrivedModel>> PollExchange(bool block,
                                                         const NeighbourDone&) override;
   std::vector<std::pair<proto::NodeId, double>> MixingRow() const override { return mixing; }
@@ -57,6 +65,11 @@ class FakeContext : public AlgorithmContext {
   std::vector<proto::NodeId> OutNeighbours() const override { return out; }
   std::vector<proto::NodeId> InNeighbours() const override { return in; }
   std::vector<proto::Edge> LiveEdges() const override { return edges; }
+  std::vector<proto::MemberRecord> LiveMembers() const override;
+  std::optional<std::map<proto::NodeId, std::string>> TopologyGroups() const override {
+    return groups;
+  }
+  void LinkTo(std::vector<proto::NodeId> peers) override { links = std::move(peers); }
   std::vector<proto::NodeId> Send(Channel channel, std::span<const proto::NodeId> to,
                                   proto::Body body) override;
   std::vector<ChannelMessage> Take(Channel channel) override {

@@ -233,5 +233,60 @@ TEST(AlgorithmRulesTest, SgpReachesConsensusOnTheMeanOnDigraphs) {
   }
 }
 
+// efficient-adam, one step, one group (no `group` attribute: the whole ring; leader 0):
+// every member sends Q(u_i), the leader averages and sends Q(avg) back, so all four
+// hold one model, bit for bit, and it is x0 + mean(u_i) up to two q8 roundings (each
+// off by at most a block's largest magnitude / 127 per entry).
+TEST(AlgorithmRulesTest, EfficientAdamGroupHoldsOneModelAndStepsByTheMean) {
+  const auto edges = RingEdges(4);
+  NodeOptions still = Options("local", 1, "shared");
+  still.recipe.lr = 1e-30;
+  const SwarmResult init = Swarm(4, edges, still);
+  const SwarmResult local = Swarm(4, edges, Options("local", 1, "shared"));
+  NodeOptions o = Options("efficient-adam", 1, "shared");
+  o.algo_options["compress"] = "q8";
+  const SwarmResult r = Swarm(4, edges, o);
+  Eigen::VectorXf mean = Eigen::VectorXf::Zero(init.params[0].size());
+  double largest = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    const Eigen::VectorXf u = local.params[i] - init.params[0];
+    mean += u / 4.0f;
+    largest = std::max(largest, static_cast<double>(u.cwiseAbs().maxCoeff()));
+  }
+  ASSERT_GT(largest, 1e-4);  // the step moved the model
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(MaxDiff(r.params[i], r.params[0]), 0.0) << "node " << i;
+    EXPECT_EQ(r.metrics[i].back()["group_leader"].get<int64_t>(), 0) << "node " << i;
+  }
+  EXPECT_LT(MaxDiff(r.params[0], init.params[0] + mean), 2.0 * largest / 127 + 1e-6);
+  EXPECT_GT(MaxDiff(r.params[0], init.params[0]), largest / 4);
+}
+
+// efficient-adam with two groups on a ring of 4 ({0, 1} and {2, 3}, joined by the edges
+// 1-2 and 3-0): 0 and 2 lead, each group holds one model, and the leaders' CHOCO gossip
+// pulls the two group models together — closer than the same groups without it.
+TEST(AlgorithmRulesTest, EfficientAdamLeadersGossipBetweenGroups) {
+  const auto edges = RingEdges(4);
+  const std::vector<std::string> groups = {"a", "a", "b", "b"};
+  NodeOptions o = Options("efficient-adam", 5, "per-node");
+  o.rounds = 4;
+  o.algo_options["compress"] = "q8";
+  const SwarmResult r = RunMemorySwarm(4, edges, o, false, groups);
+  ASSERT_TRUE(r.finished);
+  for (int code : r.exit_codes) EXPECT_EQ(code, 0);
+  EXPECT_EQ(MaxDiff(r.params[0], r.params[1]), 0.0);
+  EXPECT_EQ(MaxDiff(r.params[2], r.params[3]), 0.0);
+  const std::vector<int64_t> leaders = {0, 0, 2, 2};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(r.metrics[i].back()["group_leader"].get<int64_t>(), leaders[i]) << "node " << i;
+  }
+  // The same groups with a consensus step too small to move a float: two independent
+  // group models.
+  o.algo_options["choco-gamma"] = "1e-12";
+  const SwarmResult apart = RunMemorySwarm(4, edges, o, false, groups);
+  ASSERT_TRUE(apart.finished);
+  EXPECT_LT((r.params[0] - r.params[2]).norm(), 0.5 * (apart.params[0] - apart.params[2]).norm());
+}
+
 }  // namespace
 }  // namespace grapevine::agent

@@ -32,7 +32,8 @@ std::vector<std::pair<int, int>> CompleteEdges(int n) {
 }
 
 SwarmResult RunMemorySwarm(int n, const std::vector<std::pair<int, int>>& edges,
-                           const NodeOptions& base, bool directed) {
+                           const NodeOptions& base, bool directed,
+                           const std::vector<std::string>& groups) {
   static std::atomic<int> counter{0};
   const fs::path dir = fs::temp_directory_path() /
                        ("gv_mem_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
@@ -42,7 +43,11 @@ SwarmResult RunMemorySwarm(int n, const std::vector<std::pair<int, int>>& edges,
     std::ofstream f(topo);
     f << (directed ? "digraph" : "graph") << " swarm {\n";
     // The addresses name the agents on the in-memory network; nothing binds them.
-    for (int i = 0; i < n; ++i) f << "  " << i << " [addr=\"127.0.0.1:" << 1000 + i << "\"];\n";
+    for (int i = 0; i < n; ++i) {
+      f << "  " << i << " [addr=\"127.0.0.1:" << 1000 + i << "\"";
+      if (static_cast<size_t>(i) < groups.size()) f << ", group=\"" << groups[i] << "\"";
+      f << "];\n";
+    }
     for (const auto& [u, v] : edges) f << "  " << u << (directed ? " -> " : " -- ") << v << ";\n";
     f << "}\n";
   }

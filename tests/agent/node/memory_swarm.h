@@ -21,9 +21,11 @@ struct SwarmResult {
 
 // Runs one Node per node of the graph with `n` nodes and these undirected edges
 // (`directed`: a digraph, edges u → v), each configured by `base` plus its node name,
-// topology and metrics file. Virtual time limit: 1 hour.
+// topology and metrics file; `groups[i]`, when given, is node i's `group` attribute.
+// Virtual time limit: 1 hour.
 SwarmResult RunMemorySwarm(int n, const std::vector<std::pair<int, int>>& edges,
-                           const NodeOptions& base, bool directed = false);
+                           const NodeOptions& base, bool directed = false,
+                           const std::vector<std::string>& groups = {});
 
 // Edges of a ring and of a complete graph on n nodes.
 std::vector<std::pair<int, int>> RingEdges(int n, bool directed = false);
