@@ -68,8 +68,12 @@ Status Node::Setup() {
                       algorithms::ResolveOptions(spec_, options_.algo_options));
   algorithm_ = spec_.factory(algo_options);
   spec_.channels = algorithm_->Channels(spec_.channels);  // its options may narrow the row's
-  GV_ASSIGN_OR_RETURN(sampling_,
-                      learn::ParseSampling(options_.sampling, {.local_steps = options_.local_steps}));
+  if (!learn::IsGlobalSampling(options_.sampling)) {  // a global one needs the shards
+    GV_ASSIGN_OR_RETURN(sampling_, learn::ParseSampling(options_.sampling,
+                                                        learn::SamplingContext(options_.local_steps)));
+  } else {
+    GV_RETURN_IF_ERROR(learn::CheckSampling(options_.sampling));
+  }
   set_optimizer_policy(spec_.optimizer_policy);
   GV_RETURN_IF_ERROR(BuildTrainerOptions().status());
   GV_RETURN_IF_ERROR(learn::ParsePartition(options_.partition).status());
@@ -108,6 +112,12 @@ Status Node::CheckOptions() const {
   if (options_.eval_every <= 0) return Status::Invalid("--eval-every must be positive");
   if (!options_.shard.empty()) GV_RETURN_IF_ERROR(ParseShard(options_.shard).status());
   if (options_.checkpoint_every < 0) return Status::Invalid("--checkpoint-every must be >= 0");
+  if (learn::IsGlobalSampling(options_.sampling) && by_join) {
+    return Status::Invalid("--sampling " + options_.sampling +
+                           " needs --topology/--node: the global schedule is drawn over the "
+                           "file's shards, and a joiner has no file");
+  }
+  if (options_.global_batch < 0) return Status::Invalid("--global-batch must be >= 0");
   if (!options_.checkpoint_dir.empty() && by_join) {
     return Status::Invalid("--checkpoint-dir needs --topology/--node: a joiner's id comes from "
                            "the swarm, so it has nothing to resume under");
@@ -277,6 +287,19 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
   GV_ASSIGN_OR_RETURN(std::unique_ptr<learn::Model> model,
                       learn::ParseModel(options_.model, data_.train.shape,
                                         data_.train.num_classes));
+  if (learn::IsGlobalSampling(options_.sampling)) {
+    // The global schedule is drawn over every shard of the file: compute their sizes.
+    GV_ASSIGN_OR_RETURN(learn::PartitionSpec spec, learn::ParsePartition(options_.partition));
+    GV_ASSIGN_OR_RETURN(auto all, learn::PartitionAll(data_.train.y, data_.train.num_classes, spec,
+                                                      shard_count, options_.seed));
+    learn::SamplingContext c(options_.local_steps);
+    for (const auto& s : all) c.shard_sizes.push_back(static_cast<int64_t>(s.size()));
+    c.self = shard_index;
+    c.seed = options_.seed;
+    c.global_batch = options_.global_batch;
+    c.batch = static_cast<int>(options_.recipe.batch);
+    GV_ASSIGN_OR_RETURN(sampling_, learn::ParseSampling(options_.sampling, c));
+  }
   // Cosine schedules need a horizon: the epochs of this shard the run will take.
   const double total_samples = static_cast<double>(
       sampling_->ExamplesInRounds(static_cast<uint64_t>(options_.rounds), options_.recipe.batch));

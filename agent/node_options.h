@@ -40,7 +40,8 @@ struct NodeOptions {
   std::map<std::string, std::string> algo_options;
   int rounds = 30;
   int local_steps = 100;       // optimizer steps per round
-  std::string sampling = "fixed";  // --sampling: steps per round (learn/sampling.h)
+  std::string sampling = "fixed";  // --sampling: examples per step (learn/sampling.h)
+  int64_t global_batch = 0;        // --global-batch (ugs, lds; 0 = agents × --batch)
   int pretrain_steps = 0;      // local steps alone before round 0 (DIMAT's pre-training)
   int eval_every = 1;          // rounds between test evaluations
   int64_t eval_samples = 0;    // test examples per evaluation; 0 = the whole test set

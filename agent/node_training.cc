@@ -162,7 +162,9 @@ void Node::WriteCheckpoint(uint64_t round) {
 }
 
 void Node::RunRound(uint64_t round, bool last) {
-  Result<double> loss = algorithm_->RunRound(*this, round, sampling_->Plan(round).steps);
+  learn::RoundPlan plan = sampling_->Plan(round);
+  if (!plan.per_step.empty()) trainer_->PlanSteps(std::move(plan.per_step));
+  Result<double> loss = algorithm_->RunRound(*this, round, plan.steps);
   if (!loss.ok()) {
     Fail(loss.status());
     return;

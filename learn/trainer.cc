@@ -97,7 +97,7 @@ void Trainer::SetParams(const Eigen::VectorXf& params) {
 }
 
 std::vector<uint8_t> Trainer::SaveState() const {
-  GV_CHECK(pending_batch_ == 0);
+  GV_CHECK(pending_batch_ == 0 && !skip_pending_);
   ByteWriter out;
   out.Floats({params_.data(), static_cast<size_t>(params_.size())});
   optimizer_.SaveState(out);
@@ -163,10 +163,26 @@ float Trainer::Step() {
 }
 
 float Trainer::ComputeGradient() {
-  GV_CHECK(pending_batch_ == 0);
+  GV_CHECK(pending_batch_ == 0 && !skip_pending_);
+  int64_t want = options_.batch_size;
+  step_scale_ = 1.0f;
+  if (!planned_.empty()) {
+    want = planned_.front().examples;
+    step_scale_ = planned_.front().lr_scale;
+    planned_.pop_front();
+    if (want <= 0) {
+      grad_.setZero();
+      skip_pending_ = true;
+      return last_loss_;
+    }
+    if (want > batch_x_.cols()) {
+      batch_x_.resize(shard_.x.rows(), want);
+      batch_y_.resize(static_cast<size_t>(want));
+    }
+  }
   const std::vector<int64_t>& order = order_->EpochOrder();
   const int64_t n = shard_.size();
-  const int64_t batch = std::min(options_.batch_size, n - cursor_);
+  const int64_t batch = std::min(want, n - cursor_);
   // Gather the batch into the preallocated buffer (one contiguous column per example).
   for (int64_t i = 0; i < batch; ++i) {
     const int64_t example = order[static_cast<size_t>(cursor_ + i)];
@@ -181,22 +197,29 @@ float Trainer::ComputeGradient() {
                                    std::span<const int32_t>(batch_y_.data(), batch), grad_.data());
   }
   pending_batch_ = batch;
+  last_loss_ = loss;
   return loss;
 }
 
 void Trainer::ApplyGradient(const Eigen::VectorXf& grad) {
-  GV_CHECK(pending_batch_ > 0);
+  GV_CHECK(pending_batch_ > 0 || skip_pending_);
   GV_CHECK(grad.size() == params_.size());
+  if (skip_pending_) {  // a planned step of 0 examples
+    skip_pending_ = false;
+    ++steps_;
+    return;
+  }
+  const float lr = static_cast<float>(learning_rate()) * step_scale_;
   const double clip = options_.clip_grad_norm;
   const double norm = clip > 0 ? static_cast<double>(grad.norm()) : 0.0;
   // A non-finite norm fails the comparison: NaN is passed on for the caller's loss check
   // to report, never hidden by the scaling.
   if (clip > 0 && norm > clip) {
     clipped_ = grad * static_cast<float>(clip / (norm + 1e-6));  // PyTorch's coefficient
-    optimizer_.Step(static_cast<float>(learning_rate()), clipped_, &params_);
+    optimizer_.Step(lr, clipped_, &params_);
     ++clipped_steps_;
   } else {
-    optimizer_.Step(static_cast<float>(learning_rate()), grad, &params_);
+    optimizer_.Step(lr, grad, &params_);
   }
   ++steps_;
   samples_seen_ += pending_batch_;

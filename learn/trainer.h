@@ -22,6 +22,7 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <random>
 #include <span>
@@ -32,6 +33,7 @@
 #include "learn/dataset.h"
 #include "learn/model.h"
 #include "learn/optimizer.h"
+#include "learn/sampling.h"
 #include "learn/order.h"
 #include "learn/schedule.h"
 
@@ -99,6 +101,11 @@ class Trainer {
   // shard, leaving the example order, the optimizer and a pending ComputeGradient()
   // untouched. Returns the batch loss.
   float GradientOnSample(const Eigen::VectorXf& params, Eigen::VectorXf* grad);
+  // Global sampling (learn/sampling.h): the examples and learning-rate scale of the next
+  // steps, one per Step()/ComputeGradient() in order (steps beyond the plan take --batch
+  // at scale 1). A step of 0 examples computes nothing and leaves the parameters and the
+  // optimizer state alone; it still counts as a step and returns the last loss.
+  void PlanSteps(std::vector<StepPlan> plan) { planned_.assign(plan.begin(), plan.end()); }
   // Steps to the end of the current epoch; returns the mean training loss per example.
   double TrainEpoch();
   // Loss and accuracy of the current parameters on `data`.
@@ -122,7 +129,7 @@ class Trainer {
   // Optimizer steps whose gradient was scaled down by clip_grad_norm.
   int64_t clipped_steps() const { return clipped_steps_; }
   // A ComputeGradient() whose ApplyGradient() has not come yet.
-  bool step_pending() const { return pending_batch_ != 0; }
+  bool step_pending() const { return pending_batch_ != 0 || skip_pending_; }
   // Learning rate the next Step() will use.
   double learning_rate() const;
 
@@ -158,6 +165,10 @@ class Trainer {
   int64_t samples_seen_ = 0;
   int64_t steps_per_epoch_ = 1;
   int64_t pending_batch_ = 0;  // examples of a ComputeGradient() not applied yet
+  bool skip_pending_ = false;  // a planned step of 0 examples, not applied yet
+  float step_scale_ = 1.0f;    // learning-rate scale of the pending step
+  float last_loss_ = 0.0f;     // what a step of 0 examples returns
+  std::deque<StepPlan> planned_;
   int64_t clipped_steps_ = 0;
   Eigen::VectorXf clipped_;    // the scaled gradient of a clipped step (reused)
   std::mt19937_64 sample_rng_;  // GradientOnSample's batches

@@ -74,14 +74,14 @@ const FlagSet& FlagSet::Schedule() {
 
 const FlagSet& FlagSet::Sampling() {
   static const FlagSet set(
-      "steps per round: " +
+      "examples per step: " +
           JoinNames(learn::AllSamplingForms(),
                     [](const learn::SamplingForm& f) {
                       return std::string(f.syntax) + " (" + std::string(f.summary) + ")";
                     },
                     " | "),
       [](const std::string& v) {
-        return learn::ParseSampling(v, learn::SamplingContext{1}).status();
+        return learn::CheckSampling(v);
       });
   return set;
 }

@@ -44,6 +44,8 @@ void ForEachSharedFlag(Options& o, F&& f) {
   f("--rounds", o.rounds, "rounds to train (each = --local-steps optimizer steps + one merge)");
   f("--local-steps", o.local_steps, "optimizer steps per round");
   f("--sampling", o.sampling, FlagSet::Sampling().help().c_str());
+  f("--global-batch", o.global_batch,
+    "ugs, lds: examples per step over the whole swarm (0 = agents x --batch)");
   f("--pretrain-steps", o.pretrain_steps,
     "local steps alone before the first round (the DIMAT paper pre-trains each agent)");
   f("--eval-every", o.eval_every, "rounds between test evaluations");

@@ -84,6 +84,18 @@ TEST_F(CliErrorsTest, AnOptionOfAnotherAlgorithmIsRejected) {
   EXPECT_NE(r.errors.find("efficient-adam compresses both ways"), std::string::npos) << r.errors;
 }
 
+TEST_F(CliErrorsTest, GlobalSamplingNeedsTheTopologyAndAGoodAlpha) {
+  RunResult r = Run(Concat({"agent", "--join", "127.0.0.1:1", "--listen", "127.0.0.1:0",
+                            "--sampling", "ugs"},
+                           Synthetic()));
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "--sampling ugs needs --topology/--node")) << r.errors;
+  r = Run(Concat({"agent", "--topology", Ring(), "--node", "0", "--sampling", "lds:0"},
+                 Synthetic()));
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "ALPHA must be a positive number")) << r.errors;
+}
+
 TEST_F(CliErrorsTest, BadNumbersSayWhatIsWrong) {
   const std::pair<std::vector<std::string>, std::string> cases[] = {
       {{"--rounds", "0"}, "--rounds: must be positive, not 0"},

@@ -51,6 +51,37 @@ TEST(TrainerTest, LearnsSyntheticBlobs) {
   }
 }
 
+// Global sampling's per-step plan: a step of b examples at scale s is the step of a
+// trainer with --batch b and lr·s on the same examples; a step of 0 examples leaves the
+// parameters, the optimizer (momentum) and the example position alone but counts.
+TEST(TrainerTest, PlannedStepsTakeTheirExamplesAndScale) {
+  const DataSplit data = Synthetic();
+  TrainerOptions options;
+  options.batch_size = 32;
+  options.learning_rate = 0.05;
+  options.optimizer.momentum = 0.9f;
+  auto planned = MakeTrainer(data, options);
+  TrainerOptions big = options;
+  big.batch_size = 100;  // more than --batch: the buffer grows
+  big.learning_rate = 0.05 * 1.5;
+  auto reference = MakeTrainer(data, big);
+  ASSERT_EQ(planned->params(), reference->params());
+  planned->PlanSteps({{100, 1.5f}, {0, 2.0f}});
+  const float loss = planned->Step();
+  EXPECT_EQ(loss, reference->Step());
+  EXPECT_EQ(planned->params(), reference->params());
+  const Eigen::VectorXf before = planned->params();
+  EXPECT_EQ(planned->Step(), loss);  // 0 examples: the last loss, nothing moves
+  EXPECT_EQ(planned->params(), before);
+  EXPECT_EQ(planned->steps(), 2);
+  EXPECT_EQ(planned->samples_seen(), 100);
+  // After the plan: --batch at scale 1, from example 100 on, momentum as it was.
+  planned->Step();
+  EXPECT_EQ(planned->samples_seen(), 132);
+  EXPECT_NE(planned->params(), before);
+  EXPECT_FALSE(planned->step_pending());
+}
+
 TEST(TrainerTest, AdamAndCosineLearnToo) {
   const DataSplit data = Synthetic();
   TrainerOptions options;
