@@ -62,7 +62,7 @@ int RunAgent(agent::NodeOptions options) {
   return (*node)->Run();
 }
 
-void Register(CLI::App& app, CommandContext& ctx) {
+void RegisterAgentCommand(CLI::App& app, CommandContext& ctx) {
   auto options = std::make_shared<agent::NodeOptions>();
   CLI::App* cmd = app.add_subcommand(
       "agent", "Run one peer: --topology FILE --node ID, or --join HOST:PORT --listen HOST:PORT");
@@ -101,5 +101,5 @@ void Register(CLI::App& app, CommandContext& ctx) {
 }
 
 }  // namespace
-GRAPEVINE_COMMAND(agent, Register);
+GRAPEVINE_COMMAND(agent, RegisterAgentCommand);
 }  // namespace grapevine::tools

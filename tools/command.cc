@@ -1,5 +1,6 @@
 #include "tools/command.h"
 
+#include <cstdio>
 #include <map>
 #include <string>
 
@@ -13,6 +14,11 @@ std::map<std::string, CommandRegistrar>& CommandRegistry() {
 bool RegisterCommand(const char* name, CommandRegistrar registrar) {
   CommandRegistry()[name] = registrar;
   return true;
+}
+
+int CommandFailed(const char* command, const Status& status) {
+  std::fprintf(stderr, "grapevine %s: %s\n", command, status.message().c_str());
+  return ExitCodeFor(status);
 }
 
 }  // namespace grapevine::tools

@@ -10,6 +10,8 @@
 #include <map>
 #include <string>
 
+#include "base/status.h"
+
 namespace grapevine::tools {
 
 struct CommandContext {
@@ -22,6 +24,10 @@ using CommandRegistrar = void (*)(CLI::App& app, CommandContext& ctx);
 bool RegisterCommand(const char* name, CommandRegistrar registrar);
 // Every registered subcommand, by name.
 std::map<std::string, CommandRegistrar>& CommandRegistry();
+
+// Prints "grapevine <command>: <message>" to stderr; returns the exit code for it
+// (ExitCodeFor: 2 for bad input, 1 otherwise).
+int CommandFailed(const char* command, const Status& status);
 
 }  // namespace grapevine::tools
 

@@ -147,7 +147,7 @@ int RunLaunch(LaunchOptions o) {
   return RunSwarm(spec).exit_code;
 }
 
-void Register(CLI::App& app, CommandContext& ctx) {
+void RegisterLaunchCommand(CLI::App& app, CommandContext& ctx) {
   auto o = std::make_shared<LaunchOptions>();
   CLI::App* cmd = app.add_subcommand(
       "launch",
@@ -217,5 +217,5 @@ void Register(CLI::App& app, CommandContext& ctx) {
 }
 
 }  // namespace
-GRAPEVINE_COMMAND(launch, Register);
+GRAPEVINE_COMMAND(launch, RegisterLaunchCommand);
 }  // namespace grapevine::tools

@@ -67,7 +67,7 @@ int RunReport(const ReportOptions& o) {
   return 0;
 }
 
-void Register(CLI::App& app, CommandContext& ctx) {
+void RegisterReportCommand(CLI::App& app, CommandContext& ctx) {
   auto o = std::make_shared<ReportOptions>();
   CLI::App* cmd = app.add_subcommand(
       "report", "Rewrite the report of launch run folders; several folders: compare them");
@@ -89,5 +89,5 @@ void Register(CLI::App& app, CommandContext& ctx) {
 }
 
 }  // namespace
-GRAPEVINE_COMMAND(report, Register);
+GRAPEVINE_COMMAND(report, RegisterReportCommand);
 }  // namespace grapevine::tools

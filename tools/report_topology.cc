@@ -15,7 +15,7 @@ namespace {
 
 constexpr int kLegendSteps = 6;
 
-std::string Accuracy(double a) {
+std::string NodeAccuracy(double a) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.4f", a);
   return buf;
@@ -25,7 +25,7 @@ std::string Legend(const AccuracyScale& scale) {
   std::string cells;
   for (int i = 0; i < kLegendSteps; ++i) {
     double a = scale.lo + (scale.hi - scale.lo) * i / (kLegendSteps - 1);
-    std::string text = Accuracy(a);
+    std::string text = NodeAccuracy(a);
     if (scale.LightText(a)) text = "<font color=\"white\">" + text + "</font>";
     cells += "<td bgcolor=\"" + scale.Color(a) + "\" width=\"56\">" + text + "</td>";
   }
@@ -63,7 +63,7 @@ std::string AccuracyColoredDot(const topology::Topology& t,
     auto it = final_accuracy.find(node.name);
     std::string attrs;
     if (it != final_accuracy.end()) {
-      label += "\\nacc " + Accuracy(it->second);
+      label += "\\nacc " + NodeAccuracy(it->second);
       attrs = "fillcolor=\"" + scale.Color(it->second) + "\", fontcolor=\"" +
               (scale.LightText(it->second) ? "#ffffff" : "#111111") + "\"";
     } else {

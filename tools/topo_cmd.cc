@@ -28,10 +28,7 @@ namespace {
 
 using namespace grapevine::topology;
 
-int Fail(const Status& status) {
-  std::fprintf(stderr, "grapevine topo: %s\n", status.message().c_str());
-  return ExitCodeFor(status);
-}
+int FailTopo(const Status& status) { return CommandFailed("topo", status); }
 
 // Reads FILE and stops at any reader error (every one listed, with line numbers).
 Result<Topology> ReadOrReport(const std::string& path) {
@@ -60,7 +57,7 @@ struct GenArgs {
 
 int RunGen(const GenArgs& args, const std::string& command_line) {
   Result<GraphKind> kind = ParseGraphKind(args.kind);
-  if (!kind.ok()) return Fail(kind.status());
+  if (!kind.ok()) return FailTopo(kind.status());
   GeneratorOptions options;
   options.degree = args.degree;
   options.p = args.p;
@@ -69,7 +66,7 @@ int RunGen(const GenArgs& args, const std::string& command_line) {
   options.base_port = args.base_port;
   options.directed = args.directed;
   Result<Topology> topology = Generate(*kind, args.n, options);
-  if (!topology.ok()) return Fail(topology.status());
+  if (!topology.ok()) return FailTopo(topology.status());
   DotWriteOptions write;
   write.graph_name = args.kind + std::to_string(args.n);
   std::string text = "// " + command_line + "\n" + WriteDot(*topology, write);
@@ -80,7 +77,7 @@ int RunGen(const GenArgs& args, const std::string& command_line) {
   std::ofstream file(args.out, std::ios::binary | std::ios::trunc);
   file << text;
   file.close();
-  if (!file) return Fail(Status::IoError(args.out + ": cannot write"));
+  if (!file) return FailTopo(Status::IoError(args.out + ": cannot write"));
   std::fprintf(stderr, "wrote %s: %s, %d nodes, %d edges\n", args.out.c_str(), args.kind.c_str(),
                topology->num_nodes(), topology->num_edges());
   return 0;
@@ -94,11 +91,11 @@ struct InspectArgs {
 
 int RunInspect(const InspectArgs& args) {
   Result<Topology> topology = ReadOrReport(args.file);
-  if (!topology.ok()) return Fail(topology.status());
+  if (!topology.ok()) return FailTopo(topology.status());
   Result<WeightsKind> weights = ChooseWeights(args.weights, *topology);
-  if (!weights.ok()) return Fail(weights.status());
+  if (!weights.ok()) return FailTopo(weights.status());
   Result<Report> report = Analyze(*topology, *weights);
-  if (!report.ok()) return Fail(report.status());
+  if (!report.ok()) return FailTopo(report.status());
   if (args.json) {
     std::cout << ReportToJson(*report).dump(2) << "\n";
   } else {
@@ -116,9 +113,9 @@ int RunCheck(const CheckArgs& args) {
   // Reader problems (unknown node, bad weight) and validation problems in one list.
   std::vector<Issue> issues;
   Result<Topology> topology = ReadTopologyFile(args.file, &issues);
-  if (!topology.ok()) return Fail(topology.status());
+  if (!topology.ok()) return FailTopo(topology.status());
   Result<WeightsKind> weights = ChooseWeights(args.weights, *topology);
-  if (!weights.ok()) return Fail(weights.status());
+  if (!weights.ok()) return FailTopo(weights.status());
   std::vector<Issue> more = Validate(*topology, ValidateOptions{*weights, true});
   issues.insert(issues.end(), more.begin(), more.end());
   std::stable_sort(issues.begin(), issues.end(), [](const Issue& x, const Issue& y) {
@@ -149,17 +146,17 @@ struct RenderArgs {
 
 int RunRender(const RenderArgs& args) {
   Result<Topology> topology = ReadOrReport(args.file);
-  if (!topology.ok()) return Fail(topology.status());
+  if (!topology.ok()) return FailTopo(topology.status());
   std::unique_ptr<MixingMatrix> mixing;
   if (!args.weights.empty()) {
     Result<WeightsKind> kind = ParseWeightsKind(args.weights);
-    if (!kind.ok()) return Fail(kind.status());
+    if (!kind.ok()) return FailTopo(kind.status());
     Result<MixingMatrix> w = MixingWeights(*topology, *kind);
-    if (!w.ok()) return Fail(w.status());
+    if (!w.ok()) return FailTopo(w.status());
     mixing = std::make_unique<MixingMatrix>(std::move(w).value());
   }
   Status status = RenderToFile(RenderDot(*topology, mixing.get()), args.out, topology->directed());
-  if (!status.ok()) return Fail(status);
+  if (!status.ok()) return FailTopo(status);
   std::fprintf(stderr, "wrote %s\n", args.out.c_str());
   return 0;
 }

@@ -180,7 +180,7 @@ int RunLive(const LiveOptions& o) {
   }
 }
 
-void Register(CLI::App& app, CommandContext& ctx) {
+void RegisterTopoLiveCommand(CLI::App& app, CommandContext& ctx) {
   CLI::App* topo = app.get_subcommand("topo");
   auto o = std::make_shared<LiveOptions>();
   CLI::App* cmd = topo->add_subcommand(
@@ -198,5 +198,5 @@ void Register(CLI::App& app, CommandContext& ctx) {
 
 }  // namespace
 // Registered after "topo" (the registry is ordered by name), so it can extend it.
-GRAPEVINE_COMMAND(topo_live, Register);
+GRAPEVINE_COMMAND(topo_live, RegisterTopoLiveCommand);
 }  // namespace grapevine::tools

@@ -43,10 +43,7 @@ struct TrainArgs {
   std::string json;
 };
 
-int Fail(const Status& status) {
-  std::fprintf(stderr, "grapevine train: %s\n", status.message().c_str());
-  return ExitCodeFor(status);
-}
+int FailTrain(const Status& status) { return CommandFailed("train", status); }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -111,21 +108,21 @@ Status WriteJson(const std::string& path, const nlohmann::json& j) {
 
 int RunTrain(const TrainArgs& args) {
   Status json_ok = CheckJsonPath(args.json);
-  if (!json_ok.ok()) return Fail(json_ok);
+  if (!json_ok.ok()) return FailTrain(json_ok);
   Result<learn::TrainerOptions> built = learn::TrainerOptionsFrom(args.recipe);
-  if (!built.ok()) return Fail(built.status());
+  if (!built.ok()) return FailTrain(built.status());
   learn::TrainerOptions options = *built;
   options.total_epochs = args.epochs;
   options.grab_micro_batch = args.grab_micro_batch;
   options.seed = args.seed;
 
   Result<learn::DataSplit> data = learn::LoadData(args.data, args.seed);
-  if (!data.ok()) return Fail(data.status().WithContext("--data " + args.data));
+  if (!data.ok()) return FailTrain(data.status().WithContext("--data " + args.data));
   auto model = learn::ParseModel(args.model, data->train.shape, data->train.num_classes);
-  if (!model.ok()) return Fail(model.status());
+  if (!model.ok()) return FailTrain(model.status());
   const int64_t num_params = (*model)->num_params();
   auto created = learn::Trainer::Create(std::move(model).value(), data->train, options);
-  if (!created.ok()) return Fail(created.status());
+  if (!created.ok()) return FailTrain(created.status());
   learn::Trainer& trainer = **created;
 
   Eigen::setNbThreads(args.threads);
@@ -205,7 +202,7 @@ int RunTrain(const TrainArgs& args) {
         {"schedule", learn::ScheduleName(options.schedule)}, {"order", args.recipe.order},
         {"threads", args.threads}, {"seed", args.seed}};
     Status written = WriteJson(args.json, j);
-    if (!written.ok()) return Fail(written);
+    if (!written.ok()) return FailTrain(written);
   }
   return 0;
 }

@@ -34,7 +34,7 @@ namespace grapevine::agent::algorithms {
 
 namespace {
 
-constexpr std::array<OptionSpec, 1> kOptions = {kStepOneCompressOption};
+constexpr std::array<OptionSpec, 1> kCgaOptions = {kStepOneCompressOption};
 
 class Cga : public Algorithm {
  public:
@@ -290,7 +290,7 @@ void Cga::Aggregate(AlgorithmContext& ctx, uint64_t round) {
 
 }  // namespace
 
-std::span<const OptionSpec> CgaOptions() { return kOptions; }
+std::span<const OptionSpec> CgaOptions() { return kCgaOptions; }
 
 std::unique_ptr<Algorithm> MakeCga(const OptionValues& options) {
   return std::make_unique<Cga>(options);

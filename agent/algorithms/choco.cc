@@ -25,7 +25,7 @@ namespace grapevine::agent::algorithms {
 
 namespace {
 
-constexpr std::array<OptionSpec, 3> kOptions = {{
+constexpr std::array<OptionSpec, 3> kChocoOptions = {{
     {"compress", "codec of the gossiped differences: none|q8|q4|sign|topk:F|randk:F",
      "sign", "CODEC", CheckCodecOption},
     {"choco-every", "optimizer steps between compressed gossips (0 = once a round)", "1", "INT",
@@ -100,7 +100,7 @@ class Choco : public Algorithm {
 
 }  // namespace
 
-std::span<const OptionSpec> ChocoOptions() { return kOptions; }
+std::span<const OptionSpec> ChocoOptions() { return kChocoOptions; }
 
 std::unique_ptr<Algorithm> MakeChoco(const OptionValues& options) {
   return std::make_unique<Choco>(options);

@@ -17,7 +17,7 @@ namespace {
 
 std::string RepairModeValid(const std::string& in) { return OneOf(in, {"off", "matched", "every"}); }
 
-constexpr std::array<OptionSpec, 3> kOptions = {{
+constexpr std::array<OptionSpec, 3> kDimatOptions = {{
     {"probe-samples", "probe examples from the agent's own shard", "2000", "INT",
      PositiveInteger},
     {"dimat-weight-prior", "match units by correlation + this x weight cosine (0 = the paper)",
@@ -65,7 +65,7 @@ class Dimat : public AlignedMergeAlgorithm {
 
 }  // namespace
 
-std::span<const OptionSpec> DimatOptions() { return kOptions; }
+std::span<const OptionSpec> DimatOptions() { return kDimatOptions; }
 
 std::unique_ptr<Algorithm> MakeDimat(const OptionValues& options) {
   return std::make_unique<Dimat>(options);

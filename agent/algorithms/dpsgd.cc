@@ -22,7 +22,7 @@ namespace grapevine::agent::algorithms {
 
 namespace {
 
-constexpr std::array<OptionSpec, 1> kOptions = {kStepOneCompressOption};
+constexpr std::array<OptionSpec, 1> kDpsgdOptions = {kStepOneCompressOption};
 
 class Dpsgd : public Algorithm {
  public:
@@ -89,7 +89,7 @@ class Dpsgd : public Algorithm {
 
 }  // namespace
 
-std::span<const OptionSpec> DpsgdOptions() { return kOptions; }
+std::span<const OptionSpec> DpsgdOptions() { return kDpsgdOptions; }
 
 std::unique_ptr<Algorithm> MakeDpsgd(const OptionValues& options) {
   return std::make_unique<Dpsgd>(options);

@@ -46,7 +46,7 @@ namespace grapevine::agent::algorithms {
 namespace {
 
 // Ticks between two requests for the group model.
-constexpr uint64_t kRequestEvery = 20;
+constexpr uint64_t kGroupRequestEvery = 20;
 // A leader keeps members' steps for at most this many ticks ahead of its own.
 constexpr uint64_t kAheadTicks = 64;
 
@@ -60,7 +60,7 @@ std::string CheckCompress(const std::string& value) {
   return "";
 }
 
-constexpr std::array<OptionSpec, 2> kOptions = {{
+constexpr std::array<OptionSpec, 2> kEfficientAdamOptions = {{
     {"compress", "codec of the members' steps, the leader's step and the leaders' gossip",
      "q4", "CODEC", CheckCompress},
     kChocoGammaOption,
@@ -326,7 +326,7 @@ class EfficientAdam : public Algorithm {
   }
 
   void Request(AlgorithmContext& ctx, proto::NodeId leader) {
-    if (requested_at_ && tick_ < *requested_at_ + kRequestEvery) return;
+    if (requested_at_ && tick_ < *requested_at_ + kGroupRequestEvery) return;
     requested_at_ = tick_;
     proto::ModelPayload ask;
     ask.purpose = proto::ModelPurpose::kGroupModel;  // no values: "send me the group model"
@@ -450,7 +450,7 @@ class EfficientAdam : public Algorithm {
 
 }  // namespace
 
-std::span<const OptionSpec> EfficientAdamOptions() { return kOptions; }
+std::span<const OptionSpec> EfficientAdamOptions() { return kEfficientAdamOptions; }
 
 std::unique_ptr<Algorithm> MakeEfficientAdam(const OptionValues& options) {
   return std::make_unique<EfficientAdam>(options);

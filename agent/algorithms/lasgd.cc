@@ -13,7 +13,7 @@ namespace grapevine::agent::algorithms {
 
 namespace {
 
-constexpr std::array<OptionSpec, 1> kOptions = {{
+constexpr std::array<OptionSpec, 1> kLasgdOptions = {{
     {"merge-every", "steps between background exchanges (0 = a round)", "0", "INT",
      NonNegativeInteger},
 }};
@@ -64,7 +64,7 @@ class Lasgd : public Algorithm {
 
 }  // namespace
 
-std::span<const OptionSpec> LasgdOptions() { return kOptions; }
+std::span<const OptionSpec> LasgdOptions() { return kLasgdOptions; }
 
 std::unique_ptr<Algorithm> MakeLasgd(const OptionValues& options) {
   return std::make_unique<Lasgd>(options);

@@ -33,7 +33,7 @@ namespace grapevine::agent::algorithms {
 
 namespace {
 
-constexpr std::array<OptionSpec, 1> kOptions = {{
+constexpr std::array<OptionSpec, 1> kSgpOptions = {{
     {"push-every", "optimizer steps between push-sum gossips (0 = once a round)", "0", "INT",
      NonNegativeInteger},
 }};
@@ -149,7 +149,7 @@ class Sgp : public Algorithm {
 
 }  // namespace
 
-std::span<const OptionSpec> SgpOptions() { return kOptions; }
+std::span<const OptionSpec> SgpOptions() { return kSgpOptions; }
 
 std::unique_ptr<Algorithm> MakeSgp(const OptionValues& options) {
   return std::make_unique<Sgp>(options);

@@ -5,8 +5,8 @@
 // memcpy (medians with --benchmark_repetitions), and whether q8 and sign reach the
 // goal of 1 GB/s of input per core.
 //
-//   build/release/bench/merge/compress_bench --benchmark_repetitions=5 \
-//       --benchmark_report_aggregates_only=true
+//   build/release/bench/merge/compress_bench --benchmark_repetitions=5
+//       --benchmark_report_aggregates_only=true   (one command line)
 #include <benchmark/benchmark.h>
 
 #include <cstring>

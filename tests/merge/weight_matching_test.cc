@@ -10,7 +10,7 @@ namespace {
 using testing::Inverse;
 using testing::RandomlyPermuted;
 
-void ExpectRecoversPermutedCopy(learn::Model& model, uint64_t seed) {
+void ExpectMatchingRecoversPermutedCopy(learn::Model& model, uint64_t seed) {
   const Eigen::VectorXf self = model.InitParams(seed);
   const testing::PermutedCopy copy = RandomlyPermuted(model, self, seed + 100);
   ASSERT_GT((copy.params - self).cwiseAbs().maxCoeff(), 1e-3f);
@@ -31,12 +31,12 @@ void ExpectRecoversPermutedCopy(learn::Model& model, uint64_t seed) {
 
 TEST(WeightMatchingTest, MlpPermutedCopyMergesBackExactly) {
   auto model = testing::SmallMlp();
-  for (uint64_t seed : {1u, 2u, 3u}) ExpectRecoversPermutedCopy(*model, seed);
+  for (uint64_t seed : {1u, 2u, 3u}) ExpectMatchingRecoversPermutedCopy(*model, seed);
 }
 
 TEST(WeightMatchingTest, CnnPermutedCopyMergesBackExactly) {
   auto model = testing::SmallCnn();
-  for (uint64_t seed : {4u, 5u}) ExpectRecoversPermutedCopy(*model, seed);
+  for (uint64_t seed : {4u, 5u}) ExpectMatchingRecoversPermutedCopy(*model, seed);
 }
 
 TEST(WeightMatchingTest, ImprovesWeightSimilarityOfUnrelatedModels) {

@@ -71,7 +71,7 @@ std::vector<float> Floats(size_t n, uint32_t seed) {
   return v;
 }
 
-Nonce Filled(uint8_t start) {
+Nonce FilledNonce(uint8_t start) {
   Nonce n{};
   for (size_t i = 0; i < n.size(); ++i) n[i] = static_cast<uint8_t>(start + 3 * i);
   return n;
@@ -86,9 +86,9 @@ std::vector<MemberRecord> Members() {
 
 std::vector<Body> AllKinds() {
   std::vector<Body> bodies;
-  bodies.push_back(Hello{1, 4, 17, 99, "127.0.0.1:7017", false, true, Filled(1)});
-  bodies.push_back(Hello{1, 0, kNoNode, 0, "", true, false, Filled(200)});
-  bodies.push_back(AuthProof{Filled(42)});
+  bodies.push_back(Hello{1, 4, 17, 99, "127.0.0.1:7017", false, true, FilledNonce(1)});
+  bodies.push_back(Hello{1, 0, kNoNode, 0, "", true, false, FilledNonce(200)});
+  bodies.push_back(AuthProof{FilledNonce(42)});
   bodies.push_back(AuthResult{false, "authentication failed"});
   bodies.push_back(JoinRequest{"10.1.2.3:7100", 0xDEADBEEFCAFEF00Dull});
   bodies.push_back(

@@ -9,7 +9,7 @@
 namespace grapevine::topology {
 namespace {
 
-Topology Dot(const std::string& text) {
+Topology AnalyzedDot(const std::string& text) {
   std::vector<Issue> issues;
   return ReadDot(text, "t.dot", &issues).value();
 }
@@ -45,7 +45,7 @@ TEST(AnalyzeTest, RingReportAndJsonKeys) {
 }
 
 TEST(AnalyzeTest, DisconnectedGraphHasNullDiameterAndRounds) {
-  Report report = Analyze(Dot("graph { a -- b; c -- d }"), WeightsKind::kMetropolis).value();
+  Report report = Analyze(AnalyzedDot("graph { a -- b; c -- d }"), WeightsKind::kMetropolis).value();
   nlohmann::json j = ReportToJson(report);
   EXPECT_EQ(j["connected"], false);
   EXPECT_EQ(j["components"], 2);
@@ -58,7 +58,7 @@ TEST(AnalyzeTest, DisconnectedGraphHasNullDiameterAndRounds) {
 
 TEST(AnalyzeTest, LiveStateAndDigraphDegreesAppearInJson) {
   Report report =
-      Analyze(Dot("digraph { a -> b; b -> c; c -> a; a -> c }"), WeightsKind::kUniform).value();
+      Analyze(AnalyzedDot("digraph { a -> b; b -> c; c -> a; a -> c }"), WeightsKind::kUniform).value();
   report.node_list[0].state = "alive";
   nlohmann::json j = ReportToJson(report);
   EXPECT_EQ(j["node_list"][0]["state"], "alive");
@@ -70,7 +70,7 @@ TEST(AnalyzeTest, LiveStateAndDigraphDegreesAppearInJson) {
 
 TEST(AnalyzeTest, RefusesEmptyGraphAndDirectedMetropolis) {
   EXPECT_FALSE(Analyze(Topology(), WeightsKind::kMetropolis).ok());
-  Result<Report> r = Analyze(Dot("digraph { a -> b -> a }"), WeightsKind::kMetropolis);
+  Result<Report> r = Analyze(AnalyzedDot("digraph { a -> b -> a }"), WeightsKind::kMetropolis);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(ExitCodeFor(r.status()), 2);
 }
@@ -103,7 +103,7 @@ TEST(AnalyzeTest, DigraphReportsWhatSgpNeeds) {
 TEST(AnalyzeTest, DigraphNotStronglyConnectedNamesAStuckNode) {
   // c only receives: its model never reaches a or b.
   Report report =
-      Analyze(Dot("digraph { a -> b -> a; b -> c; a -> c }"), WeightsKind::kPushSum).value();
+      Analyze(AnalyzedDot("digraph { a -> b -> a; b -> c; a -> c }"), WeightsKind::kPushSum).value();
   nlohmann::json j = ReportToJson(report);
   EXPECT_EQ(j["connected"], false);
   EXPECT_EQ(j["unreachable"]["from"], "c");

@@ -7,7 +7,7 @@
 namespace grapevine::topology {
 namespace {
 
-Result<Topology> Parse(const std::string& text, std::vector<Issue>* issues) {
+Result<Topology> ParseGraphml(const std::string& text, std::vector<Issue>* issues) {
   return ReadGraphml(text, "t.graphml", issues);
 }
 
@@ -52,7 +52,7 @@ TEST(GraphmlReaderTest, ReadsFileWithoutDataKeys) {
 
 TEST(GraphmlReaderTest, KeyDefaultsApply) {
   std::vector<Issue> issues;
-  Result<Topology> t = Parse(R"(<graphml>
+  Result<Topology> t = ParseGraphml(R"(<graphml>
 <key id="w" for="edge" attr.name="weight"><default>0.2</default></key>
 <graph edgedefault="undirected"><node id="1"/><node id="2"/><node id="3"/>
 <edge source="1" target="2"/><edge source="2" target="3"><data key="w">0.4</data></edge>
@@ -64,7 +64,7 @@ TEST(GraphmlReaderTest, KeyDefaultsApply) {
 
 TEST(GraphmlReaderTest, EntitiesAreDecoded) {
   std::vector<Issue> issues;
-  Result<Topology> t = Parse(R"(<graphml><key id="a" for="node" attr.name="addr"/>
+  Result<Topology> t = ParseGraphml(R"(<graphml><key id="a" for="node" attr.name="addr"/>
 <graph edgedefault="undirected"><node id="x&amp;y"><data key="a">h&#46;example:&#x31;2</data></node></graph></graphml>)",
                              &issues);
   ASSERT_TRUE(t.ok()) << t.status().message();
@@ -74,7 +74,7 @@ TEST(GraphmlReaderTest, EntitiesAreDecoded) {
 
 TEST(GraphmlReaderTest, UnknownNodeAndBadWeightAreIssuesWithLines) {
   std::vector<Issue> issues;
-  Result<Topology> t = Parse(R"(<graphml>
+  Result<Topology> t = ParseGraphml(R"(<graphml>
 <key id="d0" for="edge" attr.name="weight"/>
 <graph edgedefault="undirected">
 <node id="a"/><node id="b"/>
@@ -107,7 +107,7 @@ TEST(GraphmlReaderTest, SyntaxErrorsNameTheLine) {
   };
   for (const Case& c : cases) {
     std::vector<Issue> issues;
-    Result<Topology> t = Parse(c.text, &issues);
+    Result<Topology> t = ParseGraphml(c.text, &issues);
     ASSERT_FALSE(t.ok()) << c.text;
     EXPECT_NE(t.status().message().find(c.expected), std::string::npos)
         << c.text << " -> " << t.status().message();

@@ -15,20 +15,20 @@ namespace {
 using std::chrono::milliseconds;
 using Decision = RejoinPolicy::Decision;
 
-const TimePoint kStart{std::chrono::hours(1)};
+const TimePoint kRejoinStart{std::chrono::hours(1)};
 
 TEST(RejoinPolicy, FirstAttemptAfterTheFirstPause) {
   RejoinPolicy p;
   EXPECT_FALSE(p.rejoining());
-  EXPECT_EQ(p.OnLost(8, kStart), Decision::kRetry);
+  EXPECT_EQ(p.OnLost(8, kRejoinStart), Decision::kRetry);
   EXPECT_TRUE(p.rejoining());
   EXPECT_FALSE(p.in_flight());
-  EXPECT_FALSE(p.Due(kStart));
-  EXPECT_FALSE(p.Due(kStart + milliseconds(249)));
-  EXPECT_TRUE(p.Due(kStart + milliseconds(250)));
-  EXPECT_EQ(p.StartAttempt(kStart + milliseconds(250)), 1);
+  EXPECT_FALSE(p.Due(kRejoinStart));
+  EXPECT_FALSE(p.Due(kRejoinStart + milliseconds(249)));
+  EXPECT_TRUE(p.Due(kRejoinStart + milliseconds(250)));
+  EXPECT_EQ(p.StartAttempt(kRejoinStart + milliseconds(250)), 1);
   EXPECT_TRUE(p.in_flight());
-  EXPECT_FALSE(p.Due(kStart + milliseconds(300)));  // one attempt at a time
+  EXPECT_FALSE(p.Due(kRejoinStart + milliseconds(300)));  // one attempt at a time
   EXPECT_EQ(p.last_lost(), 8u);
 }
 
@@ -43,7 +43,7 @@ TEST(RejoinPolicy, PausesDoubleUpToTheCap) {
 
 TEST(RejoinPolicy, GivesUpAfterMaxAttemptsOfAnyKind) {
   RejoinPolicy p(RejoinConfig{3, milliseconds(10), milliseconds(40), milliseconds(1000)});
-  TimePoint now = kStart;
+  TimePoint now = kRejoinStart;
   ASSERT_EQ(p.OnLost(8, now), Decision::kRetry);
   now += milliseconds(10);
   ASSERT_TRUE(p.Due(now));
@@ -70,16 +70,16 @@ TEST(RejoinPolicy, GivesUpAfterMaxAttemptsOfAnyKind) {
 
 TEST(RejoinPolicy, LosingAgainAfterTheLastAttemptGivesUp) {
   RejoinPolicy p(RejoinConfig{1, milliseconds(10), milliseconds(10), milliseconds(1000)});
-  ASSERT_EQ(p.OnLost(8, kStart), Decision::kRetry);
-  p.StartAttempt(kStart + milliseconds(10));
+  ASSERT_EQ(p.OnLost(8, kRejoinStart), Decision::kRetry);
+  p.StartAttempt(kRejoinStart + milliseconds(10));
   p.OnJoined();
-  EXPECT_EQ(p.OnLost(9, kStart + milliseconds(20)), Decision::kGiveUp);
+  EXPECT_EQ(p.OnLost(9, kRejoinStart + milliseconds(20)), Decision::kGiveUp);
 }
 
 TEST(RejoinPolicy, AttemptWithoutReplyTimesOut) {
   RejoinPolicy p;
-  p.OnLost(8, kStart);
-  const TimePoint at = kStart + milliseconds(250);
+  p.OnLost(8, kRejoinStart);
+  const TimePoint at = kRejoinStart + milliseconds(250);
   p.StartAttempt(at);
   EXPECT_FALSE(p.TimedOut(at + std::chrono::seconds(5) - milliseconds(1)));
   EXPECT_TRUE(p.TimedOut(at + std::chrono::seconds(5)));
@@ -90,10 +90,10 @@ TEST(RejoinPolicy, AttemptWithoutReplyTimesOut) {
 TEST(RejoinPolicy, RefusesEveryLostId) {
   RejoinPolicy p;
   EXPECT_TRUE(p.Acceptable(8));
-  p.OnLost(8, kStart);
-  p.StartAttempt(kStart + milliseconds(250));
+  p.OnLost(8, kRejoinStart);
+  p.StartAttempt(kRejoinStart + milliseconds(250));
   p.OnJoined();
-  p.OnLost(11, kStart + milliseconds(300));
+  p.OnLost(11, kRejoinStart + milliseconds(300));
   EXPECT_FALSE(p.Acceptable(8));
   EXPECT_FALSE(p.Acceptable(11));
   EXPECT_TRUE(p.Acceptable(12));
@@ -109,7 +109,7 @@ TEST(FrameAfterRejoin, KeepsABorrowedFrameAndRenamesTheLostId) {
 
 // ---- the membership side --------------------------------------------------------
 
-const MembershipConfig kConfig = MembershipConfig::Fast();
+const MembershipConfig kRejoinConfig = MembershipConfig::Fast();
 
 std::unique_ptr<Membership> Member(NodeId self, int n) {
   std::vector<MemberRecord> members;
@@ -118,7 +118,7 @@ std::unique_ptr<Membership> Member(NodeId self, int n) {
     members.push_back({NodeId(i), "m:" + std::to_string(i), MemberState::kAlive, 0});
     edges.push_back(MakeEdge(NodeId(i), NodeId((i + 1) % n)));
   }
-  auto m = std::make_unique<Membership>(kConfig, self, "m:" + std::to_string(self), 1);
+  auto m = std::make_unique<Membership>(kRejoinConfig, self, "m:" + std::to_string(self), 1);
   EXPECT_TRUE(m->Bootstrap(members, edges).ok());
   return m;
 }
@@ -128,32 +128,32 @@ TEST(RejoinMembership, LoserJoinsAgainThroughTheSameMemberUnderANewId) {
   // 4 and then the loser "j:b" as 5; member 1, rank 1, admits the winner "j:a" as 5.
   auto m0 = Member(0, 4);
   auto m1 = Member(1, 4);
-  ASSERT_EQ(m0->HandleJoin(proto::JoinRequest{"j:0", 0}, kStart).first.assigned_id, 4u);
-  const auto [reply_b, acts_b] = m0->HandleJoin(proto::JoinRequest{"j:b", 0}, kStart);
-  const auto [reply_a, acts_a] = m1->HandleJoin(proto::JoinRequest{"j:a", 0}, kStart);
+  ASSERT_EQ(m0->HandleJoin(proto::JoinRequest{"j:0", 0}, kRejoinStart).first.assigned_id, 4u);
+  const auto [reply_b, acts_b] = m0->HandleJoin(proto::JoinRequest{"j:b", 0}, kRejoinStart);
+  const auto [reply_a, acts_a] = m1->HandleJoin(proto::JoinRequest{"j:a", 0}, kRejoinStart);
   ASSERT_TRUE(reply_b.accepted);
   ASSERT_TRUE(reply_a.accepted);
   ASSERT_EQ(reply_b.assigned_id, reply_a.assigned_id);
   const NodeId lost = reply_b.assigned_id;
-  auto loser = std::make_unique<Membership>(kConfig, proto::kNoNode, "j:b", 7);
-  ASSERT_TRUE(loser->ApplyJoinReply(reply_b, kStart).ok());
+  auto loser = std::make_unique<Membership>(kRejoinConfig, proto::kNoNode, "j:b", 7);
+  ASSERT_TRUE(loser->ApplyJoinReply(reply_b, kRejoinStart).ok());
 
   // The loser hears the winner's record first (from anyone) and goes inert.
   proto::MembershipUpdate winner;
   winner.members = {{lost, "j:a", MemberState::kAlive, 0}};
   const Actions lost_actions =
-      loser->OnMessage(1, proto::Envelope{1, 0, {}, winner}, kStart + milliseconds(5));
+      loser->OnMessage(1, proto::Envelope{1, 0, {}, winner}, kRejoinStart + milliseconds(5));
   ASSERT_TRUE(loser->conflicted());
   bool conflict = false;
   for (const Event& e : lost_actions.events) conflict |= e.kind == EventKind::kIdConflict;
   EXPECT_TRUE(conflict);
 
   RejoinPolicy policy;
-  ASSERT_EQ(policy.OnLost(lost, kStart + milliseconds(5)), Decision::kRetry);
+  ASSERT_EQ(policy.OnLost(lost, kRejoinStart + milliseconds(5)), Decision::kRetry);
 
   // Member 0 has not heard yet: for it the loser's address still owns the id, so a
   // re-join is treated as a retry and gets the lost id back. The policy refuses it.
-  TimePoint now = kStart + milliseconds(255);
+  TimePoint now = kRejoinStart + milliseconds(255);
   ASSERT_TRUE(policy.Due(now));
   policy.StartAttempt(now);
   const auto [early, unused] = m0->HandleJoin(proto::JoinRequest{"j:b", 0}, now);
@@ -175,7 +175,7 @@ TEST(RejoinMembership, LoserJoinsAgainThroughTheSameMemberUnderANewId) {
 
   // A fresh Membership (the old one is inert for good) adopts the new id.
   EXPECT_FALSE(loser->ApplyJoinReply(fresh, now).ok());
-  auto again = std::make_unique<Membership>(kConfig, proto::kNoNode, "j:b", 8);
+  auto again = std::make_unique<Membership>(kRejoinConfig, proto::kNoNode, "j:b", 8);
   ASSERT_TRUE(again->ApplyJoinReply(fresh, now).ok());
   policy.OnJoined();
   EXPECT_EQ(again->self(), fresh.assigned_id);
