@@ -13,6 +13,10 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
+	@# A build folder made by the old Makefile generator: start it again with Ninja.
+	@if [ -f $(BUILD)/CMakeCache.txt ] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$$' $(BUILD)/CMakeCache.txt; then \
+	  echo "build: $(BUILD) was made with another generator; configuring it again with Ninja"; \
+	  rm -rf $(BUILD); fi
 	@cmake --preset $(PRESET) >/dev/null
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 

@@ -3,6 +3,7 @@
 // and report (DESIGN §8; issue 4, "what must hold" 5; issue 6: 8 agents, like the demo).
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -160,6 +161,57 @@ TEST_F(LaunchTest, SigintWithEightAgentsLeavesNothingRunning) {
   EXPECT_TRUE(std::filesystem::exists(out + "/report.html"));
   EXPECT_NE(launcher.Log().find("interrupted: stopping 8 agents"), std::string::npos)
       << launcher.Log();
+}
+
+// Issue 16: `launch --resume RUN_DIR` restarts a stopped swarm from its run folder. A
+// launch with checkpoints every 2 rounds is stopped by SIGINT mid-run (the agents write a
+// checkpoint as they leave); --resume runs the same arguments in the same folder, every
+// agent resumes (its metrics show "resumed_from" at or after the round it had reached,
+// minus the checkpoint interval) and the swarm finishes all its rounds.
+TEST_F(LaunchTest, ResumeRestartsAStoppedSwarmFromItsRunFolder) {
+  const std::string out = dir() + "/run";
+  constexpr int kRounds = 400;
+  auto flags = Flags(kRounds);
+  flags.insert(flags.end(), {"--checkpoint-every", "2", "--eval-every", "5"});
+  Process& launcher =
+      Start("launch", Concat({"launch", Ring4(), "--out", out, "--timeout", "100"}, flags));
+  auto last_round = [&](int i) {
+    auto lines = ReadJsonl(out + "/metrics/" + std::to_string(i) + ".jsonl");
+    return lines.empty() ? int64_t{-1} : lines.back().value("round", int64_t{-1});
+  };
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (int i = 0; i < 4; ++i) {
+          if (last_round(i) < 6) return false;
+        }
+        return true;
+      },
+      seconds(30)))
+      << launcher.Log();
+  for (pid_t pid : ChildrenOf(launcher.pid())) AlsoKillAtEnd(pid);
+  launcher.Signal(SIGINT);
+  ASSERT_TRUE(launcher.Wait(seconds(6)).has_value()) << "the launcher did not stop";
+  std::vector<int64_t> reached;
+  for (int i = 0; i < 4; ++i) reached.push_back(last_round(i));
+  ASSERT_LT(*std::max_element(reached.begin(), reached.end()), kRounds - 1)
+      << "the swarm finished before it was stopped";
+
+  RunResult r = Run({"launch", "--resume", out}, seconds(100));
+  ASSERT_EQ(r.exit_code, 0) << r.output << r.errors;
+  for (int i = 0; i < 4; ++i) {
+    auto lines = ReadJsonl(out + "/metrics/" + std::to_string(i) + ".jsonl");
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines.back().value("round", int64_t{-1}), kRounds - 1) << "node " << i;
+    int64_t resumed = -1;
+    for (const auto& l : lines) {
+      if (l.contains("resumed_from")) resumed = l["resumed_from"].get<int64_t>();
+    }
+    EXPECT_GE(resumed, reached[static_cast<size_t>(i)] - 2) << "node " << i << " lost rounds";
+    EXPECT_LE(resumed, reached[static_cast<size_t>(i)]) << "node " << i;
+  }
+  auto summary = nlohmann::json::parse(ReadFileOrEmpty(out + "/summary.json"), nullptr, false);
+  ASSERT_FALSE(summary.is_discarded());
+  EXPECT_TRUE(summary.value("complete", false)) << summary.dump();
 }
 
 }  // namespace
