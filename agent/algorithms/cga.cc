@@ -26,7 +26,6 @@
 #include "agent/algorithms/plugins.h"
 #include "agent/algorithms/public_copies.h"
 #include "agent/algorithms/shared.h"
-#include "base/check.h"
 #include "learn/trainer.h"
 #include "merge/cga.h"
 
@@ -190,11 +189,7 @@ void Cga::AnswerCopies(AlgorithmContext& ctx) {
     g.codec = WireCodec(codec.kind);
     g.codec_param = static_cast<float>(codec.fraction);
     g.codec_seed = seed;
-    g.packed = merge::EncodeModel(codec, SpanOf(p_), copies_->tensor_sizes(), seed, copy->tick);
-    cp_.resize(p_.size());
-    const Status st = merge::DecodeModel(codec, g.packed, copies_->tensor_sizes(), seed,
-                                         copy->tick, MutableSpanOf(cp_), /*accumulate=*/false);
-    GV_CHECK_MSG(st.ok(), "a codec could not decode what it encoded");
+    g.packed = EncodeAndReadBack(codec, SpanOf(p_), copies_->tensor_sizes(), seed, copy->tick, &cp_);
     e = p_ - cp_;
     const proto::NodeId to[] = {id};
     ctx.Send(Channel::kCrossGradientReply, to, std::move(g));

@@ -37,7 +37,6 @@
 #include "agent/algorithms/plugins.h"
 #include "agent/algorithms/public_copies.h"
 #include "agent/algorithms/shared.h"
-#include "base/check.h"
 #include "learn/trainer.h"
 #include "proto/hash.h"
 
@@ -79,9 +78,8 @@ class EfficientAdam : public Algorithm {
     worker_seed_ = copies_.seed() ^ 0x5bd1e995u;
     server_seed_ = copies_.seed() ^ 0x27d4eb2fu;
     named_ = ctx.TopologyGroups();
-    dims_ = ctx.trainer().params().size();
-    e_w_ = Eigen::VectorXf::Zero(dims_);
-    e_s_ = Eigen::VectorXf::Zero(dims_);
+    e_w_ = Eigen::VectorXf::Zero(ctx.trainer().params().size());
+    e_s_ = Eigen::VectorXf::Zero(e_w_.size());
     // Every fresh agent of a shared start holds the group model already.
     fresh_ = ctx.shared_init() && initial == nullptr && named_.has_value();
     in_sync_ = fresh_;
@@ -119,7 +117,7 @@ class EfficientAdam : public Algorithm {
       if (*leader_ == ctx.self()) {
         step_tick_ = tick_;
       } else {
-        step_tick_ = heard_ ? heard_tick_ + 1 : tick_;
+        step_tick_ = heard_ ? *heard_ + 1 : tick_;
         if (sent_tick_) step_tick_ = std::max(step_tick_, *sent_tick_ + 1);  // never twice
         sent_tick_ = step_tick_;
       }
@@ -128,8 +126,7 @@ class EfficientAdam : public Algorithm {
       v_ = t.params() - x_ + e_w_;
       t.mutable_params() = x_;  // x moves only by the group's steps
       std::vector<uint8_t> q =
-          merge::EncodeModel(codec_, SpanOf(v_), sizes_, worker_seed_, step_tick_);
-      Decode(codec_, q, worker_seed_, step_tick_, &c_);
+          EncodeAndReadBack(codec_, SpanOf(v_), sizes_, worker_seed_, step_tick_, &c_);
       e_w_ = v_ - c_;
       if (*leader_ == ctx.self()) {
         Lead(ctx);
@@ -182,14 +179,6 @@ class EfficientAdam : public Algorithm {
     std::set<proto::NodeId> from;
   };
 
-  void Decode(const merge::CodecSpec& spec, std::span<const uint8_t> bytes, uint64_t seed,
-              uint64_t tick, Eigen::VectorXf* out) {
-    out->resize(dims_);
-    const Status st = merge::DecodeModel(spec, bytes, sizes_, seed, tick, MutableSpanOf(*out),
-                                         /*accumulate=*/false);
-    GV_CHECK_MSG(st.ok(), "a codec could not decode what it encoded");
-  }
-
   // The group view, our leader and the links we keep, from the membership view now.
   void Refresh(AlgorithmContext& ctx) {
     const proto::NodeId self = ctx.self();
@@ -217,7 +206,7 @@ class EfficientAdam : public Algorithm {
       synced_.clear();
       acc_.clear();
       collected_.reset();
-      heard_ = false;  // the new leader's clock is not the old one's
+      heard_.reset();  // the new leader's clock is not the old one's
       sent_tick_.reset();
       leader_ = leader;
     }
@@ -268,8 +257,7 @@ class EfficientAdam : public Algorithm {
       s_ += c_;
     }
     s_ += e_s_;
-    std::vector<uint8_t> q = merge::EncodeModel(codec_, SpanOf(s_), sizes_, server_seed_, tick_);
-    Decode(codec_, q, server_seed_, tick_, &c_);
+    std::vector<uint8_t> q = EncodeAndReadBack(codec_, SpanOf(s_), sizes_, server_seed_, tick_, &c_);
     e_s_ = s_ - c_;
     t.mutable_params() = x_;
     t.mutable_params() += c_;  // the same operation every member does
@@ -320,7 +308,7 @@ class EfficientAdam : public Algorithm {
                                worker_seed_, std::move(q)));
     if (!in_sync_) Request(ctx, leader);
     ctx.BeginExchangeWith(step_tick_, {leader});
-    const auto arrived = [&](proto::NodeId) { return heard_ && heard_tick_ >= step_tick_; };
+    const auto arrived = [&](proto::NodeId) { return heard_ && *heard_ >= step_tick_; };
     while (!ctx.PollExchange(/*block=*/true, arrived)) TakeAll(ctx);
     TakeAll(ctx);
   }
@@ -385,8 +373,7 @@ class EfficientAdam : public Algorithm {
 
   void OnLeaderUpdate(AlgorithmContext& ctx, proto::NodeId from, const proto::ModelPayload& p) {
     if (leader_ != from) return;
-    heard_tick_ = heard_ ? std::max(heard_tick_, p.round) : p.round;
-    heard_ = true;
+    Heard(p.round);
     if (!in_sync_) return;  // asked for the group model; it comes before what follows
     Status st = DecodePayload(p, sizes_, &scratch_);
     Eigen::VectorXf& x = ctx.trainer().mutable_params();
@@ -405,8 +392,10 @@ class EfficientAdam : public Algorithm {
     }
   }
 
+  void Heard(uint64_t round) { heard_ = heard_ ? std::max(*heard_, round) : round; }
+
   void OnGroupModel(AlgorithmContext& ctx, proto::NodeId from, const proto::ModelPayload& p) {
-    if (named_ ? leader_ != from : false) return;  // not our leader's
+    if (named_ && leader_ != from) return;  // not our leader's
     if (!named_ && adopted_ != from) {
       spdlog::info("efficient-adam: following node {} (it sent us its group model)", from);
       adopted_ = from;
@@ -414,8 +403,7 @@ class EfficientAdam : public Algorithm {
     }
     ctx.trainer().mutable_params() = Eigen::Map<const Eigen::VectorXf>(
         p.values.data(), static_cast<Eigen::Index>(p.values.size()));
-    heard_tick_ = heard_ ? std::max(heard_tick_, p.round) : p.round;
-    heard_ = true;
+    Heard(p.round);
     in_sync_ = true;
     requested_at_.reset();
     ++resyncs_;
@@ -434,13 +422,11 @@ class EfficientAdam : public Algorithm {
   std::vector<std::pair<proto::NodeId, double>> row_;
   std::vector<proto::Edge> tuned_for_;
   bool fresh_ = false, in_sync_ = false;
-  bool heard_ = false;
-  uint64_t heard_tick_ = 0;
+  std::optional<uint64_t> heard_;  // a member: the newest tick its leader sent
   std::optional<uint64_t> requested_at_;
   std::map<proto::NodeId, bool> synced_;  // leader: members that hold the group model
   std::map<uint64_t, Accum> acc_;         // leader: members' steps by tick
   Eigen::VectorXf x_, v_, c_, s_, e_w_, e_s_, scratch_;
-  Eigen::Index dims_ = 0;
   uint64_t tick_ = 0;       // our own: round · steps + step
   uint64_t step_tick_ = 0;  // the tick of this step's messages (a member: its leader's)
   std::optional<uint64_t> sent_tick_;  // a member: the last tick it sent a step of

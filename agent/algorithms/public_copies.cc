@@ -69,6 +69,17 @@ proto::ModelPayload CompressedPayload(proto::ModelPurpose purpose, uint64_t tick
   return p;
 }
 
+std::vector<uint8_t> EncodeAndReadBack(const merge::CodecSpec& codec, std::span<const float> v,
+                                       std::span<const size_t> tensor_sizes, uint64_t seed,
+                                       uint64_t tick, Eigen::VectorXf* decoded) {
+  std::vector<uint8_t> packed = merge::EncodeModel(codec, v, tensor_sizes, seed, tick);
+  decoded->resize(static_cast<Eigen::Index>(v.size()));
+  const Status st = merge::DecodeModel(codec, packed, tensor_sizes, seed, tick,
+                                       MutableSpanOf(*decoded), /*accumulate=*/false);
+  GV_CHECK_MSG(st.ok(), "a codec could not decode what it encoded");
+  return packed;
+}
+
 Status DecodePayload(const proto::ModelPayload& p, std::span<const size_t> tensor_sizes,
                      Eigen::VectorXf* out) {
   GV_ASSIGN_OR_RETURN(merge::CodecSpec spec, CodecFromWire(p.codec, p.codec_param));
@@ -131,11 +142,7 @@ void PublicCopies::DoGossip(AlgorithmContext& ctx, uint64_t tick,
   if (codec_.kind == merge::CodecKind::kNone) {
     self_hat_ = x;
   } else {
-    update.packed = merge::EncodeModel(codec_, SpanOf(delta_), sizes_, seed_, tick);
-    decoded_.resize(x.size());
-    const Status st = merge::DecodeModel(codec_, update.packed, sizes_, seed_, tick,
-                                         MutableSpanOf(decoded_), /*accumulate=*/false);
-    GV_CHECK_MSG(st.ok(), "a codec could not decode what it encoded");
+    update.packed = EncodeAndReadBack(codec_, SpanOf(delta_), sizes_, seed_, tick, &decoded_);
     self_hat_ += decoded_;
   }
   update.content_hash = proto::ContentHash(SpanOf(self_hat_));

@@ -44,6 +44,12 @@ Result<merge::CodecSpec> CodecFromWire(proto::TensorCodec codec, float param);
 proto::ModelPayload CompressedPayload(proto::ModelPurpose purpose, uint64_t tick,
                                       const merge::CodecSpec& codec, uint64_t seed,
                                       std::vector<uint8_t> packed);
+// Encodes `v` with `codec` and decodes the blocks back into `decoded` (resized to
+// v's size): what every receiver will decode, for the sender's own copy or error memory.
+// Returns the packed blocks.
+std::vector<uint8_t> EncodeAndReadBack(const merge::CodecSpec& codec, std::span<const float> v,
+                                       std::span<const size_t> tensor_sizes, uint64_t seed,
+                                       uint64_t tick, Eigen::VectorXf* decoded);
 // Decodes a compressed payload's blocks (its codec, parameter, seed and round) into
 // `out` (resized to Σ tensor_sizes). Invalid for an unknown codec or bad blocks.
 Status DecodePayload(const proto::ModelPayload& p, std::span<const size_t> tensor_sizes,
