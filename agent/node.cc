@@ -68,12 +68,7 @@ Status Node::Setup() {
                       algorithms::ResolveOptions(spec_, options_.algo_options));
   algorithm_ = spec_.factory(algo_options);
   spec_.channels = algorithm_->Channels(spec_.channels);  // its options may narrow the row's
-  if (!learn::IsGlobalSampling(options_.sampling)) {  // a global one needs the shards
-    GV_ASSIGN_OR_RETURN(sampling_, learn::ParseSampling(options_.sampling,
-                                                        learn::SamplingContext(options_.local_steps)));
-  } else {
-    GV_RETURN_IF_ERROR(learn::CheckSampling(options_.sampling));
-  }
+  GV_RETURN_IF_ERROR(learn::CheckSampling(options_.sampling));  // made with the trainer
   set_optimizer_policy(spec_.optimizer_policy);
   GV_RETURN_IF_ERROR(BuildTrainerOptions().status());
   GV_RETURN_IF_ERROR(learn::ParsePartition(options_.partition).status());
@@ -279,27 +274,29 @@ Result<learn::TrainerOptions> Node::BuildTrainerOptions() const {
 }
 
 Status Node::SetupTrainer(int shard_index, int shard_count) {
-  GV_ASSIGN_OR_RETURN(std::vector<int64_t> shard,
-                      learn::PartitionIndices(data_.train.y, data_.train.num_classes,
-                                              options_.partition, shard_index, shard_count,
-                                              options_.seed));
-  GV_ASSIGN_OR_RETURN(learn::TrainerOptions t, BuildTrainerOptions());
-  GV_ASSIGN_OR_RETURN(std::unique_ptr<learn::Model> model,
-                      learn::ParseModel(options_.model, data_.train.shape,
-                                        data_.train.num_classes));
+  if (shard_index < 0 || shard_index >= shard_count) {
+    return Status::Invalid("partition: node index " + std::to_string(shard_index) +
+                           " is outside [0, " + std::to_string(shard_count) + ")");
+  }
+  // Every shard: ours, and their sizes for a global sample schedule (ugs, lds).
+  GV_ASSIGN_OR_RETURN(learn::PartitionSpec partition, learn::ParsePartition(options_.partition));
+  GV_ASSIGN_OR_RETURN(std::vector<std::vector<int64_t>> all,
+                      learn::PartitionAll(data_.train.y, data_.train.num_classes, partition,
+                                          shard_count, options_.seed));
+  learn::SamplingContext c(options_.local_steps);
   if (learn::IsGlobalSampling(options_.sampling)) {
-    // The global schedule is drawn over every shard of the file: compute their sizes.
-    GV_ASSIGN_OR_RETURN(learn::PartitionSpec spec, learn::ParsePartition(options_.partition));
-    GV_ASSIGN_OR_RETURN(auto all, learn::PartitionAll(data_.train.y, data_.train.num_classes, spec,
-                                                      shard_count, options_.seed));
-    learn::SamplingContext c(options_.local_steps);
     for (const auto& s : all) c.shard_sizes.push_back(static_cast<int64_t>(s.size()));
     c.self = shard_index;
     c.seed = options_.seed;
     c.global_batch = options_.global_batch;
     c.batch = static_cast<int>(options_.recipe.batch);
-    GV_ASSIGN_OR_RETURN(sampling_, learn::ParseSampling(options_.sampling, c));
   }
+  GV_ASSIGN_OR_RETURN(sampling_, learn::ParseSampling(options_.sampling, c));
+  std::vector<int64_t> shard = std::move(all[static_cast<size_t>(shard_index)]);
+  GV_ASSIGN_OR_RETURN(learn::TrainerOptions t, BuildTrainerOptions());
+  GV_ASSIGN_OR_RETURN(std::unique_ptr<learn::Model> model,
+                      learn::ParseModel(options_.model, data_.train.shape,
+                                        data_.train.num_classes));
   // Cosine schedules need a horizon: the epochs of this shard the run will take.
   const double total_samples = static_cast<double>(
       sampling_->ExamplesInRounds(static_cast<uint64_t>(options_.rounds), options_.recipe.batch));
@@ -447,7 +444,6 @@ void Node::LinkTo(std::vector<proto::NodeId> peers) {
 
 void Node::PublishView() {
   const core::Membership& m = *members_->membership();
-  const auto addr = members_->Addresses();
   auto neighbours = m.LiveNeighbours();
   KeepLinks();
   neighbours_alive_ = static_cast<int>(neighbours.size());
