@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <map>
-#include <mutex>
 #include <numeric>
 #include <random>
 
@@ -115,11 +114,22 @@ class GlobalSchedule final : public GlobalSampling {
   std::vector<std::vector<int64_t>> EpochCounts(uint64_t epoch) const override {
     return Epoch(epoch);
   }
+
+  // Every full epoch uses our whole shard; only the last, partial one needs its table.
+  int64_t ExamplesInRounds(uint64_t rounds, int) const override {
+    const uint64_t steps = rounds * static_cast<uint64_t>(steps_);
+    const uint64_t per_epoch = static_cast<uint64_t>(steps_per_epoch_);
+    int64_t total = static_cast<int64_t>(steps / per_epoch) * sizes_[static_cast<size_t>(self_)];
+    if (steps % per_epoch != 0) {
+      const auto& table = Epoch(steps / per_epoch);
+      for (uint64_t k = 0; k < steps % per_epoch; ++k) total += table[k][static_cast<size_t>(self_)];
+    }
+    return total;
+  }
   int64_t steps_per_epoch() const override { return steps_per_epoch_; }
 
  private:
   const std::vector<std::vector<int64_t>>& Epoch(uint64_t epoch) const {
-    std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(epoch);
     if (it != cache_.end()) return it->second;
     if (cache_.size() > 2) cache_.erase(cache_.begin());  // rounds move forward
@@ -154,7 +164,6 @@ class GlobalSchedule final : public GlobalSampling {
   std::optional<double> alpha_;  // lds; nullopt for ugs
   int64_t batch_ = 0;
   int64_t steps_per_epoch_ = 1;
-  mutable std::mutex mu_;
   mutable std::map<uint64_t, std::vector<std::vector<int64_t>>> cache_;
 };
 
@@ -166,14 +175,7 @@ std::string FormsText() {
 
 int64_t SampleSchedule::ExamplesInRounds(uint64_t rounds, int batch) const {
   int64_t total = 0;
-  for (uint64_t r = 0; r < rounds; ++r) {
-    const RoundPlan plan = Plan(r);
-    if (plan.per_step.empty()) {
-      total += static_cast<int64_t>(plan.steps) * batch;
-    } else {
-      for (const StepPlan& s : plan.per_step) total += s.examples;
-    }
-  }
+  for (uint64_t r = 0; r < rounds; ++r) total += static_cast<int64_t>(Plan(r).steps) * batch;
   return total;
 }
 

@@ -58,9 +58,9 @@ class SampleSchedule {
   virtual ~SampleSchedule() = default;
   // The plan of 0-based round `round`.
   virtual RoundPlan Plan(uint64_t round) const = 0;
-  // Examples processed in `rounds` rounds from round 0 (for progress and efficiency
-  // figures): Σ steps × batch, or Σ examples of a global schedule.
-  int64_t ExamplesInRounds(uint64_t rounds, int batch) const;
+  // Examples this agent processes in `rounds` rounds from round 0 (for progress and
+  // efficiency figures): Σ steps × batch, or Σ examples of a global schedule.
+  virtual int64_t ExamplesInRounds(uint64_t rounds, int batch) const;
 };
 
 // A global schedule's whole table, for tests and reports: counts[step][agent] of one
