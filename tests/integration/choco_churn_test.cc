@@ -40,6 +40,23 @@ class ChocoChurnTest : public IntegrationTest {
     auto lines = ReadJsonl(Metrics(name));
     return lines.empty() ? -1 : lines.back().value("round", int64_t{-1});
   }
+  // Every process ends within 150 s with exit 0.
+  static void ExpectAllFinish(const std::vector<Process*>& all) {
+    for (Process* p : all) {
+      auto code = p->Wait(seconds(150));
+      ASSERT_TRUE(code.has_value()) << "an agent did not finish:\n" << p->Log();
+      EXPECT_EQ(*code, 0) << p->Log();
+    }
+  }
+  // Agent `name` wrote metrics, never a NaN loss, and ends well above chance (0.25).
+  void ExpectTrained(const std::string& name) const {
+    auto lines = ReadJsonl(Metrics(name));
+    ASSERT_FALSE(lines.empty()) << name;
+    for (const auto& l : lines) {
+      ASSERT_TRUE(std::isfinite(l.value("loss", 0.0))) << name << ": " << l.dump();
+    }
+    EXPECT_GT(LastAccuracy(Metrics(name)), 0.6) << name << " (chance is 0.25)";
+  }
 };
 
 TEST_F(ChocoChurnTest, KillRestartAndJoinDoNotMakeItDiverge) {
@@ -68,20 +85,8 @@ TEST_F(ChocoChurnTest, KillRestartAndJoinDoNotMakeItDiverge) {
                                             Addr(FreePort()), "--metrics", Metrics("joiner")},
                                            Flags()));
 
-  std::vector<Process*> all = {agents[0], agents[1], agents[3], &restarted, &joiner};
-  for (Process* p : all) {
-    auto code = p->Wait(seconds(150));
-    ASSERT_TRUE(code.has_value()) << "an agent did not finish:\n" << p->Log();
-    EXPECT_EQ(*code, 0) << p->Log();
-  }
-  for (const char* name : {"0", "1", "3", "2r", "joiner"}) {
-    auto lines = ReadJsonl(Metrics(name));
-    ASSERT_FALSE(lines.empty()) << name;
-    for (const auto& l : lines) {
-      ASSERT_TRUE(std::isfinite(l.value("loss", 0.0))) << name << ": " << l.dump();
-    }
-    EXPECT_GT(LastAccuracy(Metrics(name)), 0.6) << name << " (chance is 0.25)";
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectAllFinish({agents[0], agents[1], agents[3], &restarted, &joiner}));
+  for (const char* name : {"0", "1", "3", "2r", "joiner"}) ASSERT_NO_FATAL_FAILURE(ExpectTrained(name));
   // The restarted agent and the joiner held nobody's copy: they were re-seeded.
   EXPECT_GE(ReadJsonl(Metrics("2r")).back().value("resyncs", uint64_t{0}), 1u);
   EXPECT_GE(ReadJsonl(Metrics("joiner")).back().value("resyncs", uint64_t{0}), 1u);
@@ -133,19 +138,10 @@ TEST_F(ChocoChurnTest, EfficientAdamSurvivesItsLeadersDeath) {
   Process& joiner = Start("joiner", Concat({"agent", "--join", Addr(ports[1]), "--listen",
                                             Addr(FreePort()), "--metrics", Metrics("joiner")},
                                            flags));
-  std::vector<Process*> all = {agents[1], agents[2], agents[3], &restarted, &joiner};
-  for (Process* p : all) {
-    auto code = p->Wait(seconds(150));
-    ASSERT_TRUE(code.has_value()) << "an agent did not finish:\n" << p->Log();
-    EXPECT_EQ(*code, 0) << p->Log();
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectAllFinish({agents[1], agents[2], agents[3], &restarted, &joiner}));
   for (const char* name : {"1", "2", "3", "0r", "joiner"}) {
-    auto lines = ReadJsonl(Metrics(name));
-    ASSERT_FALSE(lines.empty()) << name;
-    for (const auto& l : lines) {
-      ASSERT_TRUE(std::isfinite(l.value("loss", 0.0))) << name << ": " << l.dump();
-    }
-    EXPECT_GT(LastAccuracy(Metrics(name)), 0.6) << name << " (chance is 0.25)";
+    ASSERT_NO_FATAL_FAILURE(ExpectTrained(name));
+    const auto lines = ReadJsonl(Metrics(name));
     // Node 1 led while the survivors ran (the later agents outlive them and end alone).
     EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [](const auto& l) {
       return l.value("group_leader", int64_t{-1}) == 1;

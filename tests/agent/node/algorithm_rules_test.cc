@@ -48,6 +48,14 @@ SwarmResult Swarm(int n, const std::vector<std::pair<int, int>>& edges, const No
   return r;
 }
 
+// The starting models: one round of `local` whose step is too small to move a float.
+SwarmResult StartingModels(int n, const std::vector<std::pair<int, int>>& edges,
+                           const std::string& init, bool directed = false) {
+  NodeOptions still = Options("local", 1, init);
+  still.recipe.lr = 1e-30;
+  return Swarm(n, edges, still, directed);
+}
+
 // Metropolis weights of a ring of 4 and of K3: every node has degree 2, so each
 // neighbour gets 1/3 and the node keeps 1/3.
 constexpr double kW = 1.0 / 3.0;
@@ -130,13 +138,10 @@ TEST(AlgorithmRulesTest, DpsgdAdaptsThenCombines) {
   }
 }
 
-// cdsgd, one step: x_i ← Σ_j w_ij x_j − η g_i. The starting models come from a run
-// whose step is too small to move a float (lr 1e-30).
+// cdsgd, one step: x_i ← Σ_j w_ij x_j − η g_i (StartingModels: x before the step).
 TEST(AlgorithmRulesTest, CdsgdCombinesThenAdapts) {
   const auto edges = RingEdges(4);
-  NodeOptions still = Options("local", 1, "per-node");
-  still.recipe.lr = 1e-30;
-  const SwarmResult init = Swarm(4, edges, still);
+  const SwarmResult init = StartingModels(4, edges, "per-node");
   const SwarmResult local = Swarm(4, edges, Options("local", 1, "per-node"));
   const SwarmResult r = Swarm(4, edges, Options("cdsgd", 1, "per-node"));
   for (int i = 0; i < 4; ++i) {
@@ -215,9 +220,7 @@ TEST(AlgorithmRulesTest, SgpReachesConsensusOnTheMeanOnDigraphs) {
       {5, RingEdges(5, /*directed=*/true)},
       {6, {{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}, {5, 0}, {0, 3}, {2, 5}, {4, 1}, {3, 0}}}};
   for (const auto& [n, edges] : graphs) {
-    NodeOptions still = Options("local", 1, "per-node");
-    still.recipe.lr = 1e-30;
-    const SwarmResult init = Swarm(n, edges, still, true);
+    const SwarmResult init = StartingModels(n, edges, "per-node", true);
     Eigen::VectorXf mean = Eigen::VectorXf::Zero(init.params[0].size());
     for (const auto& p : init.params) mean += p / static_cast<float>(n);
     NodeOptions o = Options("sgp", 1, "per-node");
@@ -239,9 +242,7 @@ TEST(AlgorithmRulesTest, SgpReachesConsensusOnTheMeanOnDigraphs) {
 // off by at most a block's largest magnitude / 127 per entry).
 TEST(AlgorithmRulesTest, EfficientAdamGroupHoldsOneModelAndStepsByTheMean) {
   const auto edges = RingEdges(4);
-  NodeOptions still = Options("local", 1, "shared");
-  still.recipe.lr = 1e-30;
-  const SwarmResult init = Swarm(4, edges, still);
+  const SwarmResult init = StartingModels(4, edges, "shared");
   const SwarmResult local = Swarm(4, edges, Options("local", 1, "shared"));
   NodeOptions o = Options("efficient-adam", 1, "shared");
   o.algo_options["compress"] = "q8";
