@@ -62,6 +62,13 @@ struct MetricsRecord {
   std::optional<int64_t> group_leader;   // efficient-adam: our group's leader (-1: none)
   std::optional<int64_t> group_members;  // efficient-adam: the leader's group size (1 else)
   std::optional<uint64_t> updates_late;  // efficient-adam: members' steps after the average
+  // Topology files with `group`s: bytes_out to members of our group / of other groups
+  // (cumulative; the two tiers of hierarchical schedules, DESIGN §10).
+  std::optional<uint64_t> bytes_out_local_tier;
+  std::optional<uint64_t> bytes_out_global_tier;
+  // Mean ‖x_j − x_i‖₂ over the neighbours' full models this round's exchange delivered,
+  // taken before merging: how far apart the models are (absent when none arrived).
+  std::optional<double> neighbour_distance;
 
   bool operator==(const MetricsRecord&) const = default;
 };
@@ -99,6 +106,9 @@ void ForEachMetricsField(Record& r, F&& f) {
   f("group_leader", r.group_leader);
   f("group_members", r.group_members);
   f("updates_late", r.updates_late);
+  f("bytes_out_local_tier", r.bytes_out_local_tier);
+  f("bytes_out_global_tier", r.bytes_out_global_tier);
+  f("neighbour_distance", r.neighbour_distance);
 }
 
 // Sets the field called `key` to `value` (converted to the field's type). False, and

@@ -390,10 +390,27 @@ void Node::OnTick() {
   const auto by_traffic = network_->bytes_out_by_traffic();
   for (size_t k = 0; k < by_traffic.size(); ++k) bytes_out_by_traffic_[k] = by_traffic[k];
   superseded_net_ = network_->models_superseded();
+  CountTierBytes();
   members_->OnTick();
   if (!Joined()) return;
   PublishView();
   if (!options_.join_addr.empty()) RequestStateTransfer();
+}
+
+void Node::CountTierBytes() {
+  if (!groups_) return;
+  const auto mine = groups_->find(self_id_.load());
+  const bool any_group = std::any_of(groups_->begin(), groups_->end(),
+                                     [](const auto& kv) { return !kv.second.empty(); });
+  if (mine == groups_->end() || !any_group) return;  // no groups, or we are a joiner
+  uint64_t local = 0, global = 0;
+  for (const auto& [id, bytes] : network_->bytes_out_by_peer()) {
+    auto g = groups_->find(id);
+    (g != groups_->end() && g->second == mine->second ? local : global) += bytes;
+  }
+  bytes_out_local_tier_ = local;
+  bytes_out_global_tier_ = global;
+  has_tiers_ = true;
 }
 
 void Node::RequestStateTransfer() {

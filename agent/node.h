@@ -175,6 +175,10 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   // of the old identity, tell the algorithm (its per-neighbour state is stale).
   void ForgetOldIdentity(uint64_t generation);
   void Fail(const Status& why);
+  // Network thread: splits the transport's bytes per peer by topology group.
+  void CountTierBytes();
+  // Training thread: neighbour_distance of the round's metrics from a closed exchange.
+  void RecordNeighbourDistance(const std::vector<algorithms::ArrivedModel>& models);
 
   NodeOptions options_;
   std::optional<proto::Secret> secret_;
@@ -226,6 +230,9 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   std::atomic<uint64_t> bytes_in_{0};
   std::atomic<uint64_t> bytes_out_{0};
   std::array<std::atomic<uint64_t>, proto::kTrafficClassCount> bytes_out_by_traffic_{};
+  // bytes_out to members of our topology group / of other groups (files with groups).
+  std::atomic<uint64_t> bytes_out_local_tier_{0}, bytes_out_global_tier_{0};
+  std::atomic<bool> has_tiers_{false};
   std::atomic<uint64_t> superseded_net_{0};
   std::atomic<int> neighbours_alive_{0};
   std::atomic<uint64_t> models_rejected_{0};
@@ -251,6 +258,7 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   PendingExchange exchange_;
   double last_loss_ = 0;
   double last_wait_seconds_ = 0;
+  std::optional<double> last_neighbour_distance_;  // training thread; per round
   core::TimePoint started_;
   // Checkpoints: the store (null without --checkpoint-dir), the checkpoint this run
   // resumes from (set in Setup, read by the training thread), and the training thread's

@@ -387,6 +387,18 @@ void Node::TakeArrivals(core::TimePoint now, uint64_t* generation) {
   }
 }
 
+void Node::RecordNeighbourDistance(const std::vector<ArrivedModel>& models) {
+  const Eigen::VectorXf& self = trainer_->params();
+  double sum = 0;
+  int n = 0;
+  for (const auto& m : models) {
+    if (m.model->values.size() != static_cast<size_t>(self.size())) continue;
+    sum += (m.params() - self).norm();
+    ++n;
+  }
+  if (n > 0) last_neighbour_distance_ = sum / n;
+}
+
 std::vector<ArrivedModel> Node::CloseExchange() {
   const uint64_t tick = exchange_.tick;
   std::vector<ArrivedModel> out;
@@ -416,6 +428,7 @@ std::vector<ArrivedModel> Node::CloseExchange() {
     out.push_back({m, w});
   }
   exchange_.got.clear();
+  RecordNeighbourDistance(out);
   return out;
 }
 
@@ -622,6 +635,12 @@ void Node::WriteMetrics(uint64_t round, double loss, std::optional<double> accur
   r.bytes_out_compressed = traffic(TrafficClass::kCompressed);
   r.bytes_out_gradient = traffic(TrafficClass::kGradient);
   r.bytes_out_control = traffic(TrafficClass::kControl);
+  if (has_tiers_) {
+    r.bytes_out_local_tier = bytes_out_local_tier_.load();
+    r.bytes_out_global_tier = bytes_out_global_tier_.load();
+  }
+  r.neighbour_distance = last_neighbour_distance_;
+  last_neighbour_distance_.reset();
   r.models_received = mailbox_.received();
   r.models_merged = models_merged_.load();
   r.models_rejected = models_rejected_.load();

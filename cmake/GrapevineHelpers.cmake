@@ -44,10 +44,11 @@ function(grapevine_test_defaults target)
 endfunction()
 
 # grapevine_add_test(name SOURCES a_test.cc ... LABELS unit|sim|integration [DEPS ...]
-#                    [TIMEOUT seconds])
+#                    [TIMEOUT seconds] [SERIAL])
+# SERIAL: ctest runs its cases alone (RUN_SERIAL), for tests whose checks are timings.
 # One executable per call, discovered test by test so ctest reports each case.
 function(grapevine_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LABELS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "SOURCES;LABELS;DEPS" ${ARGN})
   if(NOT ARG_LABELS)
     message(FATAL_ERROR "grapevine_add_test(${name}): LABELS is required (unit, sim or integration)")
   endif()
@@ -58,8 +59,12 @@ function(grapevine_add_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   grapevine_test_defaults(${name})
   target_precompile_headers(${name} REUSE_FROM grapevine_test_pch)  # tests/CMakeLists.txt
+  set(serial FALSE)
+  if(ARG_SERIAL)
+    set(serial TRUE)
+  endif()
   gtest_discover_tests(${name}
-      PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+      PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL ${serial}
       DISCOVERY_TIMEOUT 60)
 endfunction()
 

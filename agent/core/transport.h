@@ -96,6 +96,9 @@ class Transport {
   // bytes_out() split by what the frames carried (proto::TrafficClass).
   using TrafficBytes = std::array<uint64_t, proto::kTrafficClassCount>;
   virtual TrafficBytes bytes_out_by_traffic() const = 0;
+  // bytes_out() to each member id, over the agent's life (frames to anonymous links —
+  // joiners, clients — are not in it). Network thread only.
+  virtual std::map<proto::NodeId, uint64_t> bytes_out_by_peer() const = 0;
   virtual uint64_t models_superseded() const = 0;
 };
 

@@ -149,6 +149,9 @@ uint64_t Network::bytes_out() const { return impl_->pool.bytes_out(); }
 core::Transport::TrafficBytes Network::bytes_out_by_traffic() const {
   return impl_->pool.bytes_out_by_traffic();
 }
+std::map<proto::NodeId, uint64_t> Network::bytes_out_by_peer() const {
+  return impl_->pool.bytes_out_by_peer();
+}
 uint64_t Network::models_superseded() const { return impl_->pool.models_superseded(); }
 
 }  // namespace grapevine::agent::net

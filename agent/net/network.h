@@ -70,6 +70,7 @@ class Network final : public core::Transport {
   uint64_t bytes_in() const override;
   uint64_t bytes_out() const override;
   TrafficBytes bytes_out_by_traffic() const override;
+  std::map<proto::NodeId, uint64_t> bytes_out_by_peer() const override;
   uint64_t models_superseded() const override;
 
  private:

@@ -167,6 +167,7 @@ void PeerPool::OnClosed(const std::shared_ptr<Connection>& conn, const Status& w
     closed_by_traffic_[k] += conn->bytes_out_by_traffic()[k];
   }
   closed_superseded_ += conn->models_superseded();
+  if (conn->peer_id() != proto::kNoNode) closed_by_peer_[conn->peer_id()] += conn->bytes_out();
   if (!why.ok() && !stopped_) {
     spdlog::info("connection {} ({}) closed: {}", conn->remote_endpoint(), conn->label(),
                  why.ToString());
@@ -324,6 +325,14 @@ core::Transport::TrafficBytes PeerPool::bytes_out_by_traffic() const {
   core::Transport::TrafficBytes total = closed_by_traffic_;
   for (auto& c : all_) {
     for (size_t k = 0; k < total.size(); ++k) total[k] += c->bytes_out_by_traffic()[k];
+  }
+  return total;
+}
+
+std::map<proto::NodeId, uint64_t> PeerPool::bytes_out_by_peer() const {
+  std::map<proto::NodeId, uint64_t> total = closed_by_peer_;
+  for (auto& c : all_) {
+    if (c->peer_id() != proto::kNoNode) total[c->peer_id()] += c->bytes_out();
   }
   return total;
 }

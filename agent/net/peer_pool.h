@@ -63,6 +63,7 @@ class PeerPool {
   uint64_t bytes_in() const;
   uint64_t bytes_out() const;
   core::Transport::TrafficBytes bytes_out_by_traffic() const;
+  std::map<proto::NodeId, uint64_t> bytes_out_by_peer() const;
   uint64_t models_superseded() const;
 
  private:
@@ -102,6 +103,7 @@ class PeerPool {
   uint64_t closed_bytes_in_ = 0;
   uint64_t closed_bytes_out_ = 0;
   core::Transport::TrafficBytes closed_by_traffic_{};
+  std::map<proto::NodeId, uint64_t> closed_by_peer_;
   uint64_t closed_superseded_ = 0;
   bool stopped_ = false;
 };

@@ -152,6 +152,10 @@ bool MemoryTransport::Deliver(MemoryTransport* to, std::shared_ptr<const proto::
   if (to == nullptr || !alive() || !to->alive() || !net_.CanTalk(addr_, to->addr_)) return false;
   bytes_out_ += msg->size() + proto::kFrameHeaderBytes;
   by_traffic_[static_cast<size_t>(msg->traffic())] += msg->size() + proto::kFrameHeaderBytes;
+  if (const proto::NodeId to_id = to->id_.load(); !anonymous && to_id != proto::kNoNode) {
+    std::lock_guard<std::mutex> lock(by_peer_mu_);
+    by_peer_[to_id] += msg->size() + proto::kFrameHeaderBytes;
+  }
   ++net_.sent_;
   std::weak_ptr<bool> token = to->alive_token_;
   net_.loop().At(net_.loop().clock().Now() + net_.LatencyFor(addr_, to->addr_),

@@ -18,6 +18,7 @@
 #include <map>
 #include <random>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -105,6 +106,10 @@ class MemoryTransport final : public core::Transport {
     for (size_t k = 0; k < out.size(); ++k) out[k] = by_traffic_[k];
     return out;
   }
+  std::map<proto::NodeId, uint64_t> bytes_out_by_peer() const override {
+    std::lock_guard<std::mutex> lock(by_peer_mu_);
+    return by_peer_;
+  }
   uint64_t models_superseded() const override { return 0; }
 
   // The agent crashed: nothing reaches it or leaves it from now on.
@@ -132,6 +137,8 @@ class MemoryTransport final : public core::Transport {
   std::atomic<bool> started_{false}, stopped_{false}, crashed_{false};
   std::atomic<uint64_t> bytes_in_{0}, bytes_out_{0};
   std::array<std::atomic<uint64_t>, proto::kTrafficClassCount> by_traffic_{};
+  mutable std::mutex by_peer_mu_;
+  std::map<proto::NodeId, uint64_t> by_peer_;  // guarded by by_peer_mu_
   std::shared_ptr<bool> alive_token_ = std::make_shared<bool>(true);
 };
 

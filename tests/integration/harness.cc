@@ -157,7 +157,7 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, cargv[0], &actions, &attr, cargv.data(), environ);
+  int rc = posix_spawnp(&pid, cargv[0], &actions, &attr, cargv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   return rc == 0 ? pid : -1;
@@ -239,6 +239,10 @@ void IntegrationTest::TearDown() {
 Process& IntegrationTest::Start(const std::string& name, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {GrapevineBin()};
   argv.insert(argv.end(), args.begin(), args.end());
+  return StartArgv(name, argv);
+}
+
+Process& IntegrationTest::StartArgv(const std::string& name, const std::vector<std::string>& argv) {
   const std::string log = dir_ + "/" + name + ".log";
   pid_t pid = Spawn(argv, log, log);
   EXPECT_GT(pid, 0) << "cannot start " << argv[0];

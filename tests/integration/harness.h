@@ -87,6 +87,8 @@ class IntegrationTest : public ::testing::Test {
   const std::string& dir() const { return dir_; }
   // Starts `grapevine ARGS...`; output goes to DIR/<name>.log.
   Process& Start(const std::string& name, const std::vector<std::string>& args);
+  // Starts any program (argv[0] looked up in PATH); output goes to DIR/<name>.log.
+  Process& StartArgv(const std::string& name, const std::vector<std::string>& argv);
   // Runs `grapevine ARGS...` to completion (killed after `timeout`).
   RunResult Run(const std::vector<std::string>& args, milliseconds timeout = seconds(30));
   // Writes DIR/<name> as a DOT ring of `ports.size()` nodes "0".."n-1" on 127.0.0.1.

@@ -123,8 +123,9 @@ TEST(MetricsCsvTest, OneRowPerAgentPerEvaluation) {
             "models_merged,models_rejected,models_stale,models_superseded,neighbours_alive,"
             "wait_seconds,frame,gradients_answered,push_weight,consensus_gamma,updates_rejected,"
             "resyncs,bytes_out_model,bytes_out_compressed,bytes_out_gradient,bytes_out_control,"
-            "resumed_from,group_leader,group_members,updates_late");
-  EXPECT_NE(csv.find("\na,1,100,1,,0.51,10,20,,1,0,,,,,,,,,,,,,,,,,,\n"), std::string::npos) << csv;
+            "resumed_from,group_leader,group_members,updates_late,bytes_out_local_tier,"
+            "bytes_out_global_tier,neighbour_distance");
+  EXPECT_NE(csv.find("\na,1,100,1,,0.51,10,20,,1,0,,,,,,,,,,,,,,,,,,,,,\n"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\n\"b,c\",2,"), std::string::npos);
 
   std::string with_run = MetricsCsv({{"dimat", &agents}, {"wa", &agents}}, true);
