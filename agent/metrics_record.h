@@ -66,8 +66,9 @@ struct MetricsRecord {
   // (cumulative; the two tiers of hierarchical schedules, DESIGN §10).
   std::optional<uint64_t> bytes_out_local_tier;
   std::optional<uint64_t> bytes_out_global_tier;
-  // Mean ‖x_j − x_i‖₂ over the neighbours' full models this round's exchange delivered,
-  // taken before merging: how far apart the models are (absent when none arrived).
+  // Largest ‖x_j − x_i‖₂ over the neighbours' full models this round's exchange
+  // delivered, taken before merging: how far the farthest neighbour's model is (absent
+  // when none arrived).
   std::optional<double> neighbour_distance;
 
   bool operator==(const MetricsRecord&) const = default;

@@ -389,14 +389,12 @@ void Node::TakeArrivals(core::TimePoint now, uint64_t* generation) {
 
 void Node::RecordNeighbourDistance(const std::vector<ArrivedModel>& models) {
   const Eigen::VectorXf& self = trainer_->params();
-  double sum = 0;
-  int n = 0;
+  std::optional<double> largest;
   for (const auto& m : models) {
     if (m.model->values.size() != static_cast<size_t>(self.size())) continue;
-    sum += (m.params() - self).norm();
-    ++n;
+    largest = std::max(largest.value_or(0.0), static_cast<double>((m.params() - self).norm()));
   }
-  if (n > 0) last_neighbour_distance_ = sum / n;
+  if (largest) last_neighbour_distance_ = largest;
 }
 
 std::vector<ArrivedModel> Node::CloseExchange() {

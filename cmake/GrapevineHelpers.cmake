@@ -63,6 +63,11 @@ function(grapevine_add_test name)
   if(ARG_SERIAL)
     set(serial TRUE)
   endif()
+  list(LENGTH ARG_LABELS n_labels)
+  if(NOT n_labels EQUAL 1)
+    # gtest_discover_tests splits a list value into separate property arguments.
+    message(FATAL_ERROR "grapevine_add_test(${name}): exactly one label")
+  endif()
   gtest_discover_tests(${name}
       PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL ${serial}
       DISCOVERY_TIMEOUT 60)

@@ -28,6 +28,9 @@ nlohmann::json SummarizeRun(const std::vector<AgentMetrics>& agents, const std::
   // Bytes sent by what the frames carried (metrics bytes_out_<kind>), summed over agents.
   std::map<std::string, uint64_t> by_kind{{"model", 0}, {"compressed", 0}, {"gradient", 0},
                                           {"control", 0}};
+  // Topologies with groups: bytes to members of the sender's group ("local") and of
+  // other groups ("global"), summed over agents (metrics bytes_out_<tier>_tier).
+  std::map<std::string, uint64_t> tiers, agent_tiers;
   nlohmann::json per_agent = nlohmann::json::array();
   for (const auto& a : agents) {
     double last_acc = -1;
@@ -35,6 +38,12 @@ nlohmann::json SummarizeRun(const std::vector<AgentMetrics>& agents, const std::
     uint64_t out = 0, in = 0;
     std::map<std::string, uint64_t> kinds;
     for (const auto& l : a.records) {
+      for (const auto& [tier, value] : {std::pair{"local", l.bytes_out_local_tier},
+                                        {"global", l.bytes_out_global_tier}}) {
+        if (!value) continue;
+        tiers[tier];  // present: the run's topology has groups
+        agent_tiers[tier] = std::max<uint64_t>(agent_tiers[tier], *value);
+      }
       for (const auto& [kind, value] : {std::pair{"model", l.bytes_out_model},
                                         {"compressed", l.bytes_out_compressed},
                                         {"gradient", l.bytes_out_gradient},
@@ -56,6 +65,8 @@ nlohmann::json SummarizeRun(const std::vector<AgentMetrics>& agents, const std::
     bytes_sent += out;
     bytes_received += in;
     for (const auto& [kind, value] : kinds) by_kind[kind] += value;
+    for (const auto& [tier, value] : agent_tiers) tiers[tier] += value;
+    agent_tiers.clear();
     if (last_acc >= 0) finals.push_back(last_acc);
     per_agent.push_back({{"node", a.node},
                          {"final_accuracy", last_acc >= 0 ? nlohmann::json(last_acc) : nullptr},
@@ -83,6 +94,7 @@ nlohmann::json SummarizeRun(const std::vector<AgentMetrics>& agents, const std::
   s["bytes_sent_total"] = bytes_sent;
   s["bytes_received_total"] = bytes_received;
   s["bytes_sent_by_kind"] = by_kind;
+  if (!tiers.empty()) s["bytes_sent_by_tier"] = tiers;
   nlohmann::json pr = nlohmann::json::array();
   for (const auto& [round, acc] : per_round) {
     pr.push_back({{"round", round},

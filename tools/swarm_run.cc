@@ -128,6 +128,11 @@ void PrintResult(const SwarmSpec& spec, const nlohmann::json& summary, double wa
                 complete ? "done" : "partial", fin["mean_accuracy"].get<double>(),
                 fin["min_accuracy"].get<double>(), fin["max_accuracy"].get<double>(), wall,
                 summary["bytes_sent_total"].get<double>() / 1e6);
+    if (summary.contains("bytes_sent_by_tier")) {
+      const auto& tiers = summary["bytes_sent_by_tier"];
+      std::printf("  %.1f MB inside groups, %.1f MB between groups\n",
+                  tiers.value("local", 0.0) / 1e6, tiers.value("global", 0.0) / 1e6);
+    }
   }
   std::printf("run folder: %s\n", spec.dir.c_str());
   if (report_ok) std::printf("report:     %s/report.html\n", spec.dir.c_str());

@@ -15,10 +15,25 @@ Result<proto::StatusReply> FetchStatus(const std::string& addr, const proto::Sec
   std::optional<proto::StatusReply> reply;
   Status failure = Status::Unavailable("no reply from " + addr + " within " +
                                        std::to_string(timeout.count()) + " ms");
+  // One deadline for connecting, the handshake and the reply: an address whose packets
+  // vanish (a cut link, a partition) costs `timeout`, not the kernel's SYN retries.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   tcp::socket socket(io);
-  boost::system::error_code ec;
-  socket.connect(ep, ec);
-  if (ec) return Status::Unavailable("cannot connect to " + addr + ": " + ec.message());
+  std::optional<boost::system::error_code> connected;
+  socket.async_connect(ep, [&](const boost::system::error_code& e) { connected = e; });
+  while (!connected && io.run_one_until(deadline) > 0) {
+  }
+  if (!connected) {
+    socket.close();
+    io.restart();
+    io.poll();
+    return Status::Unavailable("cannot connect to " + addr + " within " +
+                               std::to_string(timeout.count()) + " ms");
+  }
+  if (*connected) {
+    return Status::Unavailable("cannot connect to " + addr + ": " + connected->message());
+  }
+  io.restart();
 
   ConnectionOptions opts;
   opts.secret = secret;
@@ -48,7 +63,7 @@ Result<proto::StatusReply> FetchStatus(const std::string& addr, const proto::Sec
   auto conn = std::make_shared<Connection>(std::move(socket), opts, std::move(cb), hello,
                                            "client");
   conn->Start();
-  io.run_for(timeout);
+  io.run_until(deadline);
   if (!conn->closed()) conn->Close(Status::Ok());
   io.restart();
   io.poll();

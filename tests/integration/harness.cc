@@ -251,9 +251,13 @@ Process& IntegrationTest::StartArgv(const std::string& name, const std::vector<s
 }
 
 RunResult IntegrationTest::Run(const std::vector<std::string>& args, milliseconds timeout) {
-  static int counter = 0;
   std::vector<std::string> argv = {GrapevineBin()};
   argv.insert(argv.end(), args.begin(), args.end());
+  return RunArgv(argv, timeout);
+}
+
+RunResult IntegrationTest::RunArgv(const std::vector<std::string>& argv, milliseconds timeout) {
+  static int counter = 0;
   const std::string base = dir_ + "/run" + std::to_string(counter++);
   RunResult result;
   pid_t pid = Spawn(argv, base + ".out", base + ".err");

@@ -91,6 +91,8 @@ class IntegrationTest : public ::testing::Test {
   Process& StartArgv(const std::string& name, const std::vector<std::string>& argv);
   // Runs `grapevine ARGS...` to completion (killed after `timeout`).
   RunResult Run(const std::vector<std::string>& args, milliseconds timeout = seconds(30));
+  // Runs any program (argv[0] looked up in PATH) to completion.
+  RunResult RunArgv(const std::vector<std::string>& argv, milliseconds timeout = seconds(30));
   // Writes DIR/<name> as a DOT ring of `ports.size()` nodes "0".."n-1" on 127.0.0.1.
   std::string WriteRing(const std::string& name, const std::vector<int>& ports);
   // `grapevine topo live ADDR --json`; nullopt when it fails.
