@@ -20,8 +20,10 @@ build: deps
 	@cmake --preset $(PRESET) >/dev/null
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
+# Skipped tests (no network namespaces, no Slurm, ...) say why after ctest's summary.
 test: build
-	@ctest --preset $(PRESET) -j $(JOBS)
+	@status=0; ctest --preset $(PRESET) -j $(JOBS) || status=$$?; \
+	  scripts/print_skips.sh $(BUILD); exit $$status
 
 # The main job: a swarm of 8 agents (ring on 127.0.0.1:30000-30007, dimat) training on
 # non-IID (dirichlet:0.5) shards of Fashion-MNIST for about 2 minutes on 2 cores;
