@@ -40,7 +40,13 @@ void MembershipDriver::StartJoin() {
         transport_.Reply(link, req);
       },
       [this, attempt](const Status& why) {
-        if (attempt == 0) {
+        if (attempt == 0 && why.code() == StatusCode::kUnavailable) {
+          // The seed is unreachable for now (restarting, partitioned away): try it again
+          // every second; the Node gives up after its join timeout.
+          spdlog::warn("cannot reach {} to join ({}); trying again in 1 s", options_.join_addr,
+                       why.message());
+          join_retry_at_ = clock_.Now() + std::chrono::seconds(1);
+        } else if (attempt == 0) {
           listener_.OnFatal(why.WithContext("joining through " + options_.join_addr));
         } else if (rejoin_.in_flight() && rejoin_.attempts() == attempt) {
           RejoinAttemptFailed(why.ToString());
@@ -155,6 +161,10 @@ void MembershipDriver::DropIdentity() {
 
 void MembershipDriver::TickRejoin() {
   const core::TimePoint now = clock_.Now();
+  if (join_retry_at_ && now >= *join_retry_at_ && !Joined()) {
+    join_retry_at_.reset();
+    StartJoin();
+  }
   if (rejoin_.TimedOut(now)) RejoinAttemptFailed("no join reply in time");
   if (!rejoin_.Due(now)) return;
   const int attempt = rejoin_.StartAttempt(now);

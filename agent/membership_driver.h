@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,8 @@ class MembershipDriver {
   std::string self_addr_;
   std::unique_ptr<core::Membership> membership_;
   core::RejoinPolicy rejoin_;
+  // The first join's seed was unreachable: when to dial it again.
+  std::optional<core::TimePoint> join_retry_at_;
 };
 
 }  // namespace grapevine::agent

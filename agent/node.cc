@@ -335,7 +335,8 @@ int Node::Run() {
                                   : Status::Unavailable("could not join through " +
                                                         options_.join_addr + " within 30 s");
       lock.unlock();
-      if (!stop_) spdlog::error("{}", why.ToString());
+      // A stop asked for (a signal) is quiet; a failure always says what it was.
+      if (!failure_.ok() || !stop_) spdlog::error("{}", why.ToString());
       network_->Stop();
       return stop_ && failure_.ok() ? 0 : 1;
     }
