@@ -3,6 +3,8 @@
 // order and optimizer; malformed or mismatching states are refused and change nothing.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "learn/model.h"
 #include "learn/synthetic.h"
 #include "learn/trainer.h"
@@ -74,6 +76,41 @@ TEST(TrainerState, ResumeIsBitExactMidEpoch) {
     EXPECT_EQ(a->clipped_steps(), b->clipped_steps());
     EXPECT_EQ(a->SaveState(), b->SaveState());
   }
+}
+
+// A checkpoint's trainer bytes pass a checksum, so the reader itself must refuse what a
+// bug or a hand-edited file could hold: random mutations never crash it, and a refused
+// state leaves the trainer as it was.
+TEST(TrainerState, FuzzedStatesAreLoadedOrRefusedLeavingTheTrainerAlone) {
+  const DataSplit data = Synthetic();
+  TrainerOptions o;
+  o.optimizer.momentum = 0.9f;
+  auto a = Make(data, o);
+  a->Step();
+  const auto state = a->SaveState();
+  auto b = Make(data, o);
+  const Eigen::VectorXf before = b->params();
+  std::mt19937 rng(99);
+  int refused = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    auto s = state;
+    for (int e = 0; e < 1 + static_cast<int>(rng() % 4); ++e) {
+      const size_t at = rng() % s.size();
+      if (rng() % 3 == 0) {
+        for (size_t k = at; k < std::min(s.size(), at + 8); ++k) s[k] = 0xff;  // huge counts
+      } else {
+        s[at] = static_cast<uint8_t>(rng());
+      }
+    }
+    if (rng() % 4 == 0) s.resize(rng() % s.size());
+    if (!b->LoadState(s).ok()) {
+      ++refused;
+      ASSERT_TRUE(b->params() == before) << "a refused state changed the trainer (iteration " << iter << ")";
+    } else {
+      b = Make(data, o);  // loaded: start the next one from a fresh trainer
+    }
+  }
+  EXPECT_GT(refused, 0);
 }
 
 TEST(TrainerState, MalformedOrMismatchingStateIsRefused) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "agent/metrics_record.h"
@@ -324,6 +325,44 @@ TEST_F(TestbedSwarmTest, HostCutOffMidExchangeDoesNotStallItsNeighbours) {
   std::printf("[ figures ] host 2 restored: the joiner that waited for it and host 2 are members "
               "in its and node 0's view after %.1f s\n", SecondsSince(restored));
   EXPECT_TRUE(joiner.Running()) << joiner.Log();
+}
+
+// Seconds since midnight of a log line's "[HH:MM:SS.mmm]" stamp, or -1.
+double LogTime(const std::string& line) {
+  int h = 0, m = 0, s = 0, ms = 0;
+  if (std::sscanf(line.c_str(), "[%d:%d:%d.%d]", &h, &m, &s, &ms) != 4) return -1;
+  return h * 3600.0 + m * 60.0 + s + ms / 1000.0;
+}
+
+// --sync waits for every live neighbour's model of the round, with no deadline: a cut
+// neighbour blocks the round until the failure detector declares it dead, and that
+// declaration must end the wait at once (issue 16: below one probe period, 1 s).
+TEST_F(TestbedSwarmTest, DeathOfANeighbourEndsASyncWaitAtOnce) {
+  UP_OR_SKIP(Ring(4), TestbedOptions{});
+  StartAgents({"--algo", "wa", "--sync", "--rounds", "100000", "--local-steps", "20",
+               "--eval-every", "1", "--eval-samples", "200", "--seed", "11"});
+  ASSERT_TRUE(WaitUntil([&] { return AllHaveRounds(5); }, seconds(60))) << "the swarm did not start";
+  ASSERT_TRUE(tb_->Cut(2).ok());
+  const std::string dead_line = "member 2: member_dead";
+  ASSERT_TRUE(WaitUntil([&] { return agents_[1]->Log().find(dead_line) != std::string::npos; },
+                        seconds(30)))
+      << "node 1 never declared node 2 dead";
+  std::this_thread::sleep_for(seconds(2));
+  // Node 1's log: the last round before the death, the death, the first round after.
+  std::istringstream log(agents_[1]->Log());
+  double before = -1, death = -1, after = -1;
+  for (std::string line; std::getline(log, line);) {
+    const bool round = line.find("] round ") != std::string::npos;
+    if (death < 0 && round) before = LogTime(line);
+    if (death < 0 && line.find(dead_line) != std::string::npos) death = LogTime(line);
+    if (death >= 0 && after < 0 && round) after = LogTime(line);
+  }
+  ASSERT_GE(death, 0);
+  ASSERT_GE(after, 0) << "no round after the death";
+  std::printf("[ figures ] sync ring of 4, host 2 cut: node 1 blocked %.2f s until it declared "
+              "node 2 dead, next round %.3f s after the death\n", death - before, after - death);
+  EXPECT_GT(death - before, 1.0) << "node 1 was not waiting for node 2";
+  EXPECT_LT(after - death, 1.0);
 }
 
 // Two groups of two behind 50 Mbit/s uplinks, 1 Gbit/s inside: the run reports bytes per

@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <zlib.h>
+
 #include <filesystem>
+#include <random>
 #include <fstream>
 
 namespace grapevine::agent::core {
@@ -89,6 +92,53 @@ TEST(CheckpointFormat, MessagesNameTheProblem) {
   EXPECT_NE(DecodeCheckpoint(std::span(bytes).first(bytes.size() - 9)).status().message().find(
                 "truncated"),
             std::string::npos);
+}
+
+// The checksum catches every accidental change; this reaches past it to the payload
+// reader: random mutations of a valid payload, re-sealed with a correct length and CRC,
+// must be read or refused with a reason — never crash, hang or allocate what the file
+// does not hold.
+std::vector<uint8_t> Seal(const std::vector<uint8_t>& payload) {
+  std::vector<uint8_t> out(kCheckpointMagic, kCheckpointMagic + 4);
+  auto put = [&](uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  put(kCheckpointVersion, 4);
+  put(payload.size(), 8);
+  out.insert(out.end(), payload.begin(), payload.end());
+  put(crc32(crc32(0L, Z_NULL, 0), out.data(), static_cast<uInt>(out.size())), 4);
+  return out;
+}
+
+TEST(CheckpointFormat, FuzzedPayloadsWithValidChecksumsAreReadOrRefused) {
+  const auto good = EncodeCheckpoint(Sample(7));
+  const std::vector<uint8_t> payload(good.begin() + kCheckpointHeaderBytes,
+                                     good.end() - kCheckpointTrailerBytes);
+  ASSERT_EQ(Seal(payload), good);  // the re-sealing matches the writer
+  std::mt19937 rng(12345);
+  int refused = 0;
+  for (int iter = 0; iter < 5000; ++iter) {
+    auto p = payload;
+    const int edits = 1 + static_cast<int>(rng() % 6);
+    for (int e = 0; e < edits; ++e) {
+      const size_t at = p.empty() ? 0 : rng() % p.size();
+      switch (rng() % 5) {
+        case 0: if (!p.empty()) p[at] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
+        case 1: if (!p.empty()) p[at] = static_cast<uint8_t>(rng()); break;
+        case 2: if (!p.empty()) p.erase(p.begin() + static_cast<long>(at)); break;
+        case 3: p.insert(p.begin() + static_cast<long>(at), static_cast<uint8_t>(rng())); break;
+        case 4:  // a length-like field made huge
+          for (size_t k = at; k < std::min(p.size(), at + 4); ++k) p[k] = 0xff;
+          break;
+      }
+    }
+    auto r = DecodeCheckpoint(Seal(p));
+    if (!r.ok()) {
+      ++refused;
+      EXPECT_FALSE(r.status().message().empty());
+    }
+  }
+  EXPECT_GT(refused, 2500);  // most mutations break the structure
 }
 
 TEST(CheckpointFormat, FileNames) {
