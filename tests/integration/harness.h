@@ -25,6 +25,14 @@ namespace grapevine::integration {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+// Where Debian's dataset-fashion-mnist puts the data; tests that train skip without it.
+inline constexpr const char* kFashionMnist = "/usr/share/datasets/fashion-mnist";
+
+// Wall-clock seconds since t.
+inline double SecondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 // Path of the grapevine executable under test (compile definition GRAPEVINE_BIN).
 std::string GrapevineBin();
 

@@ -9,7 +9,6 @@
 namespace grapevine::integration {
 namespace {
 
-constexpr const char* kFashionMnist = "/usr/share/datasets/fashion-mnist";
 
 // Flags for agents that train "forever" (the test stops them), small and quick.
 std::vector<std::string> FashionFlags() {

@@ -78,17 +78,30 @@ TEST(TrainerState, ResumeIsBitExactMidEpoch) {
   }
 }
 
+// A momentum-SGD trainer's state after one step, and a fresh trainer to load it into.
+struct SavedState {
+  DataSplit data = Synthetic();
+  TrainerOptions options;
+  std::vector<uint8_t> state;
+  std::unique_ptr<Trainer> fresh;
+  SavedState() {
+    options.optimizer.momentum = 0.9f;
+    auto a = Make(data, options);
+    a->Step();
+    state = a->SaveState();
+    fresh = Make(data, options);
+  }
+};
+
 // A checkpoint's trainer bytes pass a checksum, so the reader itself must refuse what a
 // bug or a hand-edited file could hold: random mutations never crash it, and a refused
 // state leaves the trainer as it was.
 TEST(TrainerState, FuzzedStatesAreLoadedOrRefusedLeavingTheTrainerAlone) {
-  const DataSplit data = Synthetic();
-  TrainerOptions o;
-  o.optimizer.momentum = 0.9f;
-  auto a = Make(data, o);
-  a->Step();
-  const auto state = a->SaveState();
-  auto b = Make(data, o);
+  SavedState saved;
+  const DataSplit& data = saved.data;
+  const TrainerOptions& o = saved.options;
+  const std::vector<uint8_t>& state = saved.state;
+  std::unique_ptr<Trainer>& b = saved.fresh;
   const Eigen::VectorXf before = b->params();
   std::mt19937 rng(99);
   int refused = 0;
@@ -114,13 +127,11 @@ TEST(TrainerState, FuzzedStatesAreLoadedOrRefusedLeavingTheTrainerAlone) {
 }
 
 TEST(TrainerState, MalformedOrMismatchingStateIsRefused) {
-  const DataSplit data = Synthetic();
-  TrainerOptions o;
-  o.optimizer.momentum = 0.9f;
-  auto a = Make(data, o);
-  a->Step();
-  const auto state = a->SaveState();
-  auto b = Make(data, o);
+  SavedState saved;
+  const DataSplit& data = saved.data;
+  const TrainerOptions& o = saved.options;
+  const std::vector<uint8_t>& state = saved.state;
+  std::unique_ptr<Trainer>& b = saved.fresh;
   const Eigen::VectorXf before = b->params();
   for (size_t len = 0; len < state.size(); len += 97) {
     EXPECT_FALSE(b->LoadState(std::span(state).first(len)).ok()) << len;

@@ -24,12 +24,9 @@ using integration::seconds;
 using integration::WaitUntil;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kFashionMnist = "/usr/share/datasets/fashion-mnist";
+using integration::kFashionMnist;
+using integration::SecondsSince;
 constexpr int kPort = 47000;  // every host has its own address, so one port for all
-
-double SecondsSince(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
