@@ -28,8 +28,9 @@ bool HasAutoAddrs(const topology::Topology& topo) {
 
 Status AssignAddrs(const Allocation& allocation, int base_port, topology::Topology* topo) {
   const int tasks = static_cast<int>(allocation.tasks.size());
-  const std::string counts = std::to_string(topo->num_nodes()) + " nodes, " +
-                             allocation.source + " " + std::to_string(tasks) + " tasks";
+  const std::string counts = "the topology has " + std::to_string(topo->num_nodes()) +
+                             " nodes, " + allocation.source + " has " + std::to_string(tasks) +
+                             " tasks";
   std::vector<int> task_of(static_cast<size_t>(topo->num_nodes()), -1);
   for (int r = 0; r < tasks; ++r) {
     auto node = NodeForRank(*topo, std::to_string(r));

@@ -57,7 +57,8 @@ TEST(AssignAddrsTest, FollowsTheRankToNodeRule) {
 TEST(AssignAddrsTest, MismatchedCountsAreErrors) {
   auto five = Ring({"0", "1", "2", "3", "4"}, {"", "", "", "", ""});
   Status st = AssignAddrs(TwoHosts(), 100, &five);
-  EXPECT_THAT(st.message(), HasSubstr("node 4 has no addr and no task runs it (5 nodes, test 4 tasks)"));
+  EXPECT_THAT(st.message(), HasSubstr("node 4 has no addr and no task runs it (the topology has 5 "
+                                          "nodes, test has 4 tasks)"));
   auto three = Ring({"0", "1", "2"}, {"", "", ""});
   st = AssignAddrs(TwoHosts(), 100, &three);
   EXPECT_THAT(st.message(), HasSubstr("task 3 runs no node"));
