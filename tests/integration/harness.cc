@@ -163,17 +163,16 @@ int DecodeWaitStatus(int status) {
   return -1;
 }
 
-// This process's environment with `extra` ("NAME=value") added, overriding.
+// This process's environment with `extra` ("NAME=value") added; a later entry for a
+// name overrides an earlier one and the inherited value.
 std::vector<std::string> EnvironmentWith(const std::vector<std::string>& extra) {
   std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string entry(*e);
-    const std::string name = entry.substr(0, entry.find('=') + 1);
-    bool overridden = false;
-    for (const auto& x : extra) overridden |= x.rfind(name, 0) == 0;
-    if (!overridden) env.push_back(entry);
-  }
-  env.insert(env.end(), extra.begin(), extra.end());
+  std::set<std::string> named;
+  auto add = [&](const std::string& entry) {
+    if (named.insert(entry.substr(0, entry.find('='))).second) env.push_back(entry);
+  };
+  for (auto it = extra.rbegin(); it != extra.rend(); ++it) add(*it);
+  for (char** e = environ; *e != nullptr; ++e) add(*e);
   return env;
 }
 

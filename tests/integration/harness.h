@@ -97,7 +97,8 @@ class IntegrationTest : public ::testing::Test {
   // Starts `grapevine ARGS...`; output goes to DIR/<name>.log.
   Process& Start(const std::string& name, const std::vector<std::string>& args);
   // Starts any program (argv[0] looked up in PATH); output goes to DIR/<name>.log.
-  // StartArgv and RunArgv add `env` ("NAME=value") to this process's environment.
+  // StartArgv and RunArgv add `env` ("NAME=value") to this process's environment (a
+  // later entry for a name wins).
   Process& StartArgv(const std::string& name, const std::vector<std::string>& argv,
                      const std::vector<std::string>& env = {});
   // Runs `grapevine ARGS...` to completion (killed after `timeout`).
