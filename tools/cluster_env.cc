@@ -54,14 +54,23 @@ Result<std::vector<std::string_view>> SplitHostList(std::string_view list) {
   return entries;
 }
 
+// The comma-separated items of `text`, empty ones included ("a,,b" → a, "", b).
+std::vector<std::string_view> SplitCommas(std::string_view text) {
+  std::vector<std::string_view> items;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    items.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return items;
+}
+
 // "1-3,07,10-12" → the numbers as text, each range keeping its lower bound's width.
 Result<std::vector<std::string>> ExpandRanges(std::string_view ranges) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= ranges.size()) {
-    size_t comma = ranges.find(',', start);
-    if (comma == std::string_view::npos) comma = ranges.size();
-    const std::string_view range = ranges.substr(start, comma - start);
+  for (const std::string_view range : SplitCommas(ranges)) {
     const size_t dash = range.find('-');
     const std::string_view lo = range.substr(0, dash);
     const std::string_view hi = dash == std::string_view::npos ? lo : range.substr(dash + 1);
@@ -84,7 +93,6 @@ Result<std::vector<std::string>> ExpandRanges(std::string_view ranges) {
       if (digits.size() < lo.size()) digits.insert(0, lo.size() - digits.size(), '0');
       out.push_back(std::move(digits));
     }
-    start = comma + 1;
   }
   return out;
 }
@@ -223,11 +231,7 @@ Result<std::vector<std::string>> ExpandHostList(std::string_view list) {
 Result<std::vector<int>> ExpandTasksPerNode(std::string_view spec) {
   if (spec.empty()) return Status::Invalid("empty");
   std::vector<int> counts;
-  size_t start = 0;
-  while (start <= spec.size()) {
-    size_t comma = spec.find(',', start);
-    if (comma == std::string_view::npos) comma = spec.size();
-    const std::string_view item = spec.substr(start, comma - start);
+  for (const std::string_view item : SplitCommas(spec)) {
     const size_t paren = item.find('(');
     const std::string_view count_text = item.substr(0, paren);
     long long repeat = 1;
@@ -252,7 +256,6 @@ Result<std::vector<int>> ExpandTasksPerNode(std::string_view spec) {
       return Status::Invalid("more than " + std::to_string(kMaxHosts) + " nodes");
     }
     counts.insert(counts.end(), static_cast<size_t>(repeat), static_cast<int>(*count));
-    start = comma + 1;
   }
   return counts;
 }

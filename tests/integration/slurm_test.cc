@@ -10,10 +10,15 @@
 // The cluster is shut down in order on every exit path (TearDown): jobs cancelled,
 // slurmd, slurmctld, munged stopped, and any task or slurmstepd left over — re-parented
 // to this test as a child subreaper — killed. Daemons run under `setpriv --pdeathsig
-// KILL`, so they die with the test even if it is killed.
+// KILL`, so they die with the test even if it is killed, and a guardian process then
+// kills what is left of the cluster's steps (StartGuardian).
 // Skips (not fails) where the Slurm or munge programs are missing or we are not root.
+#include <fcntl.h>
 #include <netdb.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -23,6 +28,8 @@
 
 #include "tests/integration/cluster_run.h"
 #include "tests/integration/harness.h"
+
+extern char** environ;
 
 namespace grapevine::integration {
 namespace {
@@ -68,7 +75,55 @@ class SlurmTest : public IntegrationTest {
     }
     // Orphaned slurmstepd and tasks come to us, so TearDown can kill them.
     ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+    StartGuardian();
     StartCluster();
+  }
+
+  // If this test process dies without its TearDown (SIGKILL, a crash), the daemons die
+  // with it (pdeathsig), but a running step's slurmstepd and tasks would be re-parented
+  // to init. The guardian — its own process group, so Ctrl-C and our death do not reach
+  // it — waits for the pipe we hold to close, then SIGKILLs every process whose
+  // environment has our SLURM_CONF (this test's unique temp path; slurmd passes it to
+  // slurmstepd and srun to the tasks). After a normal TearDown it finds nothing.
+  void StartGuardian() {
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    const std::string script =
+        "read -r _; for e in /proc/[0-9]*/environ; do "
+        "if tr '\\0' '\\n' < \"$e\" 2>/dev/null | grep -qxF \"SLURM_CONF=$1\"; then "
+        "p=${e#/proc/}; kill -9 \"${p%/environ}\" 2>/dev/null; fi; done";
+    std::vector<std::string> argv = {"/bin/bash", "-c", script, "guardian",
+                                     dir() + "/slurm.conf"};
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    const int rc = posix_spawn(&guardian_, cargv[0], &actions, &attr, cargv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    close(fds[0]);
+    guardian_pipe_ = fds[1];
+    ASSERT_EQ(rc, 0) << "cannot start the guardian";
+  }
+
+  void StopGuardian() {
+    if (guardian_pipe_ >= 0) close(guardian_pipe_);
+    guardian_pipe_ = -1;
+    if (guardian_ > 0) {
+      const bool done = WaitUntil([&] { return waitpid(guardian_, nullptr, WNOHANG) != 0; },
+                                  seconds(10));
+      if (!done) {
+        kill(guardian_, SIGKILL);
+        waitpid(guardian_, nullptr, 0);
+      }
+    }
+    guardian_ = -1;
   }
 
   void TearDown() override {
@@ -78,6 +133,7 @@ class SlurmTest : public IntegrationTest {
     // The daemons in reverse start order, each given 5 s for SIGTERM; then whatever
     // slurmstepd or task outlived them.
     for (auto it = daemons_.rbegin(); it != daemons_.rend(); ++it) (*it)->Stop();
+    StopGuardian();
     if (const int strays = KillStrayChildren(); strays > 0) {
       std::fprintf(stderr, "killed %d processes left behind by the Slurm shutdown\n", strays);
     }
@@ -161,6 +217,8 @@ class SlurmTest : public IntegrationTest {
   std::vector<std::string> env_;
   std::vector<Process*> daemons_;  // in start order
   bool cluster_up_ = false;
+  pid_t guardian_ = -1;
+  int guardian_pipe_ = -1;  // write end; closing it sets the guardian off
 };
 
 TEST_F(SlurmTest, SrunRunsEachTaskAsTheNodeOfItsProcidAndTheSwarmTrains) {

@@ -21,11 +21,13 @@ std::vector<std::string> Hosts(const std::string& list) {
   return hosts.ok() ? *hosts : std::vector<std::string>{};
 }
 
-std::string HostListError(const std::string& list) {
-  auto hosts = ExpandHostList(list);
-  EXPECT_FALSE(hosts.ok()) << list << " expanded";
-  return hosts.ok() ? "" : hosts.status().message();
+// The error of a parse that must fail ("" and a test failure when it succeeded).
+template <typename T>
+std::string ErrorOf(const Result<T>& result, const std::string& input) {
+  EXPECT_FALSE(result.ok()) << input << " was accepted";
+  return result.ok() ? "" : result.status().message();
 }
+
 
 TEST(HostListTest, ExpandsRangesAndSingleNames) {
   EXPECT_THAT(Hosts("vm"), ElementsAre("vm"));
@@ -56,22 +58,34 @@ TEST(HostListTest, WhitespaceSeparatesLikeAComma) {
   EXPECT_THAT(Hosts("a , b[1-2]\tc"), ElementsAre("a", "b1", "b2", "c"));
 }
 
+// Input and a part of its error, as a table: each must be rejected with that reason.
+using ErrorCases = std::vector<std::pair<std::string, std::string>>;
+
+template <typename Parse>
+void ExpectEachRejected(const ErrorCases& cases, Parse parse) {
+  for (const auto& [input, reason] : cases) {
+    EXPECT_THAT(ErrorOf(parse(input), input), HasSubstr(reason)) << input;
+  }
+}
+
 TEST(HostListTest, RejectsMalformedListsWithTheReason) {
-  EXPECT_THAT(HostListError(""), HasSubstr("no host names"));
-  EXPECT_THAT(HostListError("n[1-3"), HasSubstr("'[' without ']'"));
-  EXPECT_THAT(HostListError("n1]"), HasSubstr("']' without '['"));
-  EXPECT_THAT(HostListError("n[1-[2]]"), HasSubstr("nested '['"));
-  EXPECT_THAT(HostListError("n[3-1]"), HasSubstr("runs backwards"));
-  EXPECT_THAT(HostListError("n[]"), HasSubstr("bad range ''"));
-  EXPECT_THAT(HostListError("n[a-b]"), HasSubstr("bad range 'a-b'"));
-  EXPECT_THAT(HostListError("n[1-]"), HasSubstr("bad range '1-'"));
-  EXPECT_THAT(HostListError("n[-2]"), HasSubstr("bad range '-2'"));
-  EXPECT_THAT(HostListError("n[1-3]-ib"), HasSubstr("after the last ']'"));
-  EXPECT_THAT(HostListError("a,,b"), HasSubstr("empty host name"));
-  EXPECT_THAT(HostListError(",a"), HasSubstr("empty host name"));
-  EXPECT_THAT(HostListError("a,"), HasSubstr("ends with ','"));
-  EXPECT_THAT(HostListError("n[0-999999999]"), HasSubstr("more than"));
-  EXPECT_THAT(HostListError("a[0-9999]b[0-9999]"), HasSubstr("more than"));
+  ExpectEachRejected({
+      {"", "no host names"},
+      {"n[1-3", "'[' without ']'"},
+      {"n1]", "']' without '['"},
+      {"n[1-[2]]", "nested '['"},
+      {"n[3-1]", "runs backwards"},
+      {"n[]", "bad range ''"},
+      {"n[a-b]", "bad range 'a-b'"},
+      {"n[1-]", "bad range '1-'"},
+      {"n[-2]", "bad range '-2'"},
+      {"n[1-3]-ib", "after the last ']'"},
+      {"a,,b", "empty host name"},
+      {",a", "empty host name"},
+      {"a,", "ends with ','"},
+      {"n[0-999999999]", "more than"},
+      {"a[0-9999]b[0-9999]", "more than"},
+  }, ExpandHostList);
 }
 
 TEST(TasksPerNodeTest, ExpandsCountsAndRepetitions) {
@@ -85,21 +99,18 @@ TEST(TasksPerNodeTest, ExpandsCountsAndRepetitions) {
 }
 
 TEST(TasksPerNodeTest, RejectsMalformedCountsWithTheReason) {
-  auto error = [](const std::string& spec) {
-    auto counts = ExpandTasksPerNode(spec);
-    EXPECT_FALSE(counts.ok()) << spec << " expanded";
-    return counts.ok() ? "" : counts.status().message();
-  };
-  EXPECT_THAT(error(""), HasSubstr("empty"));
-  EXPECT_THAT(error("2(x)"), HasSubstr("bad repetition '(x)'"));
-  EXPECT_THAT(error("2(x0)"), HasSubstr("bad repetition"));
-  EXPECT_THAT(error("2(3)"), HasSubstr("bad repetition '(3)'"));
-  EXPECT_THAT(error("2(x3"), HasSubstr("bad repetition"));
-  EXPECT_THAT(error("(x3)"), HasSubstr("bad task count ''"));
-  EXPECT_THAT(error("0"), HasSubstr("bad task count '0'"));
-  EXPECT_THAT(error("2,,1"), HasSubstr("bad task count ''"));
-  EXPECT_THAT(error("two"), HasSubstr("bad task count 'two'"));
-  EXPECT_THAT(error("1(x99999999)"), HasSubstr("bad repetition"));
+  ExpectEachRejected({
+      {"", "empty"},
+      {"2(x)", "bad repetition '(x)'"},
+      {"2(x0)", "bad repetition"},
+      {"2(3)", "bad repetition '(3)'"},
+      {"2(x3", "bad repetition"},
+      {"(x3)", "bad task count ''"},
+      {"0", "bad task count '0'"},
+      {"2,,1", "bad task count ''"},
+      {"two", "bad task count 'two'"},
+      {"1(x99999999)", "bad repetition"},
+  }, ExpandTasksPerNode);
 }
 
 TEST(BlockPlacesTest, FillsEachHostInTurn) {
@@ -147,9 +158,7 @@ TEST(AllocationTest, FallsBackToTheJobLists) {
 }
 
 std::string AllocationError(std::map<std::string, std::string> vars) {
-  auto alloc = AllocationFromEnv(Env(std::move(vars)));
-  EXPECT_FALSE(alloc.ok());
-  return alloc.ok() ? "" : alloc.status().message();
+  return ErrorOf(AllocationFromEnv(Env(std::move(vars))), "the environment");
 }
 
 TEST(AllocationTest, NamesWhatIsMissingOrInconsistent) {
