@@ -50,6 +50,21 @@ class ResolvedTopologyFile {
   std::string path_;
 };
 
+// An addr-less node listens at the address of the task that runs it, so with
+// --base-port an explicit --node must be this task's own node.
+Status CheckNodeIsThisTask(const topology::Topology& topo, const std::string& node,
+                           const EnvLookup& env) {
+  const std::optional<int> given = topo.FindNode(node);
+  const std::optional<LauncherRank> rank = RankFromEnv(env);
+  if (!given || !rank || !topology::IsAutoAddr(topo.node(*given).addr)) return Status::Ok();
+  auto mine = NodeForRank(topo, rank->value);
+  if (!mine.ok() || *mine == *given) return Status::Ok();
+  return Status::Invalid("--node " + node + ", but this is the task of " + rank->variable + "=" +
+                         rank->value + ", which runs node " + topo.node(*mine).name +
+                         ": with --base-port an addr-less node listens at its own task's "
+                         "address; leave --node out");
+}
+
 // --topology: the node from the launcher's rank when --node is not given, and with
 // --base-port the addresses the file leaves to the allocation (docs/cluster.md). May
 // point options->topology_path at `resolved`.
@@ -83,6 +98,7 @@ Status ResolveTopology(int base_port, agent::NodeOptions* options, ResolvedTopol
     }
   }
   GV_ASSIGN_OR_RETURN(Allocation allocation, AllocationFromEnv(env));
+  GV_RETURN_IF_ERROR(CheckNodeIsThisTask(topo, options->node, env));
   if (Status st = AssignAddrs(allocation, base_port, &topo); !st.ok()) {
     return Status::Invalid(options->topology_path + ": " + st.message());
   }

@@ -204,6 +204,9 @@ TEST_F(CliErrorsTest, BasePortNeedsAnAllocationAndSaysWhatIsWrong) {
       {{"--base-port", "47000"},
        {"SLURM_STEP_NODELIST=n[1-2]", "SLURM_STEP_TASKS_PER_NODE=1(x2)", "SLURM_PROCID=0"},
        "node 2 has no addr and no task runs it (the topology has 3 nodes"},
+      {{"--node", "0", "--base-port", "47000"},
+       {"SLURM_STEP_NODELIST=n[1-3]", "SLURM_STEP_TASKS_PER_NODE=1(x3)", "SLURM_PROCID=1"},
+       "--node 0, but this is the task of SLURM_PROCID=1, which runs node 1"},
       {{}, {"SLURM_PROCID=7"}, "SLURM_PROCID: rank 7 is not a node of"},
       {{"--base-port", "0"}, {}, "--base-port: Value 0 not in range 1 to 65535"},
   };
