@@ -162,26 +162,29 @@ std::string AllocationError(std::map<std::string, std::string> vars) {
 }
 
 TEST(AllocationTest, NamesWhatIsMissingOrInconsistent) {
-  EXPECT_THAT(AllocationError({}), HasSubstr("no allocation in the environment"));
-  EXPECT_THAT(AllocationError({{"SLURM_STEP_NODELIST", "n1"}, {"SLURM_PROCID", "0"}}),
-              HasSubstr("SLURM_STEP_TASKS_PER_NODE is not"));
-  EXPECT_THAT(AllocationError({{"SLURM_STEP_NODELIST", "n[1-"},
-                               {"SLURM_STEP_TASKS_PER_NODE", "1"},
-                               {"SLURM_PROCID", "0"}}),
-              HasSubstr("SLURM_STEP_NODELIST=n[1-: '[' without ']'"));
-  EXPECT_THAT(AllocationError({{"SLURM_STEP_NODELIST", "n[1-3]"},
-                               {"SLURM_STEP_TASKS_PER_NODE", "2(x2)"},
-                               {"SLURM_PROCID", "0"}}),
-              HasSubstr("3 hosts but task counts for 2"));
-  EXPECT_THAT(AllocationError({{"SLURM_STEP_NODELIST", "n[1-2]"},
-                               {"SLURM_STEP_TASKS_PER_NODE", "2(x2)"},
-                               {"SLURM_STEP_NUM_TASKS", "3"},
-                               {"SLURM_PROCID", "0"}}),
-              HasSubstr("adds up to 4 tasks"));
-  EXPECT_THAT(AllocationError({{"SLURM_STEP_NODELIST", "n[1-2]"},
-                               {"SLURM_STEP_TASKS_PER_NODE", "2(x2)"},
-                               {"SLURM_PROCID", "4"}}),
-              HasSubstr("SLURM_PROCID=4 is not a task"));
+  const std::vector<std::pair<std::map<std::string, std::string>, std::string>> cases = {
+      {{}, "no allocation in the environment"},
+      {{{"SLURM_STEP_NODELIST", "n1"}, {"SLURM_PROCID", "0"}},
+       "SLURM_STEP_TASKS_PER_NODE is not"},
+      {{{"SLURM_STEP_NODELIST", "n[1-"}, {"SLURM_STEP_TASKS_PER_NODE", "1"}, {"SLURM_PROCID", "0"}},
+       "SLURM_STEP_NODELIST=n[1-: '[' without ']'"},
+      {{{"SLURM_STEP_NODELIST", "n[1-3]"},
+        {"SLURM_STEP_TASKS_PER_NODE", "2(x2)"},
+        {"SLURM_PROCID", "0"}},
+       "3 hosts but task counts for 2"},
+      {{{"SLURM_STEP_NODELIST", "n[1-2]"},
+        {"SLURM_STEP_TASKS_PER_NODE", "2(x2)"},
+        {"SLURM_STEP_NUM_TASKS", "3"},
+        {"SLURM_PROCID", "0"}},
+       "adds up to 4 tasks"},
+      {{{"SLURM_STEP_NODELIST", "n[1-2]"},
+        {"SLURM_STEP_TASKS_PER_NODE", "2(x2)"},
+        {"SLURM_PROCID", "4"}},
+       "SLURM_PROCID=4 is not a task"},
+  };
+  for (const auto& [vars, reason] : cases) {
+    EXPECT_THAT(AllocationError(vars), HasSubstr(reason)) << reason;
+  }
 }
 
 TEST(AllocationTest, RejectsAStepThatIsNotBlockDistributed) {
