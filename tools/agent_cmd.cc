@@ -4,51 +4,116 @@
 
 #include <Eigen/Core>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "agent/node.h"
 #include "tools/command.h"
+#include "tools/cluster_addrs.h"
+#include "tools/cluster_env.h"
 #include "tools/config_file.h"
 #include "tools/node_flags.h"
+#include "topology/addr.h"
+#include "topology/dot.h"
 #include "topology/load.h"
 
 namespace grapevine::tools {
 namespace {
 
-// Under Slurm / Open MPI / PMI launchers the node comes from the rank variable.
-std::string NodeFromEnvironment() {
-  for (const char* var : {"SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK"}) {
-    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return v;
+// A resolved copy of the topology for Node::Create to read, removed when it goes away
+// (the Node reads its file only while it is created).
+class ResolvedTopologyFile {
+ public:
+  ~ResolvedTopologyFile() {
+    if (!path_.empty()) std::remove(path_.c_str());
   }
-  return "";
+  const std::string& path() const { return path_; }
+  Status Write(const topology::Topology& topo) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string path = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+                       "/grapevine-topology-XXXXXX.dot";
+    const int fd = mkstemps(path.data(), 4);
+    if (fd < 0) return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
+    path_ = path;
+    const std::string text = topology::WriteDot(topo);
+    const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    close(fd);
+    return ok ? Status::Ok() : Status::IoError("cannot write " + path);
+  }
+
+ private:
+  std::string path_;
+};
+
+// An addr-less node listens at the address of the task that runs it, so with
+// --base-port an explicit --node must be this task's own node.
+Status CheckNodeIsThisTask(const topology::Topology& topo, const std::string& node,
+                           const EnvLookup& env) {
+  const std::optional<int> given = topo.FindNode(node);
+  const std::optional<LauncherRank> rank = RankFromEnv(env);
+  if (!given || !rank || !topology::IsAutoAddr(topo.node(*given).addr)) return Status::Ok();
+  auto mine = NodeForRank(topo, rank->value);
+  if (!mine.ok() || *mine == *given) return Status::Ok();
+  return Status::Invalid("--node " + node + ", but this is the task of " + rank->variable + "=" +
+                         rank->value + ", which runs node " + topo.node(*mine).name +
+                         ": with --base-port an addr-less node listens at its own task's "
+                         "address; leave --node out");
 }
 
-int RunAgent(agent::NodeOptions options) {
-  if (!options.topology_path.empty() && options.node.empty()) {
-    std::string rank = NodeFromEnvironment();
-    if (rank.empty()) {
-      std::fprintf(stderr,
-                   "grapevine agent: --topology needs --node ID (or SLURM_PROCID, "
-                   "OMPI_COMM_WORLD_RANK or PMI_RANK in the environment)\n");
-      return 2;
+// --topology: the node from the launcher's rank when --node is not given, and with
+// --base-port the addresses the file leaves to the allocation (docs/cluster.md). May
+// point options->topology_path at `resolved`.
+Status ResolveTopology(int base_port, agent::NodeOptions* options, ResolvedTopologyFile* resolved) {
+  GV_ASSIGN_OR_RETURN(topology::Topology topo, topology::LoadTopology(options->topology_path));
+  const EnvLookup env = ProcessEnv();
+  if (options->node.empty()) {
+    std::optional<LauncherRank> rank = RankFromEnv(env);
+    if (!rank) {
+      return Status::Invalid(
+          "--topology needs --node ID (or OMPI_COMM_WORLD_RANK, PMI_RANK or SLURM_PROCID in "
+          "the environment)");
     }
-    // A rank names the node with that id, or else the rank-th node of the file.
-    auto topo = topology::LoadTopology(options.topology_path);
-    if (!topo.ok()) {
-      std::fprintf(stderr, "grapevine agent: %s\n", topo.status().message().c_str());
-      return 2;
+    auto index = NodeForRank(topo, rank->value);
+    if (!index.ok()) return Status::Invalid(rank->variable + ": " + index.status().message());
+    options->node = topo.node(*index).name;
+  }
+  if (!HasAutoAddrs(topo)) {
+    if (base_port > 0) {
+      std::fprintf(stderr, "grapevine agent: note: --base-port is not used: every node of %s "
+                   "has an addr\n", options->topology_path.c_str());
     }
-    if (topo->FindNode(rank)) {
-      options.node = rank;
-    } else {
-      int r = std::atoi(rank.c_str());
-      if (r < 0 || r >= topo->num_nodes()) {
-        std::fprintf(stderr, "grapevine agent: rank %s is not a node of %s (%d nodes)\n",
-                     rank.c_str(), options.topology_path.c_str(), topo->num_nodes());
-        return 2;
-      }
-      options.node = topo->node(r).name;
+    return Status::Ok();
+  }
+  if (base_port == 0) {
+    for (const auto& node : topo.nodes()) {
+      if (!topology::IsAutoAddr(node.addr)) continue;
+      return Status::Invalid(options->topology_path + ": node '" + node.name +
+                             "' has no addr: give it addr=HOST:PORT, or start the agents "
+                             "with srun and --base-port P (docs/cluster.md)");
+    }
+  }
+  GV_ASSIGN_OR_RETURN(Allocation allocation, AllocationFromEnv(env));
+  GV_RETURN_IF_ERROR(CheckNodeIsThisTask(topo, options->node, env));
+  if (Status st = AssignAddrs(allocation, base_port, &topo); !st.ok()) {
+    return Status::Invalid(options->topology_path + ": " + st.message());
+  }
+  GV_RETURN_IF_ERROR(resolved->Write(topo));
+  options->topology_path = resolved->path();
+  return Status::Ok();
+}
+
+int RunAgent(agent::NodeOptions options, int base_port) {
+  ResolvedTopologyFile resolved;
+  const std::string given_path = options.topology_path;
+  if (!options.topology_path.empty()) {
+    if (Status st = ResolveTopology(base_port, &options, &resolved); !st.ok()) {
+      std::fprintf(stderr, "grapevine agent: %s\n", st.message().c_str());
+      return ExitCodeFor(st);
     }
   }
   Eigen::setNbThreads(options.threads);  // per agent; launch runs many agents per machine
@@ -56,7 +121,13 @@ int RunAgent(agent::NodeOptions options) {
                    options.node.empty() ? "joiner" : "node " + options.node);
   auto node = agent::Node::Create(options);
   if (!node.ok()) {
-    std::fprintf(stderr, "grapevine agent: %s\n", node.status().message().c_str());
+    std::string message = node.status().message();
+    // Name the user's file, not the resolved copy.
+    for (size_t at; !resolved.path().empty() &&
+                    (at = message.find(resolved.path())) != std::string::npos;) {
+      message.replace(at, resolved.path().size(), given_path);
+    }
+    std::fprintf(stderr, "grapevine agent: %s\n", message.c_str());
     return ExitCodeFor(node.status());
   }
   return (*node)->Run();
@@ -71,8 +142,15 @@ void RegisterAgentCommand(CLI::App& app, CommandContext& ctx) {
   auto* topo = cmd->add_option("--topology", options->topology_path,
                                "topology file (DOT, GraphML or edge list) naming every node");
   cmd->add_option("--node", options->node,
-                  "this agent's node id in the topology (default: the rank from SLURM_PROCID, "
-                  "OMPI_COMM_WORLD_RANK or PMI_RANK)");
+                  "this agent's node id in the topology (default: the launcher's rank from "
+                  "OMPI_COMM_WORLD_RANK, PMI_RANK or SLURM_PROCID)");
+  auto base_port = std::make_shared<int>(0);
+  cmd->add_option("--base-port", *base_port,
+                  "under srun (or mpirun on one host): nodes without addr (or addr=\"auto\") "
+                  "listen on their task's host at this port + the task's local index "
+                  "(docs/cluster.md)")
+      ->check(CLI::Range(1, 65535))
+      ->needs(topo);
   auto* join = cmd->add_option("--join", options->join_addr,
                                "host:port of any member of a running swarm");
   cmd->add_option("--listen", options->listen_addr, "joiners: host:port to listen on")
@@ -85,7 +163,7 @@ void RegisterAgentCommand(CLI::App& app, CommandContext& ctx) {
                   "the same command again resumes from the newest valid one");
   topo->excludes(join);
   AddSharedFlags(cmd, options.get());
-  cmd->callback([options, config, cmd, &ctx]() {
+  cmd->callback([options, config, base_port, cmd, &ctx]() {
     if (Status st = ApplyConfigFile(cmd, *config); !st.ok()) {
       std::fprintf(stderr, "grapevine agent: %s\n", st.message().c_str());
       ctx.exit_code = 2;
@@ -96,7 +174,7 @@ void RegisterAgentCommand(CLI::App& app, CommandContext& ctx) {
       ctx.exit_code = 2;
       return;
     }
-    ctx.exit_code = RunAgent(*options);
+    ctx.exit_code = RunAgent(*options, *base_port);
   });
 }
 

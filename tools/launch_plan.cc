@@ -21,11 +21,12 @@ Result<topology::Topology> LoadOrBuildTopology(const LaunchOptions& o) {
   }
   if (topo.num_nodes() == 0) return Status::Invalid("the topology has no nodes");
   for (int i = 0; i < topo.num_nodes(); ++i) {
-    if (topo.addr(i).empty()) {
+    if (topology::IsAutoAddr(topo.addr(i))) {
       return Status::Invalid((o.topology_path.empty() ? "topology" : o.topology_path) +
                              ": node '" + topo.node(i).name +
-                             "' has no addr attribute (host:port); `grapevine topo gen` writes "
-                             "files with addresses");
+                             "' has no addr (host:port); `grapevine topo gen` writes files with "
+                             "addresses (addr-less files are for `grapevine agent --base-port` "
+                             "under srun)");
     }
   }
   return topo;

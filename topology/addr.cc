@@ -6,6 +6,8 @@
 
 namespace grapevine::topology {
 
+bool IsAutoAddr(std::string_view addr) { return addr.empty() || addr == "auto"; }
+
 Result<HostPort> ParseAddr(std::string_view addr) {
   std::string quoted(1, '\'');  // built by append: GCC 12 -Wrestrict misfires on "'" + s
   quoted.append(addr).append(1, '\'');

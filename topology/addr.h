@@ -16,6 +16,10 @@ struct HostPort {
   int port = 0;
 };
 
+// A node whose address is left to `grapevine agent --base-port` (docs/cluster.md): no
+// addr attribute, or addr="auto".
+bool IsAutoAddr(std::string_view addr);
+
 // InvalidInput with the reason ("missing ':port'", "port 70000 out of range", ...).
 Result<HostPort> ParseAddr(std::string_view addr);
 

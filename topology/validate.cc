@@ -49,7 +49,7 @@ void CheckAddrs(const Topology& t, std::vector<Issue>* issues) {
   std::vector<int> missing;
   for (int i = 0; i < t.num_nodes(); ++i) {
     const Node& node = t.node(i);
-    if (node.addr.empty()) {
+    if (IsAutoAddr(node.addr)) {
       missing.push_back(i);
       continue;
     }
@@ -71,13 +71,15 @@ void CheckAddrs(const Topology& t, std::vector<Issue>* issues) {
   if (missing.empty()) return;
   if (static_cast<int>(missing.size()) == t.num_nodes()) {
     issues->push_back({Severity::kWarning, 0,
-                       "no node has an addr: fine for analysis, but `grapevine agent "
-                       "--topology` needs addr=HOST:PORT on every node"});
+                       "no node has an addr: fine for analysis, and `grapevine agent "
+                       "--base-port P` under srun computes them from the allocation; "
+                       "otherwise give addr=HOST:PORT on every node"});
     return;
   }
   for (size_t k = 0; k < missing.size() && k < kMaxListed; ++k) {
     const Node& node = t.node(missing[k]);
-    issues->push_back({Severity::kWarning, node.line, "node " + node.name + " has no addr"});
+    issues->push_back({Severity::kWarning, node.line, "node " + node.name + " has no addr (only `grapevine agent --base-port` "
+                       "can run it)"});
   }
   if (missing.size() > kMaxListed) {
     issues->push_back({Severity::kWarning, 0,

@@ -5,7 +5,8 @@
 // duplicate `addr`, weights that do not make a mixing matrix under the chosen kind
 // (metropolis on a digraph, missing/over-full `file` weights), and — when
 // `disconnected_is_error` (check) — a disconnected graph. Warnings: a disconnected graph
-// (inspect), nodes without `addr`.
+// (inspect), nodes without `addr`
+// (or with addr="auto": `grapevine agent --base-port` fills those in, docs/cluster.md).
 //
 // Thread-safety: pure function.
 #pragma once

@@ -172,5 +172,60 @@ TEST_F(CliErrorsTest, TopologyAndJoinTogetherIsUsageError) {
   EXPECT_FALSE(r.errors.empty());
 }
 
+// Addr-less topologies and --base-port (docs/cluster.md): each way it cannot work exits 2
+// and says why. The launcher variables are blanked (empty counts as unset), so the test
+// means the same inside a Slurm job.
+TEST_F(CliErrorsTest, BasePortNeedsAnAllocationAndSaysWhatIsWrong) {
+  const std::string ring = dir() + "/auto.dot";
+  WriteFile(ring, "graph r {\n  0; 1 [addr=\"auto\"]; 2;\n  0 -- 1; 1 -- 2; 2 -- 0;\n}\n");
+  const std::vector<std::string> no_launcher = {
+      "SLURM_STEP_NODELIST=", "SLURM_JOB_NODELIST=", "SLURM_PROCID=", "OMPI_COMM_WORLD_SIZE=",
+      "OMPI_COMM_WORLD_RANK=", "PMI_RANK="};
+  auto agent = [&](std::vector<std::string> args, std::vector<std::string> env) {
+    args.insert(args.begin(), {GrapevineBin(), "agent", "--topology", ring});
+    for (const auto& s : Synthetic()) args.push_back(s);
+    env.insert(env.begin(), no_launcher.begin(), no_launcher.end());
+    return RunArgv(args, seconds(30), env);
+  };
+  struct Case {
+    std::vector<std::string> args, env;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"--node", "0"}, {}, "auto.dot: node '0' has no addr: give it addr=HOST:PORT, or start "
+                            "the agents with srun and --base-port P"},
+      {{"--node", "0", "--base-port", "47000"}, {}, "no allocation in the environment"},
+      {{"--base-port", "47000"},
+       {"SLURM_STEP_NODELIST=n[1-", "SLURM_STEP_TASKS_PER_NODE=3", "SLURM_PROCID=0"},
+       "SLURM_STEP_NODELIST=n[1-: '[' without ']'"},
+      {{"--base-port", "47000"},
+       {"SLURM_STEP_NODELIST=n[1-3]", "SLURM_STEP_TASKS_PER_NODE=1(x)", "SLURM_PROCID=0"},
+       "SLURM_STEP_TASKS_PER_NODE=1(x): bad repetition '(x)'"},
+      {{"--base-port", "47000"},
+       {"SLURM_STEP_NODELIST=n[1-2]", "SLURM_STEP_TASKS_PER_NODE=1(x2)", "SLURM_PROCID=0"},
+       "node 2 has no addr and no task runs it (the topology has 3 nodes"},
+      {{"--node", "0", "--base-port", "47000"},
+       {"SLURM_STEP_NODELIST=n[1-3]", "SLURM_STEP_TASKS_PER_NODE=1(x3)", "SLURM_PROCID=1"},
+       "--node 0, but this is the task of SLURM_PROCID=1, which runs node 1"},
+      {{}, {"SLURM_PROCID=7"}, "SLURM_PROCID: rank 7 is not a node of"},
+      {{"--base-port", "0"}, {}, "--base-port: Value 0 not in range 1 to 65535"},
+  };
+  for (const Case& c : cases) {
+    RunResult r = agent(c.args, c.env);
+    EXPECT_EQ(r.exit_code, 2) << c.message << ": " << r.errors;
+    EXPECT_TRUE(Has(r.errors, c.message)) << r.errors;
+  }
+  // The TOML config mirrors the flag.
+  const std::string config = dir() + "/run.toml";
+  WriteFile(config, "base-port = 70000\n");
+  RunResult r = agent({"--node", "0", "--config", config}, {});
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "run.toml:1: --base-port: Value 70000 not in range")) << r.errors;
+  WriteFile(config, "base-port = 47000\n");
+  r = agent({"--node", "0", "--config", config}, {});
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, "no allocation in the environment")) << r.errors;
+}
+
 }  // namespace
 }  // namespace grapevine::integration

@@ -125,6 +125,35 @@ std::vector<pid_t> ChildrenOf(pid_t parent) {
   return out;
 }
 
+std::string FindProgram(const std::string& name) {
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  if (const char* p = std::getenv("PATH")) path = std::string(p) + ":" + path;
+  std::istringstream dirs(path);
+  for (std::string d; std::getline(dirs, d, ':');) {
+    if (d.empty()) continue;
+    const std::string candidate = d + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+int KillStrayChildren(milliseconds timeout) {
+  int killed = 0;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    std::vector<pid_t> children = ChildrenOf(getpid());
+    if (children.empty() || std::chrono::steady_clock::now() >= deadline) break;
+    for (pid_t pid : children) {
+      if (kill(pid, SIGKILL) == 0) ++killed;
+    }
+    for (pid_t pid : children) waitpid(pid, nullptr, 0);
+  }
+  // Reap what exited on its own (zombies are not listed by ChildrenOf).
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  return killed;
+}
+
 // ---- Process ----------------------------------------------------------------------
 
 namespace {
@@ -134,10 +163,23 @@ int DecodeWaitStatus(int status) {
   return -1;
 }
 
+// This process's environment with `extra` ("NAME=value") added; a later entry for a
+// name overrides an earlier one and the inherited value.
+std::vector<std::string> EnvironmentWith(const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  std::set<std::string> named;
+  auto add = [&](const std::string& entry) {
+    if (named.insert(entry.substr(0, entry.find('='))).second) env.push_back(entry);
+  };
+  for (auto it = extra.rbegin(); it != extra.rend(); ++it) add(*it);
+  for (char** e = environ; *e != nullptr; ++e) add(*e);
+  return env;
+}
+
 // posix_spawn of `argv` in a new process group, stdout -> out_path, stderr -> err_path
-// (the same file when equal).
+// (the same file when equal), with `extra_env` added to the environment.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
-            const std::string& err_path) {
+            const std::string& err_path, const std::vector<std::string>& extra_env = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -156,8 +198,12 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
+  std::vector<std::string> env = EnvironmentWith(extra_env);
+  std::vector<char*> cenv;
+  for (auto& e : env) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawnp(&pid, cargv[0], &actions, &attr, cargv.data(), environ);
+  int rc = posix_spawnp(&pid, cargv[0], &actions, &attr, cargv.data(), cenv.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   return rc == 0 ? pid : -1;
@@ -242,9 +288,10 @@ Process& IntegrationTest::Start(const std::string& name, const std::vector<std::
   return StartArgv(name, argv);
 }
 
-Process& IntegrationTest::StartArgv(const std::string& name, const std::vector<std::string>& argv) {
+Process& IntegrationTest::StartArgv(const std::string& name, const std::vector<std::string>& argv,
+                                    const std::vector<std::string>& env) {
   const std::string log = dir_ + "/" + name + ".log";
-  pid_t pid = Spawn(argv, log, log);
+  pid_t pid = Spawn(argv, log, log, env);
   EXPECT_GT(pid, 0) << "cannot start " << argv[0];
   processes_.push_back(std::make_unique<Process>(pid, log));
   return *processes_.back();
@@ -256,11 +303,12 @@ RunResult IntegrationTest::Run(const std::vector<std::string>& args, millisecond
   return RunArgv(argv, timeout);
 }
 
-RunResult IntegrationTest::RunArgv(const std::vector<std::string>& argv, milliseconds timeout) {
+RunResult IntegrationTest::RunArgv(const std::vector<std::string>& argv, milliseconds timeout,
+                                   const std::vector<std::string>& env) {
   static int counter = 0;
   const std::string base = dir_ + "/run" + std::to_string(counter++);
   RunResult result;
-  pid_t pid = Spawn(argv, base + ".out", base + ".err");
+  pid_t pid = Spawn(argv, base + ".out", base + ".err", env);
   if (pid <= 0) {
     ADD_FAILURE() << "cannot start " << argv[0];
     return result;

@@ -54,6 +54,15 @@ bool ProcessAlive(pid_t pid);
 // Pids whose parent is `parent` (from /proc/*/stat).
 std::vector<pid_t> ChildrenOf(pid_t parent);
 
+// Full path of an executable found in PATH or the sbin folders; empty when missing.
+std::string FindProgram(const std::string& name);
+
+// SIGKILLs and reaps every child of this process still running — orphans that were
+// re-parented to it as a child subreaper (prctl PR_SET_CHILD_SUBREAPER), e.g. the
+// tasks of a launcher that was killed. Call after every Process was stopped. Returns
+// how many it killed.
+int KillStrayChildren(milliseconds timeout = seconds(5));
+
 // One started process; its stdout and stderr go to one log file.
 class Process {
  public:
@@ -96,11 +105,15 @@ class IntegrationTest : public ::testing::Test {
   // Starts `grapevine ARGS...`; output goes to DIR/<name>.log.
   Process& Start(const std::string& name, const std::vector<std::string>& args);
   // Starts any program (argv[0] looked up in PATH); output goes to DIR/<name>.log.
-  Process& StartArgv(const std::string& name, const std::vector<std::string>& argv);
+  // StartArgv and RunArgv add `env` ("NAME=value") to this process's environment (a
+  // later entry for a name wins).
+  Process& StartArgv(const std::string& name, const std::vector<std::string>& argv,
+                     const std::vector<std::string>& env = {});
   // Runs `grapevine ARGS...` to completion (killed after `timeout`).
   RunResult Run(const std::vector<std::string>& args, milliseconds timeout = seconds(30));
   // Runs any program (argv[0] looked up in PATH) to completion.
-  RunResult RunArgv(const std::vector<std::string>& argv, milliseconds timeout = seconds(30));
+  RunResult RunArgv(const std::vector<std::string>& argv, milliseconds timeout = seconds(30),
+                    const std::vector<std::string>& env = {});
   // Writes DIR/<name> as a DOT ring of `ports.size()` nodes "0".."n-1" on 127.0.0.1.
   std::string WriteRing(const std::string& name, const std::vector<int>& ports);
   // `grapevine topo live ADDR --json`; nullopt when it fails.
