@@ -353,11 +353,12 @@ void SoakTest::RunSoak(const SoakConfig& c, bool partitions) {
   // Accuracy rose.
   std::string series;
   const size_t stride = std::max<size_t>(1, accuracy.size() / 10);  // about 10 points
-  for (size_t k = 0; k < accuracy.size(); k += (k + stride < accuracy.size() || k + 1 == accuracy.size()) ? stride : accuracy.size() - 1 - k) {
+  auto point = [&](size_t k) {
     series += " " + std::to_string(static_cast<int>(accuracy[k].first)) + "s:" +
               std::to_string(accuracy[k].second).substr(0, 5);
-    if (k + 1 == accuracy.size()) break;
-  }
+  };
+  for (size_t k = 0; k < accuracy.size(); k += stride) point(k);
+  if (!accuracy.empty() && (accuracy.size() - 1) % stride != 0) point(accuracy.size() - 1);
   ASSERT_GE(accuracy.size(), 3u);
   EXPECT_GT(accuracy.back().second, accuracy.front().second) << series;
   EXPECT_GE(accuracy.back().second, accuracy[accuracy.size() / 4].second - 0.02) << series;
