@@ -88,7 +88,10 @@ std::vector<double> TicksWithin(const std::vector<double>& all, double lo, doubl
 std::vector<double> NiceTicks(double lo, double hi, int target, bool integer) {
   if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
   if (lo > hi) std::swap(lo, hi);
-  if (hi - lo <= 0) {
+  // A range within rounding of one value (0.09999999999999999 to 0.1: ten agents
+  // that all scored 0.1, averaged) is one value: ticks 1e-18 apart at 0.1 would never
+  // end (k += 1 is lost at 1e17).
+  if (hi - lo <= 1e-9 * std::max(std::fabs(lo), std::fabs(hi))) {
     double pad = integer ? 1.0 : (lo == 0 ? 1.0 : std::fabs(lo) * 0.1);
     lo -= integer ? 0.0 : pad;
     hi += pad;
@@ -108,7 +111,7 @@ std::vector<double> NiceTicks(double lo, double hi, int target, bool integer) {
   double start = std::floor(lo / step + 1e-9);
   double end = std::ceil(hi / step - 1e-9);
   std::vector<double> ticks;
-  for (double k = start; k <= end + 0.5; k += 1) {
+  for (double k = start; k <= end + 0.5 && ticks.size() < 1000; k += 1) {
     double t = tick(k);
     ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
   }

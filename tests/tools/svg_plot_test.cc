@@ -29,6 +29,14 @@ TEST(NiceTicksTest, IntegerAndDegenerateRanges) {
   ASSERT_GE(same.size(), 2u);
   EXPECT_LE(same.front(), 5);
   EXPECT_GT(same.back(), 5);
+  // Ten agents that all scored 0.1, averaged: a range of one rounding step. Used to
+  // loop for ever (ticks 1e-18 apart at 0.1) until `launch` died of std::bad_alloc.
+  std::vector<double> tenth = NiceTicks(0.09999999999999999, 0.1, 6);
+  ASSERT_GE(tenth.size(), 2u);
+  EXPECT_LE(tenth.size(), 12u);
+  EXPECT_LE(tenth.front(), 0.09999999999999999);
+  EXPECT_GT(tenth.back(), 0.1);
+  EXPECT_LE(NiceTicks(1e300, std::nextafter(1e300, 2e300), 6).size(), 12u);
 }
 
 TEST(FormatTickTest, DecimalsFollowTheStep) {
