@@ -4,9 +4,11 @@
 
 #include <Eigen/Core>
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -108,6 +110,15 @@ Status ResolveTopology(int base_port, agent::NodeOptions* options, ResolvedTopol
 }
 
 int RunAgent(agent::NodeOptions options, int base_port) {
+  // SIGINT/SIGTERM wait (pending) until the agent listens for them: one sent while it
+  // still loads its data then leaves like any other, instead of killing the process
+  // (exit 143). Threads started from here on inherit the mask; Network::Start unblocks
+  // them in this thread once its handler is in place.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   ResolvedTopologyFile resolved;
   const std::string given_path = options.topology_path;
   if (!options.topology_path.empty()) {

@@ -1,6 +1,9 @@
 #include "agent/net/network.h"
 
 #include <boost/asio.hpp>
+#include <pthread.h>
+
+#include <csignal>
 #include <thread>
 
 #include "agent/net/connection.h"
@@ -71,6 +74,13 @@ void Network::Start() {
       });
     };
     (*wait)();
+    // The agent command blocks these two while it loads its data (tools/agent_cmd.cc):
+    // one that arrived meanwhile is pending and reaches the handler above now.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
   }
   impl_->thread = std::thread([this] { impl_->io.run(); });
 }
