@@ -113,10 +113,6 @@ Status Node::CheckOptions() const {
                            "file's shards, and a joiner has no file");
   }
   if (options_.global_batch < 0) return Status::Invalid("--global-batch must be >= 0");
-  if (!options_.checkpoint_dir.empty() && by_join) {
-    return Status::Invalid("--checkpoint-dir needs --topology/--node: a joiner's id comes from "
-                           "the swarm, so it has nothing to resume under");
-  }
   return Status::Ok();
 }
 
@@ -243,15 +239,7 @@ Status Node::StartFromTopology() {
     std::tie(shard_index, shard_count) = shard;
   }
   GV_RETURN_IF_ERROR(SetupTrainer(shard_index, shard_count));
-  if (resume_) {
-    if (resume_->fingerprint != fingerprint_) {
-      return Status::Invalid("the checkpoint in " + options_.checkpoint_dir +
-                             " is of another model architecture (fingerprint differs from --model " +
-                             options_.model + ")");
-    }
-    GV_RETURN_IF_ERROR(trainer_->LoadState(resume_->trainer)
-                           .WithContext("checkpoint in " + options_.checkpoint_dir));
-  }
+  if (resume_) GV_RETURN_IF_ERROR(LoadResumedTrainer());
   members_->set_fingerprint(fingerprint_);
   joined_ = true;
   return Status::Ok();
@@ -314,6 +302,7 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
   GV_ASSIGN_OR_RETURN(trainer_, learn::Trainer::Create(std::move(model), data_.train.Subset(shard),
                                                        t, std::move(init)));
   shard_index_ = shard_index;
+  shard_count_ = shard_count;
   spdlog::info("node {} ({}): {} training examples (partition {}, shard {}/{}), model {} "
                "({} parameters), algo {} (init {})",
                self_id_.load(), self_addr_, shard.size(), options_.partition, shard_index,
@@ -328,7 +317,8 @@ int Node::Run() {
     network_->Post([this] { members_->StartJoin(); });
     std::unique_lock<std::mutex> lock(mu_);
     bool ok = clock_->WaitUntil(lock, ready_cv_, clock_->Now() + kJoinTimeout, [&] {
-      return stop_.load() || !failure_.ok() || (joined_ && initial_ != nullptr);
+      // A resumed joiner has its model from the checkpoint: no state transfer.
+      return stop_.load() || !failure_.ok() || (joined_ && (initial_ != nullptr || resume_));
     });
     if (!failure_.ok() || !ok || stop_) {
       Status why = !failure_.ok() ? failure_
@@ -415,6 +405,7 @@ void Node::CountTierBytes() {
 }
 
 void Node::RequestStateTransfer() {
+  if (resume_) return;  // a resumed joiner trains on from its checkpoint
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (initial_) return;
@@ -607,7 +598,7 @@ void Node::OnModel(proto::NodeId from, proto::ModelPayload&& body) {
     return;
   }
   auto model = std::make_shared<const proto::ModelPayload>(std::move(body));
-  if (!options_.join_addr.empty()) {
+  if (!options_.join_addr.empty() && !resume_) {
     // A joiner's first model from a neighbour is its state transfer.
     std::lock_guard<std::mutex> lock(mu_);
     if (!initial_) {
@@ -666,8 +657,35 @@ Status Node::OnAdmitted(const proto::JoinReply& reply, bool rejoin) {
   }
   int shard_index = static_cast<int>(reply.assigned_id);
   int shard_count = shard_index + 1;
+  if (resume_) {
+    // The swarm may hand out another id than the checkpoint's (the old one is dead by
+    // now): the agent keeps the data shard it trained on, and its model.
+    if (resume_->shard_index >= 0) {
+      std::tie(shard_index, shard_count) = std::pair(resume_->shard_index, resume_->shard_count);
+    } else {
+      std::tie(shard_index, shard_count) =
+          std::pair(static_cast<int>(resume_->node), static_cast<int>(resume_->node) + 1);
+    }
+  }
   if (!options_.shard.empty()) std::tie(shard_index, shard_count) = *ParseShard(options_.shard);
-  return SetupTrainer(shard_index, shard_count);
+  GV_RETURN_IF_ERROR(SetupTrainer(shard_index, shard_count));
+  if (resume_) GV_RETURN_IF_ERROR(LoadResumedTrainer());
+  if (resume_) {
+    spdlog::info("joined as node {} (the checkpoint was node {}'s): resuming its round {}, "
+                 "shard {}/{}", reply.assigned_id, resume_->node, resume_->round, shard_index,
+                 shard_count);
+  }
+  return Status::Ok();
+}
+
+Status Node::LoadResumedTrainer() {
+  if (resume_->fingerprint != fingerprint_) {
+    return Status::Invalid("the checkpoint in " + options_.checkpoint_dir +
+                           " is of another model architecture (fingerprint differs from --model " +
+                           options_.model + ")");
+  }
+  return trainer_->LoadState(resume_->trainer)
+      .WithContext("checkpoint in " + options_.checkpoint_dir);
 }
 
 void Node::OnJoined(const proto::JoinReply& reply, bool rejoin) {

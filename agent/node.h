@@ -99,6 +99,7 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   Status StartFromTopology();   // --topology/--node: id, members, edges, listen, trainer
   Status PrepareJoin();         // --join: listen; id and trainer come with the join reply
   Status SetupTrainer(int shard_index, int shard_count);
+  Status LoadResumedTrainer();  // resume_ into the trainer SetupTrainer made
   Result<learn::TrainerOptions> BuildTrainerOptions() const;
   // ---- network thread ----
   void OnEnvelope(const core::LinkPtr& link, proto::Envelope&& env);
@@ -196,6 +197,8 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   std::string self_name_;
   int node_count_ = 0;
   int shard_index_ = 0;
+  int shard_count_ = 1;
+  uint64_t end_round_ = 0;  // training thread: the run ends before this round
   // A `digraph` topology (only for an algorithm whose row allows it): membership keeps
   // the undirected version for liveness; these are our out- and in-neighbours in the
   // file. Set in Setup, read-only afterwards.

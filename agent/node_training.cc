@@ -105,8 +105,14 @@ void Node::TrainingThread() {
   }
   PublishModel(start_round == 0 ? 0 : start_round - 1, /*send=*/false);  // joiners can fetch it
   // A resumed agent finishes the run it was part of: the same last round as before.
-  const uint64_t end_round = resume_ ? static_cast<uint64_t>(options_.rounds)
-                                     : start_round + static_cast<uint64_t>(options_.rounds);
+  // A joiner's run ends --rounds after the round it joined at, which only its checkpoint
+  // knows; a topology agent's ends at --rounds (so a larger --rounds extends a run).
+  const bool joiner = !options_.join_addr.empty();
+  const uint64_t end_round =
+      resume_ ? (joiner && resume_->end_round > 0 ? resume_->end_round
+                                                  : static_cast<uint64_t>(options_.rounds))
+              : start_round + static_cast<uint64_t>(options_.rounds);
+  end_round_ = end_round;
   if (resume_ && start_round >= end_round) {
     spdlog::info("the checkpoint is of the last round ({}): nothing left to train",
                  resume_->round);
@@ -145,6 +151,9 @@ void Node::WriteCheckpoint(uint64_t round) {
   c.algo = options_.algo;
   c.fingerprint = fingerprint_;
   c.next_round = round + 1;
+  c.shard_index = shard_index_;
+  c.shard_count = shard_count_;
+  c.end_round = std::max(end_round_, round + 1);
   c.trainer = trainer_->SaveState();
   c.algorithm = algorithm_->SaveState();
   {

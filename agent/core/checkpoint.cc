@@ -44,6 +44,9 @@ void EncodePayload(const Checkpoint& c, ByteWriter& w) {
     w.U64(m.incarnation);
   }
   w.Bytes(c.algorithm);
+  w.U32(static_cast<uint32_t>(c.shard_index));  // version 2
+  w.U32(static_cast<uint32_t>(c.shard_count));
+  w.U64(c.end_round);
 }
 
 }  // namespace
@@ -71,7 +74,7 @@ Result<Checkpoint> DecodeCheckpoint(std::span<const uint8_t> bytes) {
   ByteReader header(bytes.subspan(4, 12));
   const uint32_t version = header.U32();
   const uint64_t length = header.U64();
-  if (version != kCheckpointVersion) {
+  if (version != kCheckpointVersion && version != 1) {
     return Status::Invalid("format version " + std::to_string(version) + ", this build reads " +
                            std::to_string(kCheckpointVersion));
   }
@@ -113,6 +116,20 @@ Result<Checkpoint> DecodeCheckpoint(std::span<const uint8_t> bytes) {
     c.members.push_back(std::move(m));
   }
   c.algorithm = r.Bytes();
+  if (version >= 2) {
+    const uint32_t index = r.U32(), count = r.U32();
+    c.end_round = r.U64();
+    if (r.ok() && (index >= count || count > (1u << 30))) {
+      return Status::Invalid("malformed payload (shard " + std::to_string(index) + " of " +
+                             std::to_string(count) + ")");
+    }
+    c.shard_index = static_cast<int32_t>(index);
+    c.shard_count = static_cast<int32_t>(count);
+    if (r.ok() && c.end_round <= c.round) {
+      return Status::Invalid("malformed payload (end round " + std::to_string(c.end_round) +
+                             " not after round " + std::to_string(c.round) + ")");
+    }
+  }
   if (!r.done()) {
     return Status::Invalid("malformed payload (a field runs past its end at byte " +
                            std::to_string(kCheckpointHeaderBytes + r.position()) + ")");

@@ -31,7 +31,9 @@
 namespace grapevine::agent::core {
 
 inline constexpr char kCheckpointMagic[4] = {'G', 'V', 'C', 'K'};
-inline constexpr uint32_t kCheckpointVersion = 1;
+// 2 added the data shard and the run's end round (a joiner's shard and horizon are
+// not in any file); version 1 files are still read.
+inline constexpr uint32_t kCheckpointVersion = 2;
 inline constexpr size_t kCheckpointHeaderBytes = 16;  // magic, version, payload length
 inline constexpr size_t kCheckpointTrailerBytes = 4;  // CRC-32
 
@@ -46,6 +48,9 @@ struct Checkpoint {
   std::vector<uint8_t> trainer;         // learn::Trainer::SaveState (params, optimizer, order, RNG)
   std::vector<proto::MemberRecord> members;  // the last membership view
   std::vector<uint8_t> algorithm;       // Algorithm::SaveState (opaque, may be empty)
+  int32_t shard_index = -1;             // the data shard trained on (-1: not recorded, v1)
+  int32_t shard_count = 0;              //   ... of this many
+  uint64_t end_round = 0;               // the run ends before this round (0: not recorded, v1)
 
   bool operator==(const Checkpoint&) const = default;
 };

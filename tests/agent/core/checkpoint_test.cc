@@ -31,6 +31,9 @@ Checkpoint Sample(uint64_t round) {
   c.members = {{0, "127.0.0.1:4000", proto::MemberState::kAlive, 0},
                {2, "127.0.0.1:4002", proto::MemberState::kDead, 5}};
   c.algorithm = {1, 2, 3};
+  c.shard_index = 2;
+  c.shard_count = 5;
+  c.end_round = round + 10;
   return c;
 }
 
@@ -98,16 +101,39 @@ TEST(CheckpointFormat, MessagesNameTheProblem) {
 // reader: random mutations of a valid payload, re-sealed with a correct length and CRC,
 // must be read or refused with a reason — never crash, hang or allocate what the file
 // does not hold.
-std::vector<uint8_t> Seal(const std::vector<uint8_t>& payload) {
+std::vector<uint8_t> Seal(const std::vector<uint8_t>& payload,
+                          uint32_t version = kCheckpointVersion) {
   std::vector<uint8_t> out(kCheckpointMagic, kCheckpointMagic + 4);
   auto put = [&](uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
   };
-  put(kCheckpointVersion, 4);
+  put(version, 4);
   put(payload.size(), 8);
   out.insert(out.end(), payload.begin(), payload.end());
   put(crc32(crc32(0L, Z_NULL, 0), out.data(), static_cast<uInt>(out.size())), 4);
   return out;
+}
+
+// A version-1 file (no shard, no end round) is still read: the fields stay "not
+// recorded". A version-2 payload with an impossible shard or end round is refused.
+TEST(CheckpointFormat, VersionOneIsReadAndBadVersionTwoFieldsAreRefused) {
+  const auto v2 = EncodeCheckpoint(Sample(4));
+  std::vector<uint8_t> payload(v2.begin() + kCheckpointHeaderBytes,
+                               v2.end() - kCheckpointTrailerBytes - 16);  // drop the v2 tail
+  auto old = DecodeCheckpoint(Seal(payload, 1));
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_EQ(old->shard_index, -1);
+  EXPECT_EQ(old->end_round, 0u);
+  EXPECT_EQ(old->trainer, Sample(4).trainer);
+
+  Checkpoint bad_shard = Sample(4);
+  bad_shard.shard_index = 5;  // of 5
+  EXPECT_NE(DecodeCheckpoint(EncodeCheckpoint(bad_shard)).status().message().find("shard 5 of 5"),
+            std::string::npos);
+  Checkpoint bad_end = Sample(4);
+  bad_end.end_round = 4;
+  EXPECT_NE(DecodeCheckpoint(EncodeCheckpoint(bad_end)).status().message().find("end round 4"),
+            std::string::npos);
 }
 
 TEST(CheckpointFormat, FuzzedPayloadsWithValidChecksumsAreReadOrRefused) {
