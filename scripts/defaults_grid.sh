@@ -3,7 +3,9 @@
 # example topology and every built-in partition, short runs (ROUNDS x LOCAL_STEPS,
 # default 3 x 50). One `launch --compare` per (topology, partition); prints a table of
 # final mean accuracy per algorithm ("DIV" = the run stopped, e.g. "training
-# diverged"; "-" = not applicable, e.g. an undirected algorithm on a digraph) and
+# diverged"; "-" = not applicable, e.g. an undirected algorithm on a digraph; "n/a" =
+# classes:K on fewer than 10/K agents, which the agents refuse as bad input;
+# ringN/completeN without an example file are generated) and
 # whether each algorithm finished above `local`.
 #   scripts/defaults_grid.sh [OUT]            # OUT default runs/defaults-grid
 #   TOPOS="ring5 complete8" PARTS="classes:1" scripts/defaults_grid.sh
@@ -18,7 +20,7 @@ gv="${GRAPEVINE:-$(ls -t "$repo"/build/*/tools/grapevine 2>/dev/null | head -1)}
 base_port="${BASE_PORT:-23000}"
 rounds="${ROUNDS:-3}"
 steps="${LOCAL_STEPS:-50}"
-topos=(${TOPOS:-ring4 ring5 ring8 complete5 complete8 groups8 ring8-directed})
+topos=(${TOPOS:-ring4 ring5 ring8 complete5 complete8 groups8 ring8-directed ring10})
 parts=(${PARTS:-iid shards classes:1 classes:2 dirichlet:0.1})
 algos=(${ALGOS:-dimat wa wm dpsgd cdsgd cga lasgd local sgp choco efficient-adam})
 directed_algos=" sgp local "
@@ -30,7 +32,13 @@ trap '[ -n "$launch_pid" ] && kill -INT "$launch_pid" 2>/dev/null; wait; exit 13
 printf '| topology | partition |'; for a in "${algos[@]}"; do printf ' %s |' "$a"; done
 printf ' all above local |\n|---|---|'; for a in "${algos[@]}"; do printf -- '---|'; done; printf -- '---|\n'
 for topo in "${topos[@]}"; do
-  # The example's ports moved to BASE_PORT.. (outside the ephemeral range).
+  # The example's ports moved to BASE_PORT.. (outside the ephemeral range); ringN or
+  # completeN without an example file is generated.
+  if [ ! -f "$repo/examples/$topo.dot" ]; then
+    kind="${topo%%[0-9]*}"; n="${topo#"$kind"}"
+    "$gv" topo gen "$kind" "$n" --host 127.0.0.1 --base-port "$base_port" -o "$out/topo/$topo.dot" \
+        > /dev/null || exit 2
+  else
   awk -v base="$base_port" '{
       if (match($0, /127\.0\.0\.1:[0-9]+/)) {
         port = substr($0, RSTART + 10, RLENGTH - 10) + 0
@@ -38,12 +46,22 @@ for topo in "${topos[@]}"; do
       }
       print
     }' "$repo/examples/$topo.dot" > "$out/topo/$topo.dot"
+  fi
+  nodes=$(grep -c 'addr=' "$out/topo/$topo.dot")
   directed=0; grep -q '^ *digraph' "$out/topo/$topo.dot" && directed=1
   run=()
   for a in "${algos[@]}"; do
     if [ $directed = 0 ] || [[ "$directed_algos" == *" $a "* ]]; then run+=("$a"); fi
   done
   for part in "${parts[@]}"; do
+    # classes:K gives each agent K classes: fewer than 10/K agents leave classes out,
+    # which the agents refuse (exit 2, "use k >= ..."): not a defaults question.
+    if [[ "$part" == classes:* ]] && [ $((nodes * ${part#classes:})) -lt 10 ]; then
+      printf '| %s | `%s` |' "$topo" "$part"
+      for a in "${algos[@]}"; do printf ' n/a |'; done
+      printf ' (needs >= %s agents) |\n' $(( (10 + ${part#classes:} - 1) / ${part#classes:} ))
+      continue
+    fi
     dir="$out/$topo/${part//:/-}"
     rm -rf "$dir"; mkdir -p "$(dirname "$dir")"
     list=$(IFS=,; echo "${run[*]}")

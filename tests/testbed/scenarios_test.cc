@@ -244,7 +244,12 @@ TEST_F(TestbedSwarmTest, PartitionForTwentySecondsThenHeal) {
     std::printf("[ figures ] node %d neighbour distance: median %.3f during the cut, %.3f peak "
                 "after the heal, median %.3f over the last 5 rounds\n", node, floor, peak, end);
     EXPECT_GT(peak, 1.5 * floor) << "node " << node << ": the other side's models never arrived";
-    EXPECT_LT(end, 0.6 * peak) << "node " << node << ": models did not mix after the heal";
+    // Mixed again: the jump is over — the last rounds are back within 1.5x the floor
+    // inside a side (which the peak exceeded). Not "end < 0.6 x peak": a boundary agent
+    // whose first cross-side model arrived late had a low peak (3.3 against a floor of
+    // 1.9, end 2.2) on a loaded machine, and mixed as well as the others.
+    EXPECT_LT(end, peak) << "node " << node << ": models did not mix after the heal";
+    EXPECT_LE(end, 1.5 * floor) << "node " << node << ": models did not mix after the heal";
   }
   std::printf("[ figures ] partition 4 | 4: other side dead after %.1f s; 8 alive in both views "
               "%.1f s after the heal\n", dead_after, converged_after);
