@@ -70,6 +70,8 @@ struct MetricsRecord {
   // delivered, taken before merging: how far the farthest neighbour's model is (absent
   // when none arrived).
   std::optional<double> neighbour_distance;
+  // Straggler emulation (--slowdown / node attribute slowdown=F): F, when not 1.
+  std::optional<double> slowdown;
 
   bool operator==(const MetricsRecord&) const = default;
 };
@@ -110,6 +112,7 @@ void ForEachMetricsField(Record& r, F&& f) {
   f("bytes_out_local_tier", r.bytes_out_local_tier);
   f("bytes_out_global_tier", r.bytes_out_global_tier);
   f("neighbour_distance", r.neighbour_distance);
+  f("slowdown", r.slowdown);
 }
 
 // Sets the field called `key` to `value` (converted to the field's type). False, and

@@ -107,6 +107,10 @@ Status Node::CheckOptions() const {
   if (options_.eval_every <= 0) return Status::Invalid("--eval-every must be positive");
   if (!options_.shard.empty()) GV_RETURN_IF_ERROR(ParseShard(options_.shard).status());
   if (options_.checkpoint_every < 0) return Status::Invalid("--checkpoint-every must be >= 0");
+  if (options_.slowdown != 0 && !(options_.slowdown >= 1 && options_.slowdown <= 100)) {
+    return Status::Invalid("--slowdown must be a number in [1, 100], not " +
+                           std::to_string(options_.slowdown));
+  }
   if (learn::IsGlobalSampling(options_.sampling) && by_join) {
     return Status::Invalid("--sampling " + options_.sampling +
                            " needs --topology/--node: the global schedule is drawn over the "
@@ -187,6 +191,7 @@ Status Node::StartFromTopology() {
   if (!index) {
     return Status::Invalid(options_.topology_path + ": no node '" + options_.node + "'");
   }
+  slowdown_ = options_.slowdown > 0 ? options_.slowdown : topo.node(*index).slowdown;
   std::vector<proto::MemberRecord> members;
   for (int i = 0; i < topo.num_nodes(); ++i) {
     if (topo.addr(i).empty()) {
@@ -248,6 +253,7 @@ Status Node::StartFromTopology() {
 // --join HOST:PORT: listen, and learn the id from the join reply (the membership is
 // created then); the trainer is set up when the state transfer arrives.
 Status Node::PrepareJoin() {
+  slowdown_ = options_.slowdown > 0 ? options_.slowdown : 1.0;
   GV_RETURN_IF_ERROR(network_->Listen(options_.listen_addr));
   self_addr_ = network_->listen_addr();
   auto model = learn::ParseModel(options_.model, data_.train.shape, data_.train.num_classes);
@@ -302,6 +308,14 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
   GV_ASSIGN_OR_RETURN(trainer_, learn::Trainer::Create(std::move(model), data_.train.Subset(shard),
                                                        t, std::move(init)));
   shard_index_ = shard_index;
+  if (slowdown_ > 1) {
+    // A straggler: every gradient computation takes slowdown_ times as long. Through
+    // the clock, so a simulated swarm's straggler is slow in virtual time.
+    trainer_->set_compute_hook([this](std::chrono::nanoseconds compute) {
+      clock_->SleepFor(std::chrono::duration_cast<core::Duration>(compute * (slowdown_ - 1)));
+    });
+    spdlog::info("slowdown {}: each step's compute takes {}x as long", slowdown_, slowdown_);
+  }
   shard_count_ = shard_count;
   spdlog::info("node {} ({}): {} training examples (partition {}, shard {}/{}), model {} "
                "({} parameters), algo {} (init {})",

@@ -197,6 +197,7 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   std::string self_name_;
   int node_count_ = 0;
   int shard_index_ = 0;
+  double slowdown_ = 1.0;  // set before the trainer; straggler emulation (>= 1)
   int shard_count_ = 1;
   uint64_t end_round_ = 0;  // training thread: the run ends before this round
   // A `digraph` topology (only for an algorithm whose row allows it): membership keeps

@@ -29,6 +29,10 @@ struct NodeOptions {
   std::string partition = "iid";
   // Joiners: which shard of the data to train on, "I/N"; empty = assigned id / id+1.
   std::string shard;
+  // Straggler emulation: each step's compute takes this many times as long (the agent
+  // sleeps the difference). 0 = the node's slowdown attribute in the topology file
+  // (1 when it has none, and for joiners).
+  double slowdown = 0;
 
   // ---- rounds ----
   std::string algo{algorithms::kDefaultAlgo};  // a registry row (agent/algorithms/registry.h)

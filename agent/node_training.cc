@@ -662,6 +662,7 @@ void Node::WriteMetrics(uint64_t round, double loss, std::optional<double> accur
   r.neighbours_alive = neighbours_alive_.load();
   r.wait_seconds = last_wait_seconds_;
   if (resumed_from_) r.resumed_from = static_cast<int64_t>(*resumed_from_);
+  if (slowdown_ != 1.0) r.slowdown = slowdown_;
   resumed_from_.reset();
   metrics_.Write(ToJsonLine(r));
   if (accuracy) {

@@ -162,8 +162,13 @@ float Trainer::Step() {
   return loss;
 }
 
+void Trainer::ReportCompute(std::chrono::steady_clock::time_point started) const {
+  if (compute_hook_) compute_hook_(std::chrono::steady_clock::now() - started);
+}
+
 float Trainer::ComputeGradient() {
   GV_CHECK(pending_batch_ == 0 && !skip_pending_);
+  const auto started = std::chrono::steady_clock::now();
   int64_t want = options_.batch_size;
   step_scale_ = 1.0f;
   if (!planned_.empty()) {
@@ -198,6 +203,7 @@ float Trainer::ComputeGradient() {
   }
   pending_batch_ = batch;
   last_loss_ = loss;
+  ReportCompute(started);
   return loss;
 }
 
@@ -234,6 +240,7 @@ void Trainer::ApplyGradient(const Eigen::VectorXf& grad) {
 
 float Trainer::GradientOnSample(const Eigen::VectorXf& params, Eigen::VectorXf* grad) {
   GV_CHECK(params.size() == params_.size());
+  const auto started = std::chrono::steady_clock::now();
   const int64_t n = shard_.size();
   const int64_t batch = std::min(options_.batch_size, n);
   if (sample_x_.cols() != batch) {
@@ -247,8 +254,10 @@ float Trainer::GradientOnSample(const Eigen::VectorXf& params, Eigen::VectorXf* 
     sample_y_[static_cast<size_t>(i)] = shard_.y[static_cast<size_t>(example)];
   }
   grad->resize(params.size());
-  return model_->LossAndGradient(params, sample_x_,
-                                 std::span<const int32_t>(sample_y_.data(), batch), grad->data());
+  const float loss = model_->LossAndGradient(
+      params, sample_x_, std::span<const int32_t>(sample_y_.data(), batch), grad->data());
+  ReportCompute(started);
+  return loss;
 }
 
 float Trainer::GrabGradient(int64_t batch) {

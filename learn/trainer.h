@@ -21,8 +21,10 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <random>
 #include <span>
@@ -89,6 +91,11 @@ class Trainer {
   // One optimizer step on the next batch; returns the batch's mean loss (before the step).
   // Same as ComputeGradient() followed by ApplyGradient(gradient()).
   float Step();
+  // Called after every gradient computation (ComputeGradient, Step, GradientOnSample)
+  // with the wall time it took; the agent's straggler emulation sleeps from here.
+  void set_compute_hook(std::function<void(std::chrono::nanoseconds)> hook) {
+    compute_hook_ = std::move(hook);
+  }
   // Step in two halves, for algorithms that combine gradients before updating (CGA):
   // ComputeGradient() fills gradient() from the next batch and returns its loss;
   // ApplyGradient(g) then takes the optimizer step with g (any vector of the model's
@@ -148,6 +155,7 @@ class Trainer {
   Trainer(std::unique_ptr<Model> model, Dataset shard, const TrainerOptions& options,
           std::unique_ptr<ExampleOrder> order, Eigen::VectorXf params);
   float GrabGradient(int64_t batch);
+  void ReportCompute(std::chrono::steady_clock::time_point started) const;
 
   std::unique_ptr<Model> model_;
   Dataset shard_;
@@ -172,6 +180,7 @@ class Trainer {
   int64_t clipped_steps_ = 0;
   Eigen::VectorXf clipped_;    // the scaled gradient of a clipped step (reused)
   std::mt19937_64 sample_rng_;  // GradientOnSample's batches
+  std::function<void(std::chrono::nanoseconds)> compute_hook_;
   Eigen::MatrixXf sample_x_;
   std::vector<int32_t> sample_y_;
 };

@@ -166,6 +166,12 @@ void RegisterAgentCommand(CLI::App& app, CommandContext& ctx) {
                                "host:port of any member of a running swarm");
   cmd->add_option("--listen", options->listen_addr, "joiners: host:port to listen on")
       ->needs(join);
+  cmd->add_option("--slowdown", options->slowdown,
+                  "straggler emulation: each step's compute takes F times as long (sleeps the "
+                  "difference); default: the node's slowdown attribute in the topology file, "
+                  "else 1")
+      ->type_name("F")
+      ->check(CLI::Range(1.0, 100.0));
   cmd->add_option("--shard", options->shard,
                   "train on data shard I/N instead of the one the node id implies");
   cmd->add_option("--metrics", options->metrics_path, "JSONL metrics file, one line per round");

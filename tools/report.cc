@@ -267,6 +267,9 @@ std::string AgentTable(const RunView& v, const std::string& dir,
                        const std::map<std::string, std::string>& addrs,
                        const AccuracyScale& scale) {
   std::vector<std::vector<std::string>> rows;
+  // Stragglers (--slowdown, slowdown=F): a column only when some agent ran as one.
+  const bool any_slowdown =
+      std::any_of(v.agents.begin(), v.agents.end(), [](const auto& a) { return a.slowdown; });
   for (const auto& a : v.agents) {
     auto addr = addrs.find(a.node);
     std::string files;
@@ -283,10 +286,16 @@ std::string AgentTable(const RunView& v, const std::string& dir,
                     FormatBytes(static_cast<double>(a.bytes_received)),
                     std::to_string(a.models_merged), std::to_string(a.models_rejected),
                     std::to_string(a.bad_lines), files});
+    if (any_slowdown) {
+      rows.back().insert(rows.back().begin() + 2, a.slowdown ? FormatFixed(*a.slowdown, 2) + "×"
+                                                             : "1");
+    }
   }
-  return HtmlTable({"node", "addr", "final accuracy", "rounds", "evaluations", "bytes sent",
-                    "bytes received", "models merged", "models rejected", "bad lines", "files"},
-                   rows);
+  std::vector<std::string> header{"node", "addr", "final accuracy", "rounds", "evaluations",
+                                  "bytes sent", "bytes received", "models merged",
+                                  "models rejected", "bad lines", "files"};
+  if (any_slowdown) header.insert(header.begin() + 2, "slowdown");
+  return HtmlTable(header, rows);
 }
 
 std::string RoundTable(const RunView& v) {

@@ -137,6 +137,7 @@ AgentSummary SummarizeAgent(const AgentMetrics& agent) {
     received.Step(line.bytes_in.value_or(0));
     if (line.models_merged) s.models_merged = *line.models_merged;
     if (line.models_rejected) s.models_rejected = *line.models_rejected;
+    if (line.slowdown) s.slowdown = *line.slowdown;
     const int64_t r = RoundOf(line);
     s.rounds = std::max(s.rounds, r);
     if (line.test_accuracy) {

@@ -54,6 +54,7 @@ struct AgentSummary {
   uint64_t models_merged = 0;    // last value logged
   uint64_t models_rejected = 0;  // last value logged
   size_t bad_lines = 0;
+  std::optional<double> slowdown;  // straggler emulation factor, when it ran with one
 };
 
 AgentSummary SummarizeAgent(const AgentMetrics& agent);

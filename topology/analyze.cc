@@ -60,6 +60,7 @@ Result<Report> Analyze(const Topology& topology, WeightsKind weights,
     entry.id = node.name;
     entry.addr = node.addr;
     entry.group = node.group;
+    entry.slowdown = node.slowdown;
     entry.degree = topology.Degree(i);
     entry.in_degree = static_cast<int>(topology.InNeighbors(i).size());
     entry.out_degree = static_cast<int>(topology.OutNeighbors(i).size());

@@ -23,6 +23,7 @@ struct NodeReport {
   std::string id;     // the node's name in the file
   std::string addr;   // empty: none
   std::string group;  // empty: none
+  double slowdown = 1.0;  // the node's slowdown attribute (1: none)
   int degree = 0;     // distinct neighbours (digraph: in ∪ out)
   int in_degree = 0;
   int out_degree = 0;

@@ -393,6 +393,14 @@ class DotParser {
     for (const auto& [key, value] : attrs) {
       if (key.text == "addr") node.addr = value.text;
       if (key.text == "group") node.group = value.text;
+      if (key.text == "slowdown") {
+        if (auto f = ParseSlowdown(value.text)) {
+          node.slowdown = *f;
+        } else {
+          AddIssue(value.line, "slowdown '" + value.text + "' of node '" + node.name +
+                                   "' is not a number in [1, 100]");
+        }
+      }
     }
   }
 

@@ -63,6 +63,10 @@ std::string WriteDot(const Topology& topology, const DotWriteOptions& options) {
       if (!attrs.empty()) attrs += ", ";
       attrs += "group=" + DotId(node.group);
     }
+    if (node.slowdown != 1.0) {
+      if (!attrs.empty()) attrs += ", ";
+      attrs += "slowdown=" + FormatDouble(node.slowdown);
+    }
     if (!attrs.empty()) out += " [" + attrs + "]";
     out += ";\n";
   }

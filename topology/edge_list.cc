@@ -51,8 +51,15 @@ Result<Topology> ReadEdgeList(std::string_view text, const std::string& source,
           node.addr = value;
         } else if (key == "group" && eq != std::string::npos) {
           node.group = value;
+        } else if (key == "slowdown" && eq != std::string::npos) {
+          if (auto f = ParseSlowdown(value)) {
+            node.slowdown = *f;
+          } else {
+            issue(line_number, "slowdown '" + value + "' of node '" + tokens[0] +
+                                   "' is not a number in [1, 100]");
+          }
         } else {
-          issue(line_number, "expected 'addr=HOST:PORT' or 'group=NAME' after node '" +
+          issue(line_number, "expected 'addr=HOST:PORT', 'group=NAME' or 'slowdown=F' after node '" +
                                  tokens[0] + "', found '" + tokens[k] + "'");
         }
       }

@@ -1,6 +1,7 @@
 #include "topology/graphml.h"
 
 #include <map>
+#include <set>
 #include <optional>
 
 #include "topology/number.h"
@@ -10,7 +11,7 @@ namespace grapevine::topology {
 namespace {
 
 // What a <key> means to us.
-enum class KeyRole { kIgnored, kAddr, kGroup, kWeight };
+enum class KeyRole { kIgnored, kAddr, kGroup, kWeight, kSlowdown };
 
 struct KeyInfo {
   KeyRole role = KeyRole::kIgnored;
@@ -96,6 +97,7 @@ class GraphmlReader {
       KeyInfo info;
       if ((on == "node" || on == "all") && meaning == "addr") info.role = KeyRole::kAddr;
       if ((on == "node" || on == "all") && meaning == "group") info.role = KeyRole::kGroup;
+      if ((on == "node" || on == "all") && meaning == "slowdown") info.role = KeyRole::kSlowdown;
       if ((on == "edge" || on == "all") && meaning == "weight") info.role = KeyRole::kWeight;
       keys_[*id] = info;
       current_key_ = *id;
@@ -153,6 +155,7 @@ class GraphmlReader {
       KeyRole role = it->second.role;
       if (current_node_ >= 0 && role == KeyRole::kAddr) topology_.mutable_node(current_node_).addr = value;
       if (current_node_ >= 0 && role == KeyRole::kGroup) topology_.mutable_node(current_node_).group = value;
+      if (current_node_ >= 0 && role == KeyRole::kSlowdown) SetSlowdown(current_node_, value, data_line_);
       if (in_edge_ && role == KeyRole::kWeight) {
         edges_.back().weight = value;
         edges_.back().weight_line = data_line_;
@@ -176,6 +179,9 @@ class GraphmlReader {
         Node& node = topology_.mutable_node(i);
         if (info.role == KeyRole::kAddr && node.addr.empty()) node.addr = *info.default_value;
         if (info.role == KeyRole::kGroup && node.group.empty()) node.group = *info.default_value;
+        if (info.role == KeyRole::kSlowdown && !explicit_slowdown_.count(i)) {
+          SetSlowdown(i, *info.default_value, node.line);
+        }
       }
       if (info.role == KeyRole::kWeight) {
         for (PendingEdge& edge : edges_) {
@@ -207,6 +213,16 @@ class GraphmlReader {
     }
   }
 
+  void SetSlowdown(int node, const std::string& value, int line) {
+    explicit_slowdown_.insert(node);
+    if (auto f = ParseSlowdown(value)) {
+      topology_.mutable_node(node).slowdown = *f;
+    } else {
+      AddIssue(line, "slowdown '" + value + "' of node '" + topology_.node(node).name +
+                         "' is not a number in [1, 100]");
+    }
+  }
+
   XmlTokenizer tokenizer_;
   const std::string& source_;
   std::vector<Issue>* issues_;
@@ -221,6 +237,7 @@ class GraphmlReader {
   std::string data_key_;
   std::string data_text_;
   int data_line_ = 0;
+  std::set<int> explicit_slowdown_;  // nodes whose <data> gave a slowdown (not the default)
 };
 
 }  // namespace

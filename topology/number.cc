@@ -26,6 +26,12 @@ std::optional<long long> ParseInteger(std::string_view text, long long min, long
   return value;
 }
 
+std::optional<double> ParseSlowdown(std::string_view text) {
+  const std::optional<double> f = ParseNumber(text);
+  if (!f || *f < 1.0 || *f > 100.0) return std::nullopt;
+  return f;
+}
+
 std::string FormatDouble(double value) {
   char buffer[64];
   auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);

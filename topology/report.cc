@@ -115,6 +115,7 @@ nlohmann::json ReportToJson(const Report& report) {
                   {"addr", node.addr.empty() ? json(nullptr) : json(node.addr)},
                   {"degree", node.degree}};
     if (!node.group.empty()) entry["group"] = node.group;
+    if (node.slowdown != 1.0) entry["slowdown"] = node.slowdown;
     if (report.directed) {
       entry["in_degree"] = node.in_degree;
       entry["out_degree"] = node.out_degree;
@@ -180,11 +181,14 @@ std::string ReportToText(const Report& report, int max_nodes_listed) {
   for (const NodeReport& n : report.node_list) any_group |= !n.group.empty();
   bool any_state = false;
   for (const NodeReport& n : report.node_list) any_state |= !n.state.empty();
+  bool any_slowdown = false;
+  for (const NodeReport& n : report.node_list) any_slowdown |= n.slowdown != 1.0;
   size_t id_width = 4;
   for (const NodeReport& n : report.node_list) id_width = std::max(id_width, n.id.size() + 2);
   std::string header = "  " + Pad("id", id_width) + Pad(report.directed ? "in/out" : "degree", 8) +
                        Pad("addr", 24);
   if (any_group) header += Pad("group", 12);
+  if (any_slowdown) header += Pad("slowdown", 10);
   if (any_state) header += "state";
   while (!header.empty() && header.back() == ' ') header.pop_back();
   out += header + "\n";
@@ -197,6 +201,7 @@ std::string ReportToText(const Report& report, int max_nodes_listed) {
     std::string row = "  " + Pad(n.id, id_width) + Pad(degree, 8) +
                       Pad(n.addr.empty() ? "-" : n.addr, 24);
     if (any_group) row += Pad(n.group.empty() ? "-" : n.group, 12);
+    if (any_slowdown) row += Pad(FormatDouble(n.slowdown), 10);
     if (any_state) row += n.state;
     while (!row.empty() && row.back() == ' ') row.pop_back();
     out += row + "\n";

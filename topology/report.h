@@ -6,7 +6,7 @@
 // doubly_stochastic, weight_properties {nonnegative, row_stochastic, column_stochastic,
 // symmetric, max_row_error, max_column_error}, rho, spectral_gap, consensus_rounds,
 // epsilon, lambda2, lambda_n, spectral_method, spectral_note, node_list [{id, addr,
-// degree, group?, in_degree?, out_degree? (digraphs), state? (live)}],
+// degree, group?, slowdown? (when not 1), in_degree?, out_degree? (digraphs), state? (live)}],
 // issues [{severity, line, message}]. Missing values are null.
 //
 // Thread-safety: pure functions.

@@ -29,6 +29,9 @@ struct Node {
   std::string addr;   // "host:port"; empty when the file gives none
   std::string group;  // optional locality group (ALGORITHMS.md two-tier schemes)
   int line = 0;       // where it was declared (0: generated or implicit)
+  // Straggler emulation (attribute slowdown=F): the agent's compute takes F times as
+  // long (it sleeps F-1 times each step's compute). 1 = as fast as the machine.
+  double slowdown = 1.0;
 };
 
 struct Edge {

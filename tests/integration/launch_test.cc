@@ -66,6 +66,41 @@ TEST_F(LaunchTest, ShortRunWritesSummary) {
   }
 }
 
+// A node with slowdown=4 in the file runs as a straggler: its metrics carry the factor,
+// the others' do not; `topo inspect` and the run report show it.
+TEST_F(LaunchTest, SlowdownAttributeMakesThatNodeAStraggler) {
+  const std::vector<int> ports{FreePort(), FreePort(), FreePort()};
+  std::string dot = "graph ring {\n";
+  for (int i = 0; i < 3; ++i) {
+    dot += "  " + std::to_string(i) + " [addr=\"" + Addr(ports[static_cast<size_t>(i)]) + "\"" +
+           (i == 1 ? ", slowdown=4" : "") + "];\n";
+  }
+  dot += "  0 -- 1 -- 2 -- 0;\n}\n";
+  const std::string ring = dir() + "/ring3.dot";
+  WriteFile(ring, dot);
+  RunResult inspect = Run({"topo", "inspect", ring});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.errors;
+  EXPECT_NE(inspect.output.find("slowdown"), std::string::npos) << inspect.output;
+  const std::string out = dir() + "/run";
+  RunResult r = Run(Concat({"launch", ring, "--out", out, "--timeout", "60"}, Flags(3)),
+                    seconds(90));
+  ASSERT_EQ(r.exit_code, 0) << r.output << r.errors;
+  for (int i = 0; i < 3; ++i) {
+    const auto lines = ReadJsonl(out + "/metrics/" + std::to_string(i) + ".jsonl");
+    ASSERT_FALSE(lines.empty()) << i;
+    if (i == 1) {
+      EXPECT_EQ(lines.back().value("slowdown", 0.0), 4.0) << lines.back().dump();
+    } else {
+      EXPECT_FALSE(lines.back().contains("slowdown")) << lines.back().dump();
+    }
+  }
+  EXPECT_NE(ReadFileOrEmpty(out + "/logs/1.log").find("slowdown 4"), std::string::npos);
+  EXPECT_NE(ReadFileOrEmpty(out + "/report.html").find(">slowdown</th>"), std::string::npos);
+  RunResult bad = Run({"agent", "--topology", ring, "--node", "0", "--slowdown", "0.5"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output << bad.errors;
+  EXPECT_NE((bad.output + bad.errors).find("--slowdown"), std::string::npos) << bad.errors;
+}
+
 TEST_F(LaunchTest, SigintStopsEveryAgentAndWritesPartialSummary) {
   const std::string out = dir() + "/run";
   Process& launcher =

@@ -2,6 +2,8 @@
 // sample accounting, parameter access, and option validation.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "learn/model.h"
 #include "learn/synthetic.h"
 #include "learn/trainer.h"
@@ -80,6 +82,36 @@ TEST(TrainerTest, PlannedStepsTakeTheirExamplesAndScale) {
   EXPECT_EQ(planned->samples_seen(), 132);
   EXPECT_NE(planned->params(), before);
   EXPECT_FALSE(planned->step_pending());
+}
+
+// The straggler hook (--slowdown): once per gradient computation, with its duration;
+// not for a planned step of 0 examples (nothing is computed). Results are unchanged.
+TEST(TrainerTest, ComputeHookSeesEveryGradientComputation) {
+  const DataSplit data = Synthetic();
+  TrainerOptions options;
+  options.batch_size = 32;
+  auto hooked = MakeTrainer(data, options);
+  auto plain = MakeTrainer(data, options);
+  int calls = 0;
+  std::chrono::nanoseconds total{0};
+  hooked->set_compute_hook([&](std::chrono::nanoseconds d) {
+    ++calls;
+    EXPECT_GE(d.count(), 0);
+    total += d;
+  });
+  EXPECT_EQ(hooked->Step(), plain->Step());
+  EXPECT_EQ(calls, 1);
+  hooked->ComputeGradient();
+  EXPECT_EQ(calls, 2);
+  hooked->ApplyGradient(hooked->gradient());
+  EXPECT_EQ(calls, 2);
+  Eigen::VectorXf g;
+  hooked->GradientOnSample(hooked->params(), &g);
+  EXPECT_EQ(calls, 3);
+  hooked->PlanSteps({{0, 1.0f}});
+  hooked->Step();
+  EXPECT_EQ(calls, 3);
+  EXPECT_GT(total.count(), 0);
 }
 
 TEST(TrainerTest, AdamAndCosineLearnToo) {
