@@ -27,7 +27,8 @@ TEST(LoadTest, MissingFileIsNotFound) {
 
 TEST(LoadTest, ExamplesLoadAndFindNodesByName) {
   for (const char* name : {"ring4.dot", "ring5.dot", "ring8.dot", "complete5.dot", "complete8.dot",
-                           "ring8.graphml", "ring8.edges", "groups8.dot"}) {
+                           "ring8.graphml", "ring8.edges", "groups8.dot",
+                           "ring8-stragglers.dot"}) {
     std::string path = std::string(GRAPEVINE_SOURCE_DIR) + "/examples/" + name;
     Result<Topology> t = LoadTopology(path);
     ASSERT_TRUE(t.ok()) << t.status().message();
@@ -39,6 +40,10 @@ TEST(LoadTest, ExamplesLoadAndFindNodesByName) {
   ASSERT_TRUE(groups.ok());
   EXPECT_EQ(groups->node(3).group, "a");
   EXPECT_EQ(groups->node(4).group, "b");
+  Result<Topology> slow =
+      LoadTopology(std::string(GRAPEVINE_SOURCE_DIR) + "/examples/ring8-stragglers.dot");
+  ASSERT_TRUE(slow.ok());
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(slow->node(i).slowdown, i == 3 || i == 7 ? 4.0 : 1.0);
 }
 
 }  // namespace
