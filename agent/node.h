@@ -38,6 +38,7 @@
 #include "agent/core/clock.h"
 #include "agent/core/transport.h"
 #include "base/status.h"
+#include "learn/data_source.h"
 #include "learn/dataset.h"
 #include "learn/sampling.h"
 #include "learn/trainer.h"
@@ -208,7 +209,9 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   std::set<proto::NodeId> extra_links_;
   std::set<proto::NodeId> out_edges_, in_edges_;
 
-  learn::DataSplit data_;
+  // Training labels, shape and the evaluation set (the first --eval-samples test
+  // examples) from Setup; the shard's pixels are read by SetupTrainer and live in trainer_.
+  learn::DataSource data_;
   std::unique_ptr<learn::Trainer> trainer_;  // training thread once started
   algorithms::AlgoSpec spec_{};  // the running algorithm's row; read-only after Setup
   std::unique_ptr<algorithms::Algorithm> algorithm_;  // training thread once started
