@@ -109,6 +109,25 @@ void BM_MlpForwardBackward(benchmark::State& state) {
 }
 BENCHMARK(BM_MlpForwardBackward)->Arg(64)->Unit(benchmark::kMicrosecond);
 
+// Batch assembly alone: 64 random examples of 784 features copied (dense) or decoded
+// through the table (compact) into a features × 64 matrix, as Trainer::Step() does.
+void BM_GatherBatch(benchmark::State& state) {
+  const Shape shape{1, 28, 28};
+  const bool compact = state.range(0) != 0;
+  const Dataset d = compact ? RandomCompactDataset(shape, 4096, 10, 3) : RandomDataset(shape, 4096, 10, 3);
+  Eigen::MatrixXf batch(shape.size(), 64);
+  std::mt19937_64 rng(5);
+  std::vector<int64_t> pick(64);
+  for (auto _ : state) {
+    for (auto& p : pick) p = static_cast<int64_t>(rng() % 4096);
+    for (int64_t i = 0; i < 64; ++i) d.CopyExample(pick[static_cast<size_t>(i)], batch.col(i).data());
+    benchmark::DoNotOptimize(batch.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 64);
+  state.SetLabel(compact ? "compact" : "dense");
+}
+BENCHMARK(BM_GatherBatch)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
 // C(m×n) = A(m×k) · B(k×n), fp32, one thread: 2·m·n·k FLOPs.
 void BM_Gemm(benchmark::State& state) {
   Eigen::setNbThreads(1);
