@@ -309,7 +309,9 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
                                  ? options_.seed * 1000003 + static_cast<uint64_t>(shard_index)
                                  : options_.seed;
   Eigen::VectorXf init = model->InitParams(init_seed);
-  fingerprint_ = model->Fingerprint();
+  // A joiner's network thread reads fingerprint_ already; PrepareJoin set it from the same
+  // spec and shape, so there is nothing to write (and no race) then.
+  if (fingerprint_ != model->Fingerprint()) fingerprint_ = model->Fingerprint();
   const int64_t num_params = model->num_params();
   // Only this shard's examples are decoded from the files (learn/data_source.h).
   GV_ASSIGN_OR_RETURN(learn::Dataset examples, data_.LoadTrain(shard));
@@ -347,6 +349,16 @@ int Node::Run() {
       if (!failure_.ok() || !stop_) spdlog::error("{}", why.ToString());
       network_->Stop();
       return stop_ && failure_.ok() ? 0 : 1;
+    }
+    // Admitted: the shard is known now. Reading it takes a few tenths of a second
+    // (learn/data_source.h), here rather than on the network thread.
+    GV_CHECK(pending_shard_.has_value());
+    const auto [shard_index, shard_count] = *pending_shard_;
+    lock.unlock();
+    if (Status st = SetupTrainer(shard_index, shard_count); !st.ok()) {
+      spdlog::error("{}", st.ToString());
+      network_->Stop();
+      return ExitCodeFor(st);
     }
   }
   std::thread trainer([this] {
@@ -675,7 +687,13 @@ Status Node::OnAdmitted(const proto::JoinReply& reply, bool rejoin) {
   int shard_index = static_cast<int>(reply.assigned_id);
   int shard_count = shard_index + 1;
   if (!options_.shard.empty()) std::tie(shard_index, shard_count) = *ParseShard(options_.shard);
-  return SetupTrainer(shard_index, shard_count);
+  if (shard_index < 0 || shard_index >= shard_count) {
+    return Status::Invalid("partition: node index " + std::to_string(shard_index) +
+                           " is outside [0, " + std::to_string(shard_count) + ")");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  pending_shard_ = {shard_index, shard_count};  // read by Run(): SetupTrainer reads files
+  return Status::Ok();
 }
 
 void Node::OnJoined(const proto::JoinReply& reply, bool rejoin) {

@@ -226,6 +226,9 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   std::condition_variable ready_cv_;
   bool joined_ = false;                                  // guarded by mu_
   std::shared_ptr<const proto::ModelPayload> initial_;   // state transfer, guarded by mu_
+  // A joiner's shard (index, count) from its admission, guarded by mu_: Run() loads it on
+  // the main thread once the state transfer came, so the network thread never reads files.
+  std::optional<std::pair<int, int>> pending_shard_;
   Status failure_;                                       // guarded by mu_
   std::vector<proto::NodeId> lost_ids_;  // ids lost in join races, guarded by mu_
 
