@@ -80,7 +80,8 @@ Status Node::Setup() {
                  "read models and push models");
   }
   GV_RETURN_IF_ERROR(metrics_.Open(options_.metrics_path, /*append=*/resume_.has_value()));
-  GV_ASSIGN_OR_RETURN(data_, learn::LoadData(options_.data, options_.seed));
+  GV_ASSIGN_OR_RETURN(data_,
+                      learn::DataSource::Open(options_.data, options_.seed, options_.eval_samples));
   SetupTransport();
   GV_RETURN_IF_ERROR(options_.topology_path.empty() ? PrepareJoin() : StartFromTopology());
 
@@ -256,7 +257,7 @@ Status Node::PrepareJoin() {
   slowdown_ = options_.slowdown > 0 ? options_.slowdown : 1.0;
   GV_RETURN_IF_ERROR(network_->Listen(options_.listen_addr));
   self_addr_ = network_->listen_addr();
-  auto model = learn::ParseModel(options_.model, data_.train.shape, data_.train.num_classes);
+  auto model = learn::ParseModel(options_.model, data_.shape(), data_.num_classes());
   if (!model.ok()) return model.status();
   fingerprint_ = (*model)->Fingerprint();
   members_->set_fingerprint(fingerprint_);
@@ -275,7 +276,7 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
   // Every shard: ours, and their sizes for a global sample schedule (ugs, lds).
   GV_ASSIGN_OR_RETURN(learn::PartitionSpec partition, learn::ParsePartition(options_.partition));
   GV_ASSIGN_OR_RETURN(std::vector<std::vector<int64_t>> all,
-                      learn::PartitionAll(data_.train.y, data_.train.num_classes, partition,
+                      learn::PartitionAll(data_.train_labels(), data_.num_classes(), partition,
                                           shard_count, options_.seed));
   learn::SamplingContext c(options_.local_steps);
   if (learn::IsGlobalSampling(options_.sampling)) {
@@ -289,8 +290,7 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
   std::vector<int64_t> shard = std::move(all[static_cast<size_t>(shard_index)]);
   GV_ASSIGN_OR_RETURN(learn::TrainerOptions t, BuildTrainerOptions());
   GV_ASSIGN_OR_RETURN(std::unique_ptr<learn::Model> model,
-                      learn::ParseModel(options_.model, data_.train.shape,
-                                        data_.train.num_classes));
+                      learn::ParseModel(options_.model, data_.shape(), data_.num_classes()));
   // Cosine schedules need a horizon: the epochs of this shard the run will take.
   const double total_samples = static_cast<double>(
       sampling_->ExamplesInRounds(static_cast<uint64_t>(options_.rounds), options_.recipe.batch));
@@ -303,9 +303,13 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
                                  ? options_.seed * 1000003 + static_cast<uint64_t>(shard_index)
                                  : options_.seed;
   Eigen::VectorXf init = model->InitParams(init_seed);
-  fingerprint_ = model->Fingerprint();
+  // A joiner's network thread reads fingerprint_ already; PrepareJoin set it from the same
+  // spec and shape, so there is nothing to write (and no race) then.
+  if (fingerprint_ != model->Fingerprint()) fingerprint_ = model->Fingerprint();
   const int64_t num_params = model->num_params();
-  GV_ASSIGN_OR_RETURN(trainer_, learn::Trainer::Create(std::move(model), data_.train.Subset(shard),
+  // Only this shard's examples are decoded from the files (learn/data_source.h).
+  GV_ASSIGN_OR_RETURN(learn::Dataset examples, data_.LoadTrain(shard));
+  GV_ASSIGN_OR_RETURN(trainer_, learn::Trainer::Create(std::move(model), std::move(examples),
                                                        t, std::move(init)));
   shard_index_ = shard_index;
   if (slowdown_ > 1) {
@@ -321,6 +325,12 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
                "({} parameters), algo {} (init {})",
                self_id_.load(), self_addr_, shard.size(), options_.partition, shard_index,
                shard_count, trainer_->model().spec(), num_params, options_.algo, options_.init);
+  const learn::Dataset& test = data_.test();
+  spdlog::info("memory: shard {:.1f} MB ({}), evaluation set {:.1f} MB ({} examples), "
+               "parameters {:.1f} MB",
+               trainer_->shard().MemoryBytes() / 1e6,
+               trainer_->shard().compact ? "bytes" : "floats", test.MemoryBytes() / 1e6,
+               test.size(), num_params * 4 / 1e6);
   return Status::Ok();
 }
 
@@ -343,6 +353,25 @@ int Node::Run() {
       if (!failure_.ok() || !stop_) spdlog::error("{}", why.ToString());
       network_->Stop();
       return stop_ && failure_.ok() ? 0 : 1;
+    }
+    // Admitted: the shard is known now. Reading it takes a few tenths of a second
+    // (learn/data_source.h), here rather than on the network thread.
+    GV_CHECK(pending_shard_.has_value());
+    const auto [shard_index, shard_count] = *pending_shard_;
+    lock.unlock();
+    Status st = SetupTrainer(shard_index, shard_count);
+    if (st.ok() && resume_) {
+      st = LoadResumedTrainer();
+      if (st.ok()) {
+        spdlog::info("joined as node {} (the checkpoint was node {}'s): resuming its round {}, "
+                     "shard {}/{}", self_id_.load(), resume_->node, resume_->round, shard_index,
+                     shard_count);
+      }
+    }
+    if (!st.ok()) {
+      spdlog::error("{}", st.ToString());
+      network_->Stop();
+      return ExitCodeFor(st);
     }
   }
   std::thread trainer([this] {
@@ -682,13 +711,12 @@ Status Node::OnAdmitted(const proto::JoinReply& reply, bool rejoin) {
     }
   }
   if (!options_.shard.empty()) std::tie(shard_index, shard_count) = *ParseShard(options_.shard);
-  GV_RETURN_IF_ERROR(SetupTrainer(shard_index, shard_count));
-  if (resume_) GV_RETURN_IF_ERROR(LoadResumedTrainer());
-  if (resume_) {
-    spdlog::info("joined as node {} (the checkpoint was node {}'s): resuming its round {}, "
-                 "shard {}/{}", reply.assigned_id, resume_->node, resume_->round, shard_index,
-                 shard_count);
+  if (shard_index < 0 || shard_index >= shard_count) {
+    return Status::Invalid("partition: node index " + std::to_string(shard_index) +
+                           " is outside [0, " + std::to_string(shard_count) + ")");
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  pending_shard_ = {shard_index, shard_count};  // read by Run(): SetupTrainer reads files
   return Status::Ok();
 }
 

@@ -38,6 +38,7 @@
 #include "agent/core/clock.h"
 #include "agent/core/transport.h"
 #include "base/status.h"
+#include "learn/data_source.h"
 #include "learn/dataset.h"
 #include "learn/sampling.h"
 #include "learn/trainer.h"
@@ -212,7 +213,9 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   std::set<proto::NodeId> extra_links_;
   std::set<proto::NodeId> out_edges_, in_edges_;
 
-  learn::DataSplit data_;
+  // Training labels, shape and the evaluation set (the first --eval-samples test
+  // examples) from Setup; the shard's pixels are read by SetupTrainer and live in trainer_.
+  learn::DataSource data_;
   std::unique_ptr<learn::Trainer> trainer_;  // training thread once started
   algorithms::AlgoSpec spec_{};  // the running algorithm's row; read-only after Setup
   std::unique_ptr<algorithms::Algorithm> algorithm_;  // training thread once started
@@ -227,6 +230,9 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   std::condition_variable ready_cv_;
   bool joined_ = false;                                  // guarded by mu_
   std::shared_ptr<const proto::ModelPayload> initial_;   // state transfer, guarded by mu_
+  // A joiner's shard (index, count) from its admission, guarded by mu_: Run() loads it on
+  // the main thread once the state transfer came, so the network thread never reads files.
+  std::optional<std::pair<int, int>> pending_shard_;
   Status failure_;                                       // guarded by mu_
   std::vector<proto::NodeId> lost_ids_;  // ids lost in join races, guarded by mu_
 

@@ -82,6 +82,9 @@ void Node::TrainingThread() {
     resumed_from_ = resume_->round;
     last_completed_ = resume_->round;
   }
+  // The start-up figure of docs/memory.md: set-up (data, shard, trainer) plus the wait
+  // for the first view, up to the first optimizer step.
+  spdlog::info("first training step {:.3f}s after start-up began", Seconds(clock_->Now() - started_));
   if (!initial && !resume_ && options_.pretrain_steps > 0) {
     // Pre-training alone (DIMAT's official code trains each agent before the first
     // merge). A joiner that took a neighbour's model skips it.
@@ -183,15 +186,8 @@ void Node::RunRound(uint64_t round, bool last) {
 
   std::optional<double> accuracy;
   if ((round + 1) % static_cast<uint64_t>(options_.eval_every) == 0 || last) {
-    const learn::Dataset* test = &data_.test;
-    learn::Dataset subset;
-    if (options_.eval_samples > 0 && options_.eval_samples < data_.test.size()) {
-      std::vector<int64_t> idx(static_cast<size_t>(options_.eval_samples));
-      for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
-      subset = data_.test.Subset(idx);
-      test = &subset;
-    }
-    accuracy = trainer_->Evaluate(*test).accuracy;
+    // data_ holds only the first --eval-samples test examples (all when 0).
+    accuracy = trainer_->Evaluate(data_.test()).accuracy;
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -7,10 +7,11 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <numeric>
 #include <vector>
 
 #include "learn/csv.h"
-#include "learn/idx.h"
+#include "learn/data_source.h"
 
 namespace grapevine::learn {
 namespace {
@@ -18,19 +19,6 @@ namespace {
 constexpr int kFashionMnistClasses = 10;
 constexpr int64_t kMaxSyntheticExamples = int64_t{1} << 26;
 constexpr int kMaxSyntheticFeatures = 1 << 16;
-
-bool FileExists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-// DIR/NAME.gz if present, else DIR/NAME; NotFound naming both if neither exists.
-Result<std::string> FindIdxFile(const std::string& dir, const std::string& name) {
-  const std::string base = dir + "/" + name;
-  if (FileExists(base + ".gz")) return base + ".gz";
-  if (FileExists(base)) return base;
-  return Status::NotFound(base + ".gz (or " + name + "): no such file");
-}
 
 Result<int64_t> ParseCount(const std::string& spec, const std::string& text, int64_t lo,
                            int64_t hi) {
@@ -42,40 +30,6 @@ Result<int64_t> ParseCount(const std::string& spec, const std::string& text, int
                            std::to_string(lo) + ", " + std::to_string(hi) + "]");
   }
   return static_cast<int64_t>(v);
-}
-
-// pixel/255, then (v − mean)/std with the training set's global statistics; the byte
-// histogram gives exact statistics and a 256-entry lookup table does the conversion.
-void ImagesToDataset(const IdxImages& images, const std::array<float, 256>& table, int num_classes,
-                     Dataset* out) {
-  out->shape = Shape{1, images.rows, images.cols};
-  out->num_classes = num_classes;
-  out->y = images.labels;
-  out->x.resize(out->shape.size(), images.size());
-  float* dst = out->x.data();
-  const uint8_t* src = images.pixels.data();
-  for (size_t i = 0; i < images.pixels.size(); ++i) dst[i] = table[src[i]];
-}
-
-std::array<float, 256> ImageNormalisation(const IdxImages& train) {
-  std::array<uint64_t, 256> histogram{};
-  for (uint8_t p : train.pixels) ++histogram[p];
-  double count = 0, sum = 0, sum_sq = 0;
-  for (int v = 0; v < 256; ++v) {
-    const double h = static_cast<double>(histogram[static_cast<size_t>(v)]);
-    const double s = v / 255.0;
-    count += h;
-    sum += h * s;
-    sum_sq += h * s * s;
-  }
-  const double mean = sum / count;
-  double std = std::sqrt(std::max(0.0, sum_sq / count - mean * mean));
-  if (std < 1e-6) std = 1.0;
-  std::array<float, 256> table;
-  for (int v = 0; v < 256; ++v) {
-    table[static_cast<size_t>(v)] = static_cast<float>((v / 255.0 - mean) / std);
-  }
-  return table;
 }
 
 }  // namespace
@@ -156,33 +110,13 @@ Result<DataSpec> ParseDataSpec(const std::string& spec) {
 }
 
 Result<DataSplit> LoadIdxDir(const std::string& dir, int num_classes) {
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return Status::NotFound(dir + ": no such directory");
-  }
-  GV_ASSIGN_OR_RETURN(std::string train_images, FindIdxFile(dir, "train-images-idx3-ubyte"));
-  GV_ASSIGN_OR_RETURN(std::string train_labels, FindIdxFile(dir, "train-labels-idx1-ubyte"));
-  GV_ASSIGN_OR_RETURN(std::string test_images, FindIdxFile(dir, "t10k-images-idx3-ubyte"));
-  GV_ASSIGN_OR_RETURN(std::string test_labels, FindIdxFile(dir, "t10k-labels-idx1-ubyte"));
-  GV_ASSIGN_OR_RETURN(IdxImages train, ReadIdxPair(train_images, train_labels, num_classes));
-  GV_ASSIGN_OR_RETURN(IdxImages test, ReadIdxPair(test_images, test_labels, num_classes));
-  if (train.rows != test.rows || train.cols != test.cols) {
-    return Status::Invalid(test_images + ": images are " + std::to_string(test.rows) + "x" +
-                           std::to_string(test.cols) + " but " + train_images + " has " +
-                           std::to_string(train.rows) + "x" + std::to_string(train.cols));
-  }
-  if (num_classes <= 0) {
-    int max_label = 0;
-    for (const auto* set : {&train, &test}) {
-      for (int32_t y : set->labels) max_label = std::max(max_label, static_cast<int>(y));
-    }
-    num_classes = max_label + 1;
-  }
-  const std::array<float, 256> table = ImageNormalisation(train);
+  GV_ASSIGN_OR_RETURN(DataSource source, DataSource::OpenIdxDir(dir, num_classes, 0));
+  std::vector<int64_t> all(static_cast<size_t>(source.train_size()));
+  std::iota(all.begin(), all.end(), int64_t{0});
   DataSplit split;
-  split.name = "idx:" + dir;
-  ImagesToDataset(train, table, num_classes, &split.train);
-  ImagesToDataset(test, table, num_classes, &split.test);
+  split.name = source.name();
+  GV_ASSIGN_OR_RETURN(split.train, source.LoadTrain(all));
+  split.test = source.test();
   return split;
 }
 

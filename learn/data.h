@@ -13,7 +13,10 @@
 // training set's GLOBAL mean and std over all pixels (Fashion-MNIST: 0.2860 / 0.3530);
 // the test set uses the training statistics. CSV and synthetic features are standardised
 // PER FEATURE with the training set's mean and std (a constant feature becomes 0).
-// Images keep shape {1, rows, cols}; CSV and synthetic have shape {1, 1, features}.
+// Images keep shape {1, rows, cols} and are held compactly (one byte per pixel plus the
+// 256-entry normalisation table, Dataset::compact); CSV and synthetic are dense floats of
+// shape {1, 1, features}. An agent does not call LoadData: it opens a DataSource
+// (learn/data_source.h) and loads only its shard.
 //
 // `seed` only matters for the CSV hold-out and the synthetic set; every agent passes the
 // run's seed so they all load the identical split.

@@ -74,18 +74,29 @@ uint64_t AnnouncedStreamSize(const std::string& path, bool compressed) {
 
 }  // namespace
 
-Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims) {
+struct IdxStream::File {
+  GzFile gz;
+};
+
+IdxStream::IdxStream(std::string path, std::unique_ptr<File> file)
+    : path_(std::move(path)), file_(std::move(file)) {}
+
+IdxStream::~IdxStream() = default;
+
+Result<std::unique_ptr<IdxStream>> IdxStream::Open(const std::string& path, int expected_ndims) {
   GV_CHECK(expected_ndims >= 1 && expected_ndims <= 4);
   errno = 0;
-  GzFile file(gzopen(path.c_str(), "rb"));
-  if (!file) {
+  auto file = std::make_unique<File>();
+  file->gz.reset(gzopen(path.c_str(), "rb"));
+  if (!file->gz) {
     if (errno == ENOENT) return Status::NotFound(path + ": no such file");
     return Status::IoError(path + ": cannot open: " + std::strerror(errno));
   }
-  gzbuffer(file.get(), 1 << 18);
+  gzbuffer(file->gz.get(), 1 << 18);
+  gzFile gz = file->gz.get();
 
   uint8_t magic[4];
-  GV_ASSIGN_OR_RETURN(uint64_t got, ReadFully(file.get(), magic, 4, path, 0));
+  GV_ASSIGN_OR_RETURN(uint64_t got, ReadFully(gz, magic, 4, path, 0));
   if (got < 4) {
     return Status::Invalid(path + ": truncated at byte " + std::to_string(got) +
                            ": expected a 4-byte IDX magic");
@@ -100,62 +111,136 @@ Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims) {
                            Hex32(expected_magic) + " (" + what + ")");
   }
 
-  IdxArray out;
-  out.dims.resize(static_cast<size_t>(expected_ndims));
-  std::vector<uint8_t> header(4 * out.dims.size());
-  GV_ASSIGN_OR_RETURN(got, ReadFully(file.get(), header.data(), header.size(), path, 4));
+  std::unique_ptr<IdxStream> out(new IdxStream(path, std::move(file)));
+  out->dims_.resize(static_cast<size_t>(expected_ndims));
+  std::vector<uint8_t> header(4 * out->dims_.size());
+  GV_ASSIGN_OR_RETURN(got, ReadFully(gz, header.data(), header.size(), path, 4));
   if (got < header.size()) {
     return Status::Invalid(path + ": truncated at byte " + std::to_string(4 + got) + ": expected " +
                            std::to_string(header.size()) + " bytes of dimensions");
   }
   uint64_t payload = 1;
-  for (size_t i = 0; i < out.dims.size(); ++i) {
-    out.dims[i] = BigEndian32(&header[4 * i]);
-    if (out.dims[i] == 0) {
+  for (size_t i = 0; i < out->dims_.size(); ++i) {
+    out->dims_[i] = BigEndian32(&header[4 * i]);
+    if (out->dims_[i] == 0) {
       return Status::Invalid(path + ": dimension " + std::to_string(i) + " is zero (at byte " +
                              std::to_string(4 + 4 * i) + ")");
     }
-    payload *= out.dims[i];
+    payload *= out->dims_[i];
     if (payload > kMaxPayloadBytes) {
       return Status::Invalid(path + ": dimensions at byte 4 describe more than " +
                              std::to_string(kMaxPayloadBytes) + " bytes; corrupt header?");
     }
   }
-
+  out->payload_ = payload;
+  out->header_bytes_ = 4 + header.size();
   // Offsets count bytes of the IDX stream; for a .gz file that is the decompressed data.
-  const bool compressed = !gzdirect(file.get());
-  const std::string unit = compressed ? " (decompressed)" : "";
-  const uint64_t data_offset = 4 + header.size();
+  out->compressed_ = !gzdirect(gz);
+  return out;
+}
+
+Status IdxStream::Read(uint8_t* out, uint64_t len) {
+  GV_CHECK(done_ + len <= payload_);
+  GV_ASSIGN_OR_RETURN(uint64_t got,
+                      ReadFully(file_->gz.get(), out, len, path_, header_bytes_ + done_));
+  done_ += got;
+  if (got < len) {
+    return Status::Invalid(path_ + ": truncated at byte " + std::to_string(header_bytes_ + done_) +
+                           (compressed_ ? " (decompressed)" : "") + ": expected " +
+                           std::to_string(payload_) + " bytes of " +
+                           (dims_.size() == 1 ? "labels" : "pixels") + " after the " +
+                           std::to_string(header_bytes_) + "-byte header");
+  }
+  return Status::Ok();
+}
+
+Status IdxStream::Finish() {
+  GV_CHECK(done_ == payload_);
+  uint8_t extra;
+  GV_ASSIGN_OR_RETURN(uint64_t got,
+                      ReadFully(file_->gz.get(), &extra, 1, path_, header_bytes_ + payload_));
+  if (got != 0) {
+    return Status::Invalid(path_ + ": trailing data at byte " +
+                           std::to_string(header_bytes_ + payload_) +
+                           (compressed_ ? " (decompressed)" : "") + ": the header describes " +
+                           std::to_string(header_bytes_ + payload_) + " bytes");
+  }
+  return Status::Ok();
+}
+
+Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims) {
+  GV_ASSIGN_OR_RETURN(std::unique_ptr<IdxStream> stream, IdxStream::Open(path, expected_ndims));
+  IdxArray out;
+  out.dims = stream->dims();
+  const uint64_t payload = stream->payload_bytes();
   // Unless the file announces exactly the claimed length, grow the buffer as bytes arrive
   // (doubling from kInitialBuffer): a corrupt header that claims gigabytes must not make a
   // tiny file allocate them.
+  const bool compressed = stream->compressed();
   const uint64_t announced = AnnouncedStreamSize(path, compressed);
-  const uint64_t claimed = data_offset + payload;
+  const uint64_t claimed = stream->header_bytes() + payload;
   const bool trusted = compressed ? announced == (claimed & 0xffffffffu) : announced == claimed;
-  uint64_t done = 0;
-  while (done < payload) {
+  while (stream->payload_read() < payload) {
+    const uint64_t done = stream->payload_read();
     const uint64_t step = trusted ? payload : std::max(done, kInitialBuffer);
     const uint64_t next = std::min(payload, done + step);
     out.data.resize(next);
-    GV_ASSIGN_OR_RETURN(
-        got, ReadFully(file.get(), out.data.data() + done, next - done, path, data_offset + done));
-    done += got;
-    if (done < next) break;
+    GV_RETURN_IF_ERROR(stream->Read(out.data.data() + done, next - done));
   }
-  if (done < payload) {
-    return Status::Invalid(path + ": truncated at byte " + std::to_string(data_offset + done) +
-                           unit + ": expected " + std::to_string(payload) + " bytes of " +
-                           (expected_ndims == 1 ? "labels" : "pixels") + " after the " +
-                           std::to_string(data_offset) + "-byte header");
-  }
-  uint8_t extra;
-  GV_ASSIGN_OR_RETURN(got, ReadFully(file.get(), &extra, 1, path, data_offset + payload));
-  if (got != 0) {
-    return Status::Invalid(
-        path + ": trailing data at byte " + std::to_string(data_offset + payload) + unit +
-        ": the header describes " + std::to_string(data_offset + payload) + " bytes");
-  }
+  GV_RETURN_IF_ERROR(stream->Finish());
   return out;
+}
+
+Status ReadIdxRows(IdxStream* images, std::span<const int64_t> keep, std::vector<uint8_t>* rows,
+                   std::array<uint64_t, 256>* histogram) {
+  GV_CHECK(images->dims().size() == 3 && images->payload_read() == 0);
+  const int64_t n = images->dims()[0];
+  const uint64_t row = uint64_t{images->dims()[1]} * images->dims()[2];
+  for (size_t i = 0; i < keep.size(); ++i) {
+    GV_CHECK(keep[i] >= 0 && (i == 0 || keep[i] > keep[i - 1]));
+  }
+  if (!keep.empty() && keep.back() >= n) {
+    return Status::Invalid(images->path() + " has " + std::to_string(n) + " images; example " +
+                           std::to_string(keep.back()) + " was asked for");
+  }
+  rows->resize(keep.size() * row);
+  // Chunks of whole rows: about 1 MB, at least one row.
+  const int64_t chunk_rows = static_cast<int64_t>(std::max<uint64_t>(1, (uint64_t{1} << 20) / row));
+  std::vector<uint8_t> buffer(static_cast<size_t>(chunk_rows * static_cast<int64_t>(row)));
+  // Four histograms side by side: consecutive equal pixels (black borders) would otherwise
+  // serialise on one counter.
+  std::vector<std::array<uint64_t, 256>> counts(histogram != nullptr ? 4 : 0);
+  for (auto& c : counts) c.fill(0);
+  size_t next_keep = 0;
+  for (int64_t first = 0; first < n; first += chunk_rows) {
+    const int64_t count = std::min(chunk_rows, n - first);
+    const uint64_t bytes = static_cast<uint64_t>(count) * row;
+    GV_RETURN_IF_ERROR(images->Read(buffer.data(), bytes));
+    if (histogram != nullptr) {
+      const uint8_t* p = buffer.data();
+      uint64_t i = 0;
+      for (; i + 4 <= bytes; i += 4) {
+        ++counts[0][p[i]];
+        ++counts[1][p[i + 1]];
+        ++counts[2][p[i + 2]];
+        ++counts[3][p[i + 3]];
+      }
+      for (; i < bytes; ++i) ++counts[0][p[i]];
+    }
+    while (next_keep < keep.size() && keep[next_keep] < first + count) {
+      std::memcpy(rows->data() + next_keep * row,
+                  buffer.data() + static_cast<uint64_t>(keep[next_keep] - first) * row, row);
+      ++next_keep;
+    }
+    // Beyond the last kept row only a histogram needs the pixels; still, the rest of the
+    // file is read so that truncation and trailing bytes are caught.
+  }
+  if (histogram != nullptr) {
+    for (size_t v = 0; v < 256; ++v) {
+      (*histogram)[v] += counts[0][v] + counts[1][v] + counts[2][v] + counts[3][v];
+    }
+  }
+  return images->Finish();
 }
 
 Status WriteIdx(const std::string& path, const std::vector<uint32_t>& dims,

@@ -10,7 +10,10 @@
 // Thread-safety: free functions over independent files; safe to call concurrently.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,51 @@ struct IdxArray {
 // Errors: NotFound if the file is missing; Invalid for bad magic, zero or absurd
 // dimensions, truncation, trailing bytes, or corrupt compression.
 Result<IdxArray> ReadIdx(const std::string& path, int expected_ndims);
+
+// Reads one IDX file's payload in pieces, so a caller can keep only the part it needs
+// (an agent's shard) without holding the whole payload. Open() reads and checks the
+// magic and the dimensions; Read() hands out the next payload bytes; Finish() checks
+// that nothing follows the payload. Errors are those of ReadIdx, with the same offsets.
+// Owns the open file; not thread-safe.
+class IdxStream {
+ public:
+  // NotFound if the file is missing; Invalid for a bad magic or bad dimensions.
+  static Result<std::unique_ptr<IdxStream>> Open(const std::string& path, int expected_ndims);
+  ~IdxStream();
+
+  const std::string& path() const { return path_; }
+  const std::vector<uint32_t>& dims() const { return dims_; }
+  uint64_t payload_bytes() const { return payload_; }
+  uint64_t payload_read() const { return done_; }
+  uint64_t header_bytes() const { return header_bytes_; }  // magic + dimensions
+  bool compressed() const { return compressed_; }            // gzip (offsets are decompressed)
+
+  // Reads exactly `len` more payload bytes into `out`; Invalid ("truncated at byte …")
+  // if the stream ends first. REQUIRES: payload_read() + len <= payload_bytes().
+  Status Read(uint8_t* out, uint64_t len);
+  // Invalid if the file has bytes after the payload. REQUIRES: the whole payload was read.
+  Status Finish();
+
+ private:
+  struct File;
+  IdxStream(std::string path, std::unique_ptr<File> file);
+  std::string path_;
+  std::unique_ptr<File> file_;
+  std::vector<uint32_t> dims_;
+  uint64_t payload_ = 0;
+  uint64_t header_bytes_ = 0;
+  uint64_t done_ = 0;
+  bool compressed_ = false;
+};
+
+// The rows of an images file (0x00000803) at `keep` (strictly ascending example
+// indices), streamed through a bounded buffer: only the kept rows are stored, in
+// `rows` (keep.size() × rows × cols bytes). If `histogram` is non-null every pixel
+// of the file is counted into it. The whole file is read and checked (truncation,
+// trailing bytes), so a bad file fails here however few rows are kept.
+// Invalid also if an index in `keep` is beyond the file's image count.
+Status ReadIdxRows(IdxStream* images, std::span<const int64_t> keep, std::vector<uint8_t>* rows,
+                   std::array<uint64_t, 256>* histogram);
 
 // Writes an unsigned-byte IDX file (gzip-compressed when `gzip`). For tests and tools.
 // REQUIRES: data.size() == product(dims).

@@ -164,12 +164,13 @@ EvalResult Evaluate(Model& model, const Eigen::VectorXf& params, const Dataset& 
   result.examples = data.size();
   if (data.size() == 0) return result;
   Eigen::MatrixXf logits;
+  Eigen::MatrixXf decoded;  // a compact dataset's chunk as floats
   double loss_sum = 0;
   int64_t correct = 0;
   for (int64_t start = 0; start < data.size(); start += chunk) {
     const int64_t n = std::min(chunk, data.size() - start);
     std::span<const int32_t> labels(data.y.data() + start, static_cast<size_t>(n));
-    model.Logits(params, data.x.middleCols(start, n), &logits);
+    model.Logits(params, data.Columns(start, n, &decoded), &logits);
     loss_sum += static_cast<double>(SoftmaxCrossEntropy(logits, labels, nullptr)) * static_cast<double>(n);
     correct += CountCorrect(logits, labels);
   }

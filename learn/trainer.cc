@@ -39,8 +39,11 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(std::unique_ptr<Model> model, D
                                                  Eigen::VectorXf initial_params) {
   GV_CHECK(model != nullptr);
   if (shard.size() == 0) return Status::Invalid("training shard is empty");
-  if (shard.x.rows() != model->input_shape().size() || shard.x.cols() != shard.size()) {
-    return Status::Invalid("training data has " + std::to_string(shard.x.rows()) +
+  if (shard.features() != model->input_shape().size() ||
+      (!shard.compact && shard.x.cols() != shard.size()) ||
+      (shard.compact && static_cast<int64_t>(shard.codes.size()) !=
+                            shard.size() * shard.features())) {
+    return Status::Invalid("training data has " + std::to_string(shard.features()) +
                            " features, model '" + model->spec() + "' expects " +
                            std::to_string(model->input_shape().size()));
   }
@@ -82,7 +85,7 @@ Trainer::Trainer(std::unique_ptr<Model> model, Dataset shard, const TrainerOptio
   grad_.resize(model_->num_params());
   if (order_->WantsGradients()) micro_grad_.resize(model_->num_params());
   if (options_.clip_grad_norm > 0) clipped_.resize(model_->num_params());
-  batch_x_.resize(shard_.x.rows(), batch);
+  batch_x_.resize(shard_.features(), batch);
   batch_y_.resize(static_cast<size_t>(batch));
 }
 
@@ -181,17 +184,18 @@ float Trainer::ComputeGradient() {
       return last_loss_;
     }
     if (want > batch_x_.cols()) {
-      batch_x_.resize(shard_.x.rows(), want);
+      batch_x_.resize(shard_.features(), want);
       batch_y_.resize(static_cast<size_t>(want));
     }
   }
   const std::vector<int64_t>& order = order_->EpochOrder();
   const int64_t n = shard_.size();
   const int64_t batch = std::min(want, n - cursor_);
-  // Gather the batch into the preallocated buffer (one contiguous column per example).
+  // Gather the batch into the preallocated buffer (one contiguous column per example;
+  // a compact shard is decoded here, one table lookup per feature).
   for (int64_t i = 0; i < batch; ++i) {
     const int64_t example = order[static_cast<size_t>(cursor_ + i)];
-    batch_x_.col(i) = shard_.x.col(example);
+    shard_.CopyExample(example, batch_x_.col(i).data());
     batch_y_[static_cast<size_t>(i)] = shard_.y[static_cast<size_t>(example)];
   }
   float loss;
@@ -244,13 +248,13 @@ float Trainer::GradientOnSample(const Eigen::VectorXf& params, Eigen::VectorXf* 
   const int64_t n = shard_.size();
   const int64_t batch = std::min(options_.batch_size, n);
   if (sample_x_.cols() != batch) {
-    sample_x_.resize(shard_.x.rows(), batch);
+    sample_x_.resize(shard_.features(), batch);
     sample_y_.resize(static_cast<size_t>(batch));
   }
   std::uniform_int_distribution<int64_t> pick(0, n - 1);
   for (int64_t i = 0; i < batch; ++i) {
     const int64_t example = pick(sample_rng_);
-    sample_x_.col(i) = shard_.x.col(example);
+    shard_.CopyExample(example, sample_x_.col(i).data());
     sample_y_[static_cast<size_t>(i)] = shard_.y[static_cast<size_t>(example)];
   }
   grad->resize(params.size());

@@ -47,7 +47,7 @@ class Dimat : public AlignedMergeAlgorithm {
     std::mt19937_64 rng(ctx.seed());
     std::shuffle(idx.begin(), idx.end(), rng);
     idx.resize(std::min<size_t>(idx.size(), static_cast<size_t>(probe_samples_)));
-    probe_ = own.Subset(idx).x;
+    probe_ = own.Subset(idx).Dense();
   }
 
  protected:

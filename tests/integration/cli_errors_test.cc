@@ -1,6 +1,9 @@
 // Integration: bad input to `grapevine agent` exits 2 with a message that says what
 // is wrong (base/status.h ExitCodeFor; issue 4, "what must hold" 6).
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <vector>
 
 #include "tests/integration/harness.h"
 
@@ -45,6 +48,35 @@ TEST_F(CliErrorsTest, ModelDoesNotFitFashionMnist) {
   EXPECT_EQ(r.exit_code, 2) << r.errors;
   EXPECT_TRUE(Has(r.errors, "mlp:1-2")) << r.errors;
   EXPECT_TRUE(Has(r.errors, "784")) << r.errors;  // names the input size it needs
+}
+
+// An agent reads its shard's pixels during set-up (learn/data_source.h): a training images
+// file cut short fails there, before the agent trains, naming the file and the offset.
+TEST_F(CliErrorsTest, TruncatedIdxImagesExitTwoNamingTheFile) {
+  const std::string data = dir() + "/idx";
+  std::filesystem::create_directories(data);
+  auto write = [&](const std::string& name, std::vector<uint32_t> dims, size_t keep_payload) {
+    std::vector<char> bytes = {0, 0, 8, static_cast<char>(dims.size())};
+    size_t payload = 1;
+    for (uint32_t d : dims) {
+      payload *= d;
+      for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(d >> shift));
+    }
+    for (size_t i = 0; i < std::min(payload, keep_payload); ++i) {
+      bytes.push_back(static_cast<char>(dims.size() == 1 ? i % 3 : (i * 7) % 256));
+    }
+    std::ofstream(data + "/" + name, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  };
+  write("train-images-idx3-ubyte", {30, 4, 4}, 29 * 16 + 5);  // the last image is cut short
+  write("train-labels-idx1-ubyte", {30}, 30);
+  write("t10k-images-idx3-ubyte", {10, 4, 4}, 160);
+  write("t10k-labels-idx1-ubyte", {10}, 10);
+  RunResult r = Run({"agent", "--topology", Ring(), "--node", "0", "--data", "idx:" + data,
+                     "--model", "mlp:16-8-3", "--rounds", "2"});
+  EXPECT_EQ(r.exit_code, 2) << r.errors;
+  EXPECT_TRUE(Has(r.errors, data + "/train-images-idx3-ubyte: truncated at byte " +
+                                std::to_string(16 + 29 * 16 + 5)))
+      << r.errors;
 }
 
 TEST_F(CliErrorsTest, UnknownAlgo) {

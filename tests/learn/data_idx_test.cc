@@ -237,12 +237,16 @@ TEST_F(IdxTest, LoadDataFromIdxDirectoryNormalisesWithTrainStatistics) {
   EXPECT_EQ(split->test.size(), 2);
   EXPECT_EQ(split->train.num_classes, 4);  // max label over train and test + 1
   EXPECT_EQ(split->train.shape, (Shape{1, 4, 3}));
-  EXPECT_EQ(split->train.x.rows(), 12);
-  EXPECT_NEAR(split->train.x.mean(), 0.0, 1e-5);
-  const double var = (split->train.x.array() - split->train.x.mean()).square().mean();
+  EXPECT_TRUE(split->train.compact);  // one byte per pixel, decoded through the table
+  EXPECT_EQ(split->train.features(), 12);
+  EXPECT_EQ(split->train.codes, train_px);
+  const Eigen::MatrixXf x = split->train.Dense();
+  EXPECT_EQ(x.rows(), 12);
+  EXPECT_NEAR(x.mean(), 0.0, 1e-5);
+  const double var = (x.array() - x.mean()).square().mean();
   EXPECT_NEAR(var, 1.0, 1e-4);
   // Pixel order: example-major IDX bytes are the columns of x.
-  const float a = split->train.x(0, 0), b = split->train.x(1, 0);
+  const float a = x(0, 0), b = x(1, 0);
   EXPECT_EQ(train_px[0] < train_px[1], a < b);
   EXPECT_EQ(split->test.y, (std::vector<int32_t>{3, 0}));
 

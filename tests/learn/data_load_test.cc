@@ -90,15 +90,17 @@ TEST(FashionMnistTest, LoadsAndNormalises) {
   EXPECT_EQ(split->name, "fashion-mnist");
   EXPECT_EQ(split->train.size(), 60000);
   EXPECT_EQ(split->test.size(), 10000);
-  EXPECT_EQ(split->train.x.rows(), 784);
+  EXPECT_EQ(split->train.features(), 784);
+  EXPECT_TRUE(split->train.compact);
+  const Eigen::MatrixXf x = split->train.Dense();
   EXPECT_EQ(split->train.shape, (Shape{1, 28, 28}));
   EXPECT_EQ(split->train.num_classes, 10);
   // The first training and test images are ankle boots (class 9).
   EXPECT_EQ(split->train.y[0], 9);
   EXPECT_EQ(split->test.y[0], 9);
   // A black pixel maps to -mean/std with the published statistics 0.2860 / 0.3530.
-  EXPECT_NEAR(split->train.x.minCoeff(), -0.2860 / 0.3530, 2e-3);
-  EXPECT_NEAR(split->train.x.cast<double>().mean(), 0.0, 1e-4);
+  EXPECT_NEAR(x.minCoeff(), -0.2860 / 0.3530, 2e-3);
+  EXPECT_NEAR(x.cast<double>().mean(), 0.0, 1e-4);
   std::vector<int> per_class(10, 0);
   for (int32_t y : split->train.y) ++per_class[static_cast<size_t>(y)];
   for (int k = 0; k < 10; ++k) EXPECT_EQ(per_class[static_cast<size_t>(k)], 6000);

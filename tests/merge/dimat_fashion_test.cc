@@ -42,6 +42,7 @@ TEST(DimatFashionTest, AlignedMergeBeatsPlainAverage) {
   std::vector<int64_t> first(10000);
   std::iota(first.begin(), first.end(), int64_t{0});
   const learn::Dataset shard = data->train.Subset(first);
+  const Eigen::MatrixXf probe = shard.Dense().leftCols(2000);
 
   const Eigen::VectorXf a = TrainOneEpoch(shard, 1);
   const Eigen::VectorXf b = TrainOneEpoch(shard, 2);
@@ -57,9 +58,9 @@ TEST(DimatFashionTest, AlignedMergeBeatsPlainAverage) {
   // Probe: 2,000 of agent a's own training examples.
   const NeighbourModel nb[] = {{&b, 0.5}};
   Result<MergeResult> dimat =
-      DimatMerge(m, a, 0.5, nb, shard.x.leftCols(2000), {.repair = RepairMode::kOff});
+      DimatMerge(m, a, 0.5, nb, probe, {.repair = RepairMode::kOff});
   ASSERT_TRUE(dimat.ok()) << dimat.status().ToString();
-  Result<MergeResult> repaired = DimatMerge(m, a, 0.5, nb, shard.x.leftCols(2000));
+  Result<MergeResult> repaired = DimatMerge(m, a, 0.5, nb, probe);
   ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();
   Result<MergeResult> wm = WeightMatchingMerge(m.layout(), m.symmetry(), a, 0.5, nb);
   ASSERT_TRUE(wm.ok()) << wm.status().ToString();
