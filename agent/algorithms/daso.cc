@@ -8,9 +8,11 @@
 //   global tier  the live neighbours in other groups: every gs steps (at ticks that are
 //                multiples of gs, so neighbours with the same gs agree) I keep a snapshot
 //                x_s and send it to them on the "global snapshot" channel, and keep
-//                training. A neighbour's snapshot of tick τ is merged once it arrived and
-//                my step is at least τ + btw, against my own snapshot of the largest tick
-//                ≤ τ:
+//                training. A neighbour's snapshot of tick τ is paired with my own
+//                snapshot of the largest tick τ' ≤ τ and merged once it arrived and my
+//                step is at least τ' + btw (τ' = τ when both keep the same pace), and
+//                only when τ' is after my last merge from that neighbour (a pair taken
+//                before it measures a gap that merge already closed):
 //                  delta     x ← x + Σ_j w_j (y_j − x_s)  (keeps the local progress)
 //                  faithful  x ← (2k·x + S) / (2k + P), S = x_s + Σ_j y_j, P = 1 + |j|,
 //                            k = btw when x_s was taken (Heat's rule)
@@ -167,6 +169,7 @@ class Daso : public Algorithm {
   }
   void OnPeerReplaced(proto::NodeId id) override {
     pending_.erase(id);
+    last_merge_.erase(id);
     newest_heard_.erase(id);
     heard_loss_.erase(id);
   }
@@ -364,10 +367,6 @@ class Daso : public Algorithm {
         it = pending_.erase(it);
         continue;
       }
-      if (tick < y->round + static_cast<uint64_t>(schedule_.btw())) {
-        ++it;
-        continue;
-      }
       auto pair = mine_.upper_bound(y->round);
       if (pair == mine_.begin()) {  // nothing of mine that old: cannot pair it
         ++snapshots_stale_;
@@ -375,6 +374,23 @@ class Daso : public Algorithm {
         continue;
       }
       --pair;
+      // One correction per disagreement: a pair whose own snapshot predates our last
+      // merge from this neighbour measures a gap that merge already closed; merging it
+      // again overshoots (and, with several snapshots in flight, diverges).
+      auto last = last_merge_.find(it->first);
+      // (Our snapshot of the merge's own tick is taken after the merge: it counts.)
+      if (last != last_merge_.end() && pair->first < last->second) {
+        ++snapshots_stale_;
+        it = pending_.erase(it);
+        continue;
+      }
+      // btw counts from the exchange's tick, the paired snapshot of ours: a neighbour
+      // that runs ahead (τ above our tick) is merged as soon as it arrives, not when we
+      // catch up with its tick — by then a newer snapshot would have replaced it.
+      if (tick < pair->first + static_cast<uint64_t>(schedule_.btw())) {
+        ++it;
+        continue;
+      }
       if (faithful_) {
         // One own snapshot for S: the oldest one paired.
         if (!own || pair->first < own_tick) {
@@ -390,6 +406,7 @@ class Daso : public Algorithm {
         x += static_cast<float>(peer->second) * (v - pair->second.x);
         due.push_back({y, peer->second});
       }
+      last_merge_[it->first] = tick;
       it = pending_.erase(it);
     }
     if (due.empty()) return;
@@ -426,6 +443,7 @@ class Daso : public Algorithm {
     pending_.clear();
     mine_.clear();
     newest_heard_.clear();
+    last_merge_.clear();
   }
 
   struct Snapshot {
@@ -445,6 +463,7 @@ class Daso : public Algorithm {
   uint64_t blocking_exchanges_ = 0, local_exchanges_ = 0, snapshots_sent_ = 0,
            global_merges_ = 0, snapshots_stale_ = 0, waits_ = 0;
   std::map<proto::NodeId, uint64_t> newest_heard_;  // newest snapshot tick per sender
+  std::map<proto::NodeId, uint64_t> last_merge_;    // our tick of the last merge per sender
 };
 
 }  // namespace

@@ -183,6 +183,46 @@ TEST(DasoTest, SnapshotWaitsBtwSteps) {
   EXPECT_EQ(IntMetric(s.algo(0), "merges_global_tier"), 1);
 }
 
+// A neighbour ahead of us (its tick 5 while we are at 1) is merged on arrival, against
+// our snapshot of tick 0: btw counts from our paired snapshot, not from its tick.
+TEST(DasoTest, ANeighbourAheadIsMergedOnArrival) {
+  DasoFakes s(std::map<proto::NodeId, std::string>{{0, "a"}, {1, "b"}}, 2, kDasoCycleEveryStep);
+  ASSERT_TRUE(s.algo(0).RunRound(s.ctx(0), 0, 1).ok());  // our snapshot of tick 0
+  auto ahead = std::make_shared<proto::ModelPayload>();
+  ahead->origin = 1;
+  ahead->round = 5;
+  ahead->values.assign(static_cast<size_t>(s.ctx(0).trainer().params().size()), 0.0f);
+  s.ctx(0).inbox[Channel::kGlobalSnapshot].push_back({1, ahead, nullptr});
+  ASSERT_TRUE(s.algo(0).RunRound(s.ctx(0), 1, 1).ok());
+  EXPECT_EQ(IntMetric(s.algo(0), "merges_global_tier"), 1);
+}
+
+// After a merge at tick 1, a neighbour's snapshot that pairs with our snapshot of tick 0
+// (taken before that merge) is dropped — the gap it measures is closed; one that pairs
+// with our snapshot of tick 1 (taken after the merge) is merged.
+TEST(DasoTest, OneCorrectionPerDisagreement) {
+  DasoFakes s(std::map<proto::NodeId, std::string>{{0, "a"}, {1, "b"}}, 2, kDasoCycleEveryStep);
+  const size_t n = static_cast<size_t>(s.ctx(0).trainer().params().size());
+  auto snapshot = [&](uint64_t round) {
+    auto m = std::make_shared<proto::ModelPayload>();
+    m->origin = 1;
+    m->round = round;
+    m->values.assign(n, 0.0f);
+    s.ctx(0).inbox[Channel::kGlobalSnapshot].push_back({1, m, nullptr});
+  };
+  ASSERT_TRUE(s.algo(0).RunRound(s.ctx(0), 0, 1).ok());  // our snapshot of tick 0
+  snapshot(0);
+  ASSERT_TRUE(s.algo(0).RunRound(s.ctx(0), 1, 1).ok());  // merged at tick 1
+  EXPECT_EQ(IntMetric(s.algo(0), "merges_global_tier"), 1);
+  snapshot(0);  // pairs with our tick 0 < 1: dropped
+  ASSERT_TRUE(s.algo(0).RunRound(s.ctx(0), 2, 1).ok());
+  EXPECT_EQ(IntMetric(s.algo(0), "merges_global_tier"), 1);
+  EXPECT_EQ(IntMetric(s.algo(0), "snapshots_stale"), 1);
+  snapshot(2);  // pairs with our tick 2
+  ASSERT_TRUE(s.algo(0).RunRound(s.ctx(0), 3, 1).ok());
+  EXPECT_EQ(IntMetric(s.algo(0), "merges_global_tier"), 2);
+}
+
 TEST(DasoTest, StaleSnapshotsAreDroppedAndCounted) {
   auto options = kDasoCycleEveryStep;
   options["daso-staleness"] = "2";
