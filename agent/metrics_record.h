@@ -72,6 +72,21 @@ struct MetricsRecord {
   std::optional<double> neighbour_distance;
   // Straggler emulation (--slowdown / node attribute slowdown=F): F, when not 1.
   std::optional<double> slowdown;
+  // daso: the schedule in use (phase 0 warm-up, 1 cycling, 2 cool-down; gs, ls, btw), the
+  // neighbourhood-averaged loss its plateau test got, and the exchanges per tier
+  // (cumulative): blocking with every neighbour, blocking inside the group, snapshots
+  // sent to and merged from other groups, snapshots dropped as stale.
+  std::optional<int64_t> daso_phase;
+  std::optional<int64_t> daso_gs;
+  std::optional<int64_t> daso_ls;
+  std::optional<int64_t> daso_btw;
+  std::optional<double> daso_neighbourhood_loss;
+  std::optional<uint64_t> exchanges_blocking;
+  std::optional<uint64_t> exchanges_local_tier;
+  std::optional<uint64_t> snapshots_sent_global_tier;
+  std::optional<uint64_t> merges_global_tier;
+  std::optional<uint64_t> snapshots_stale;
+  std::optional<uint64_t> staleness_waits;  // daso: waits for a lagging global neighbour
 
   bool operator==(const MetricsRecord&) const = default;
 };
@@ -113,6 +128,17 @@ void ForEachMetricsField(Record& r, F&& f) {
   f("bytes_out_global_tier", r.bytes_out_global_tier);
   f("neighbour_distance", r.neighbour_distance);
   f("slowdown", r.slowdown);
+  f("daso_phase", r.daso_phase);
+  f("daso_gs", r.daso_gs);
+  f("daso_ls", r.daso_ls);
+  f("daso_btw", r.daso_btw);
+  f("daso_neighbourhood_loss", r.daso_neighbourhood_loss);
+  f("exchanges_blocking", r.exchanges_blocking);
+  f("exchanges_local_tier", r.exchanges_local_tier);
+  f("snapshots_sent_global_tier", r.snapshots_sent_global_tier);
+  f("merges_global_tier", r.merges_global_tier);
+  f("snapshots_stale", r.snapshots_stale);
+  f("staleness_waits", r.staleness_waits);
 }
 
 // Sets the field called `key` to `value` (converted to the field's type). False, and

@@ -160,6 +160,9 @@ class Node : private algorithms::AlgorithmContext, private MembershipDriver::Lis
   }
   double SelfWeight() const override;
   uint64_t staleness() const override { return static_cast<uint64_t>(options_.staleness); }
+  std::optional<uint64_t> total_rounds() const override {
+    return static_cast<uint64_t>(options_.rounds);
+  }
   std::vector<proto::NodeId> OutNeighbours() const override;
   std::vector<proto::NodeId> InNeighbours() const override;
   std::vector<proto::Edge> LiveEdges() const override;

@@ -583,6 +583,7 @@ std::vector<proto::NodeId> Node::Send(algorithms::Channel channel,
   // network thread decides; if it does not answer in time the send is called off
   // there, so "not handed over" stays true.
   const bool open_link = algorithms::NeedsOpenLink(channel);
+  const bool supersedes = algorithms::SupersedesQueued(channel);
   struct Handover {
     std::mutex mu;
     std::condition_variable cv;
@@ -590,7 +591,7 @@ std::vector<proto::NodeId> Node::Send(algorithms::Channel channel,
     std::vector<proto::NodeId> sent;
   };
   auto h = std::make_shared<Handover>();
-  network_->Post([this, h, encoded, origin, open_link, ids = std::vector(to.begin(), to.end())] {
+  network_->Post([this, h, encoded, origin, open_link, supersedes, ids = std::vector(to.begin(), to.end())] {
     std::lock_guard<std::mutex> lock(h->mu);
     if (h->abandoned || !Joined() || members_->membership()->self() != origin) {
       h->done = true;
@@ -607,7 +608,7 @@ std::vector<proto::NodeId> Node::Send(algorithms::Channel channel,
                     !network_->Connected(id))) {
         continue;
       }
-      network_->Send(id, addr[id], encoded, false);
+      network_->Send(id, addr[id], encoded, supersedes);
       h->sent.push_back(id);
     }
     h->done = true;

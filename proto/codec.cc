@@ -74,7 +74,9 @@ static_assert(static_cast<uint16_t>(s::ModelPurpose::PUBLIC_COPY) ==
               static_cast<uint16_t>(ModelPurpose::kPublicCopy));
 static_assert(static_cast<uint16_t>(s::ModelPurpose::GROUP_MODEL) ==
               static_cast<uint16_t>(ModelPurpose::kGroupModel));
-static_assert(static_cast<int>(ModelPurpose::kGroupModel) + 1 == kModelPurposeCount);
+static_assert(static_cast<uint16_t>(s::ModelPurpose::DASO_SNAPSHOT) ==
+              static_cast<uint16_t>(ModelPurpose::kDasoSnapshot));
+static_assert(static_cast<int>(ModelPurpose::kDasoSnapshot) + 1 == kModelPurposeCount);
 
 constexpr const char* kKindNames[] = {
     "hello",       "authProof", "authResult",   "joinRequest",  "joinReply",     "membershipUpdate",

@@ -112,6 +112,7 @@ enum ModelPurpose {
   workerUpdate @6;
   leaderUpdate @7;
   groupModel @8;
+  dasoSnapshot @9;
 }
 
 struct ModelRequest {

@@ -147,8 +147,10 @@ enum class ModelPurpose : uint8_t {
                        // model after applying it
   kGroupModel = 8,     // efficient-adam: the group model in full precision (re-seed), or
                        // with no values a member's request for it
+  kDasoSnapshot = 9,   // daso: a snapshot for the global tier (neighbours in other
+                       // groups), `round` = the sender's step when it was taken
 };
-inline constexpr int kModelPurposeCount = 9;
+inline constexpr int kModelPurposeCount = 10;
 
 struct ModelRequest {
   ModelPurpose purpose = ModelPurpose::kStateTransfer;

@@ -22,6 +22,7 @@
 #include "tools/node_flags.h"
 #include "topology/addr.h"
 #include "topology/dot.h"
+#include "topology/groups.h"
 #include "topology/load.h"
 
 namespace grapevine::tools {
@@ -72,6 +73,10 @@ Status CheckNodeIsThisTask(const topology::Topology& topo, const std::string& no
 // point options->topology_path at `resolved`.
 Status ResolveTopology(int base_port, agent::NodeOptions* options, ResolvedTopologyFile* resolved) {
   GV_ASSIGN_OR_RETURN(topology::Topology topo, topology::LoadTopology(options->topology_path));
+  // Two-tier algorithms trust the groups; a file that breaks their rules is refused.
+  if (auto groups = topology::ValidateGroups(topo); topology::HasErrors(groups)) {
+    return Status::Invalid(topology::FormatIssues(options->topology_path, groups));
+  }
   const EnvLookup env = ProcessEnv();
   if (options->node.empty()) {
     std::optional<LauncherRank> rank = RankFromEnv(env);

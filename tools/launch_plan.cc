@@ -6,6 +6,7 @@
 #include "tools/ports.h"
 #include "topology/addr.h"
 #include "topology/generators.h"
+#include "topology/groups.h"
 #include "topology/load.h"
 
 namespace grapevine::tools {
@@ -18,6 +19,10 @@ Result<topology::Topology> LoadOrBuildTopology(const LaunchOptions& o) {
     GV_ASSIGN_OR_RETURN(topo, topology::Generate(topology::GraphKind::kRing, o.default_nodes, g));
   } else {
     GV_ASSIGN_OR_RETURN(topo, topology::LoadTopology(o.topology_path));
+    // Two-tier algorithms trust the groups; a file that breaks their rules is refused.
+    if (auto groups = topology::ValidateGroups(topo); topology::HasErrors(groups)) {
+      return Status::Invalid(topology::FormatIssues(o.topology_path, groups));
+    }
   }
   if (topo.num_nodes() == 0) return Status::Invalid("the topology has no nodes");
   for (int i = 0; i < topo.num_nodes(); ++i) {

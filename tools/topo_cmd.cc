@@ -17,6 +17,7 @@
 #include "topology/analyze.h"
 #include "topology/dot.h"
 #include "topology/generators.h"
+#include "topology/groups.h"
 #include "topology/load.h"
 #include "topology/mixing.h"
 #include "topology/number.h"
@@ -34,6 +35,9 @@ int FailTopo(const Status& status) { return CommandFailed("topo", status); }
 Result<Topology> ReadOrReport(const std::string& path) {
   std::vector<Issue> issues;
   GV_ASSIGN_OR_RETURN(Topology topology, ReadTopologyFile(path, &issues));
+  // Groups that break the rules (groups.h) have no per-group report and no clusters.
+  std::vector<Issue> groups = ValidateGroups(topology);
+  issues.insert(issues.end(), groups.begin(), groups.end());
   if (HasErrors(issues)) return Status::Invalid(FormatIssues(path, issues));
   return topology;
 }
@@ -52,6 +56,9 @@ struct GenArgs {
   std::string host = "127.0.0.1";
   int base_port = kDefaultBasePort;
   bool directed = false;
+  int group_size = 0;  // groups: K
+  std::string inter = "ring";
+  int bridges = 1;
   std::string out;
 };
 
@@ -65,10 +72,19 @@ int RunGen(const GenArgs& args, const std::string& command_line) {
   options.host = args.host;
   options.base_port = args.base_port;
   options.directed = args.directed;
+  if (*kind != GraphKind::kGroups && args.group_size > 0) {
+    return FailTopo(Status::Invalid("a second number (K) is for `topo gen groups G K` only"));
+  }
+  Result<InterGroup> inter = ParseInterGroup(args.inter);
+  if (!inter.ok()) return FailTopo(inter.status());
+  options.group_size = args.group_size;
+  options.inter = *inter;
+  options.bridges = args.bridges;
   Result<Topology> topology = Generate(*kind, args.n, options);
   if (!topology.ok()) return FailTopo(topology.status());
   DotWriteOptions write;
   write.graph_name = args.kind + std::to_string(args.n);
+  if (*kind == GraphKind::kGroups) write.graph_name += "x" + std::to_string(args.group_size);
   std::string text = "// " + command_line + "\n" + WriteDot(*topology, write);
   if (args.out.empty() || args.out == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -155,7 +171,8 @@ int RunRender(const RenderArgs& args) {
     if (!w.ok()) return FailTopo(w.status());
     mixing = std::make_unique<MixingMatrix>(std::move(w).value());
   }
-  Status status = RenderToFile(RenderDot(*topology, mixing.get()), args.out, topology->directed());
+  Status status = RenderToFile(RenderDot(*topology, mixing.get()), args.out, topology->directed(),
+                               HasGroups(*topology));
   if (!status.ok()) return FailTopo(status);
   std::fprintf(stderr, "wrote %s\n", args.out.c_str());
   return 0;
@@ -177,7 +194,12 @@ void RegisterTopo(CLI::App& app, CommandContext& ctx) {
   auto gen = std::make_shared<GenArgs>();
   CLI::App* gen_cmd = topo->add_subcommand("gen", "Write a generated topology as DOT with addr attributes");
   gen_cmd->add_option("KIND", gen->kind, "Graph kind")->required()->check(CLI::IsMember(GraphKindNames()));
-  gen_cmd->add_option("N", gen->n, "Number of nodes")->required();
+  gen_cmd->add_option("N", gen->n, "Number of nodes (groups: number of groups G)")->required();
+  gen_cmd->add_option("K", gen->group_size, "groups only: nodes per group");
+  gen_cmd->add_option("--inter", gen->inter, "groups: the graph between groups, ring or complete")
+      ->capture_default_str();
+  gen_cmd->add_option("--bridges", gen->bridges, "groups: edges joining each linked pair of groups (1..K)")
+      ->capture_default_str();
   gen_cmd->add_option("--degree", gen->degree, "Degree for random-regular and small-world (default 4)");
   gen_cmd->add_option("--p", gen->p, "Edge probability (erdos-renyi) or rewiring probability (small-world)");
   gen_cmd->add_option("--seed", gen->seed, "Random seed")->capture_default_str();
@@ -189,6 +211,11 @@ void RegisterTopo(CLI::App& app, CommandContext& ctx) {
   gen_cmd->add_option("-o,--output", gen->out, "Output file (default: stdout)");
   gen_cmd->callback([gen, &ctx] {
     std::vector<std::string> parts{"grapevine topo gen", gen->kind, std::to_string(gen->n)};
+    if (gen->group_size > 0) {
+      parts.push_back(std::to_string(gen->group_size));
+      parts.push_back("--inter " + gen->inter);
+      parts.push_back("--bridges " + std::to_string(gen->bridges));
+    }
     if (gen->degree > 0) parts.push_back("--degree " + std::to_string(gen->degree));
     if (gen->p >= 0) parts.push_back("--p " + FormatDouble(gen->p));
     parts.push_back("--seed " + std::to_string(gen->seed));

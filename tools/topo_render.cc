@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
 #include <vector>
 
@@ -69,12 +70,30 @@ std::string RenderDot(const topology::Topology& t, const topology::MixingMatrix*
   out += "  graph [overlap=false, splines=true, fontname=\"Helvetica\"];\n";
   out += "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=10];\n";
   out += "  edge [fontname=\"Helvetica\", fontsize=9];\n";
-  for (int i = 0; i < t.num_nodes(); ++i) {
+  auto node_line = [&](int i, const char* indent) {
     const topology::Node& node = t.node(i);
     std::string label = node.name;
     if (!node.addr.empty()) label += "\\n" + node.addr;
     if (mixing) label += "\\nw_ii=" + Weight(mixing->w.coeff(i, i));
-    out += "  " + DotId(node.name) + " [label=" + DotId(label) + "];\n";
+    out += indent + DotId(node.name) + " [label=" + DotId(label) + "];\n";
+  };
+  // Groups in the order of their first node; ungrouped nodes outside any cluster.
+  std::vector<std::string> groups;
+  for (const topology::Node& node : t.nodes()) {
+    if (!node.group.empty() && std::find(groups.begin(), groups.end(), node.group) == groups.end()) {
+      groups.push_back(node.group);
+    }
+  }
+  for (const std::string& g : groups) {
+    out += "  subgraph " + DotId("cluster_" + g) + " {\n";
+    out += "    label=" + DotId("group " + g) + "; style=rounded; color=\"#888888\";\n";
+    for (int i = 0; i < t.num_nodes(); ++i) {
+      if (t.node(i).group == g) node_line(i, "    ");
+    }
+    out += "  }\n";
+  }
+  for (int i = 0; i < t.num_nodes(); ++i) {
+    if (t.node(i).group.empty()) node_line(i, "  ");
   }
   const char* op = directed ? " -> " : " -- ";
   for (int u = 0; u < t.num_nodes(); ++u) {
@@ -96,13 +115,14 @@ std::string RenderDot(const topology::Topology& t, const topology::MixingMatrix*
   return out;
 }
 
-Status RenderToFile(const std::string& dot, const std::string& out, bool directed) {
+Status RenderToFile(const std::string& dot, const std::string& out, bool directed,
+                    bool clusters) {
   std::string ext = Extension(out);
   if (ext == "dot" || ext == "gv") return WriteFile(out, dot);
   if (ext != "svg" && ext != "png") {
     return Status::Invalid(out + ": output must end in .svg, .png or .dot");
   }
-  const std::string engine = directed ? "dot" : "neato";
+  const std::string engine = directed ? "dot" : clusters ? "fdp" : "neato";
   std::optional<std::string> program = FindOnPath(engine);
   if (!program) {
     std::string dot_path = WithExtension(out, "dot");

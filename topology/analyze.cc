@@ -81,6 +81,7 @@ Result<Report> Analyze(const Topology& topology, WeightsKind weights,
   report.properties = mixing.properties;
   report.epsilon = options.spectral.epsilon;
   report.spectral = AnalyzeSpectrum(mixing, report.connected, options.spectral);
+  report.groups = AnalyzeGroups(topology, weights, options.spectral);
   report.issues = Validate(topology, ValidateOptions{weights, /*disconnected_is_error=*/false});
   return report;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "topology/groups.h"
 #include "topology/issue.h"
 #include "topology/mixing.h"
 #include "topology/spectral.h"
@@ -61,6 +62,7 @@ struct Report {
   SpectralInfo spectral;
   double epsilon = 1e-3;
   std::vector<NodeReport> node_list;
+  std::optional<GroupsReport> groups;  // null when no node has a `group`
   std::vector<Issue> issues;  // Validate() findings, disconnected as a warning
 };
 

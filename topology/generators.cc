@@ -48,6 +48,7 @@ constexpr KindName kKindNames[] = {
     {GraphKind::kErdosRenyi, "erdos-renyi"},
     {GraphKind::kSmallWorld, "small-world"},
     {GraphKind::kTwoHub, "two-hub"},
+    {GraphKind::kGroups, "groups"},
 };
 
 Topology Empty(int n, const GeneratorOptions& options) {
@@ -225,7 +226,61 @@ Result<EdgeSet> RandomEdges(GraphKind kind, int n, const GeneratorOptions& optio
   return Status::Internal("not a random graph kind");
 }
 
+// G groups of K, complete inside, bridges between the pairs `inter` joins.
+Result<Topology> Groups(int g, const GeneratorOptions& options) {
+  const int k = options.group_size;
+  if (k < 1) return Invalid(GraphKind::kGroups, "needs the group size K >= 1 (topo gen groups G K)");
+  if (static_cast<long long>(g) * k > kMaxNodes) {
+    return Invalid(GraphKind::kGroups, "G * K must be at most " + std::to_string(kMaxNodes));
+  }
+  if (options.bridges < 1 || options.bridges > k) {
+    return Invalid(GraphKind::kGroups, "--bridges must be in 1..K (" + std::to_string(k) + ")");
+  }
+  const int n = g * k;
+  if (!options.host.empty() && (options.base_port < 1 || options.base_port + n - 1 > 65535)) {
+    return Invalid(GraphKind::kGroups, "ports base-port..base-port+G*K-1 must lie in 1..65535");
+  }
+  EdgeSet edges;
+  for (int group = 0; group < g; ++group) {
+    for (int u = 0; u < k; ++u) {
+      for (int v = u + 1; v < k; ++v) edges.emplace_back(group * k + u, group * k + v);
+    }
+  }
+  EdgeSet pairs;
+  if (options.inter == InterGroup::kComplete) {
+    for (int a = 0; a < g; ++a) {
+      for (int b = a + 1; b < g; ++b) pairs.emplace_back(a, b);
+    }
+  } else if (g == 2) {
+    pairs.emplace_back(0, 1);
+  } else if (g >= 3) {
+    for (int a = 0; a < g; ++a) pairs.emplace_back(std::min(a, (a + 1) % g), std::max(a, (a + 1) % g));
+  }
+  // Ring pairs come as (0,1), (1,2), ..., (0,G-1): each group's counter starts at its
+  // first node, group 0's at its last, so the ring joins (last of g, first of g+1).
+  std::vector<int> next(static_cast<size_t>(g), 0);
+  if (g > 0) next[0] = k - 1;
+  for (const auto& [a, b] : pairs) {
+    for (int j = 0; j < options.bridges; ++j) {
+      const int u = a * k + next[static_cast<size_t>(a)]++ % k;
+      const int v = b * k + next[static_cast<size_t>(b)]++ % k;
+      edges.emplace_back(std::min(u, v), std::max(u, v));
+    }
+  }
+  GeneratorOptions plain = options;
+  plain.directed = false;
+  Topology topology = Build(n, edges, plain);
+  for (int i = 0; i < n; ++i) topology.mutable_node(i).group = "g" + std::to_string(i / k);
+  return topology;
+}
+
 }  // namespace
+
+Result<InterGroup> ParseInterGroup(const std::string& name) {
+  if (name == "ring") return InterGroup::kRing;
+  if (name == "complete") return InterGroup::kComplete;
+  return Status::Invalid("--inter must be ring or complete, not '" + name + "'");
+}
 
 Result<GraphKind> ParseGraphKind(const std::string& name) {
   for (const KindName& k : kKindNames) {
@@ -251,6 +306,7 @@ std::vector<std::string> GraphKindNames() {
 
 Result<Topology> Generate(GraphKind kind, int n, const GeneratorOptions& options) {
   if (n < 1 || n > kMaxNodes) return Invalid(kind, "N must be in 1.." + std::to_string(kMaxNodes));
+  if (kind == GraphKind::kGroups && !options.directed) return Groups(n, options);
   if (!options.host.empty() && (options.base_port < 1 || options.base_port + n - 1 > 65535)) {
     return Invalid(kind, "ports base-port..base-port+N-1 must lie in 1..65535");
   }
@@ -302,6 +358,8 @@ Result<Topology> Generate(GraphKind kind, int n, const GeneratorOptions& options
       GV_ASSIGN_OR_RETURN(edges, RandomEdges(kind, n, options));
       break;
     }
+    case GraphKind::kGroups:
+      break;  // Groups() above
     case GraphKind::kTwoHub:
       if (n < 3) return Invalid(kind, "needs N >= 3");
       for (int v = 2; v < n; ++v) {

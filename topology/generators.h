@@ -18,6 +18,12 @@
 //                   rewired with probability p (default 0.1); redrawn until connected
 //   two-hub         DIMAT's "bipartite": nodes 0 and 1 linked to every other node, not to
 //                   each other                                    n >= 3
+//   groups          n = G groups of K = group_size nodes (node attribute group "g0"..),
+//                   complete inside; the groups joined as `inter` says (ring: g ~ g+1,
+//                   a single link for G = 2; complete: every pair), each joined pair by
+//                   `bridges` edges whose ends go round-robin over each group's nodes, so
+//                   the bridge load spreads (groups 4 2, ring: 1-2, 3-4, 5-6, 0-7)
+//                                                                 K >= 1, 1 <= bridges <= K
 //
 // With options.directed (`--directed`) the result is a digraph; only these kinds have a
 // directed form (an edge u -> v: u sends to v):
@@ -40,8 +46,10 @@ namespace grapevine::topology {
 
 enum class GraphKind {
   kRing, kGrid, kTorus, kComplete, kStar, kHypercube, kExponential, kRandomRegular,
-  kErdosRenyi, kSmallWorld, kTwoHub,
+  kErdosRenyi, kSmallWorld, kTwoHub, kGroups,
 };
+
+enum class InterGroup { kRing, kComplete };
 
 // "ring", "grid", ... as in the table above.
 Result<GraphKind> ParseGraphKind(const std::string& name);
@@ -59,9 +67,16 @@ struct GeneratorOptions {
   std::string host = "127.0.0.1";  // empty: no addr attributes
   int base_port = kDefaultBasePort;
   bool directed = false;  // ring, exponential, erdos-renyi only (see above)
+  int group_size = 0;     // groups: K (required)
+  InterGroup inter = InterGroup::kRing;  // groups
+  int bridges = 1;        // groups: edges per joined pair of groups
 };
 
+// "ring" or "complete".
+Result<InterGroup> ParseInterGroup(const std::string& name);
+
 // InvalidInput when n or the options do not fit the kind (or it has no directed form).
+// groups: n is the number of groups; the graph has n * group_size nodes.
 Result<Topology> Generate(GraphKind kind, int n, const GeneratorOptions& options = {});
 
 }  // namespace grapevine::topology

@@ -69,6 +69,59 @@ std::string Pad(const std::string& s, size_t width) {
   return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
 }
 
+nlohmann::json SpectralJson(const SpectralInfo& s) {
+  return {{"rho", OrNull(s.rho)},
+          {"spectral_gap", OrNull(s.spectral_gap)},
+          {"consensus_rounds", OrNull(s.consensus_rounds)}};
+}
+
+nlohmann::json GroupsJson(const GroupsReport& g) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const GroupStats& s : g.groups) {
+    nlohmann::json entry = SpectralJson(s.spectral);
+    entry["name"] = s.name;
+    entry["size"] = s.members.size();
+    entry["internal_edges"] = s.internal_edges;
+    list.push_back(std::move(entry));
+  }
+  return {{"weights", WeightsKindName(g.weights)},
+          {"list", std::move(list)},
+          {"bridge_edges", g.bridge_edges},
+          {"inter_links", g.inter_links},
+          {"inter", g.inter ? SpectralJson(*g.inter) : nlohmann::json(nullptr)}};
+}
+
+std::string RhoText(const SpectralInfo& s) {
+  if (!s.rho) return "unknown";
+  return Precise(*s.rho);
+}
+
+std::string GapText(const SpectralInfo& s) {
+  return s.spectral_gap ? Precise(*s.spectral_gap) : "unknown";
+}
+
+// The groups section of the text report: per group, then the inter-group graph.
+std::string GroupsText(const GroupsReport& g) {
+  size_t width = 7;
+  for (const GroupStats& s : g.groups) width = std::max(width, s.name.size() + 2);
+  std::string out = "\ngroups (" + std::to_string(g.groups.size()) + ", " +
+                    WeightsKindName(g.weights) + " weights inside each):\n";
+  out += "  " + Pad("group", width) + Pad("size", 6) + Pad("edges", 7) + Pad("rho", 14) + "gap\n";
+  for (const GroupStats& s : g.groups) {
+    out += "  " + Pad(s.name, width) + Pad(std::to_string(s.members.size()), 6) +
+           Pad(std::to_string(s.internal_edges), 7) + Pad(RhoText(s.spectral), 14) +
+           GapText(s.spectral) + "\n";
+  }
+  out += "inter-group " + std::to_string(g.inter_links) + " group link" +
+         (g.inter_links == 1 ? "" : "s") + " over " + std::to_string(g.bridge_edges) +
+         " bridge edge" + (g.bridge_edges == 1 ? "" : "s");
+  if (g.inter) {
+    out += "   rho " + RhoText(*g.inter) + "   gap " + GapText(*g.inter) +
+           "   (graph of the groups, " + WeightsKindName(g.weights) + ")";
+  }
+  return out + "\n";
+}
+
 }  // namespace
 
 nlohmann::json ReportToJson(const Report& report) {
@@ -124,6 +177,7 @@ nlohmann::json ReportToJson(const Report& report) {
     nodes.push_back(std::move(entry));
   }
   j["node_list"] = std::move(nodes);
+  j["groups"] = report.groups ? GroupsJson(*report.groups) : json(nullptr);
   json issues = json::array();
   for (const Issue& issue : report.issues) {
     issues.push_back({{"severity", issue.severity == Severity::kError ? "error" : "warning"},
@@ -210,6 +264,7 @@ std::string ReportToText(const Report& report, int max_nodes_listed) {
     out += "  ... " + std::to_string(report.node_list.size() - static_cast<size_t>(max_nodes_listed)) +
            " more (use --json for all)\n";
   }
+  if (report.groups) out += GroupsText(*report.groups);
   if (!report.issues.empty()) {
     out += "\nproblems:\n";
     for (const Issue& issue : report.issues) out += "  " + FormatIssue(report.source, issue) + "\n";

@@ -7,7 +7,9 @@
 // symmetric, max_row_error, max_column_error}, rho, spectral_gap, consensus_rounds,
 // epsilon, lambda2, lambda_n, spectral_method, spectral_note, node_list [{id, addr,
 // degree, group?, slowdown? (when not 1), in_degree?, out_degree? (digraphs), state? (live)}],
-// issues [{severity, line, message}]. Missing values are null.
+// groups (null without `group` attributes: {weights, list [{name, size, internal_edges,
+// rho, spectral_gap, consensus_rounds}], bridge_edges, inter_links, inter {rho,
+// spectral_gap, consensus_rounds} or null with one group}), issues [{severity, line, message}]. Missing values are null.
 //
 // Thread-safety: pure functions.
 #pragma once

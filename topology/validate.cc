@@ -9,6 +9,7 @@
 
 #include "topology/addr.h"
 #include "topology/graph_metrics.h"
+#include "topology/groups.h"
 #include "topology/number.h"
 
 namespace grapevine::topology {
@@ -128,6 +129,8 @@ std::vector<Issue> Validate(const Topology& topology, const ValidateOptions& opt
   CheckEdges(topology, &issues);
   CheckAddrs(topology, &issues);
   CheckConnectivity(topology, options.disconnected_is_error, &issues);
+  std::vector<Issue> groups = ValidateGroups(topology);
+  issues.insert(issues.end(), groups.begin(), groups.end());
   (void)MixingWeights(topology, options.weights, &issues);
   std::stable_sort(issues.begin(), issues.end(), [](const Issue& x, const Issue& y) {
     // Line-numbered problems in file order first, then whole-graph ones.

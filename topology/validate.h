@@ -2,7 +2,7 @@
 // for the agent before it starts (DESIGN §5, §8).
 //
 // Errors: empty graph, self-loops, duplicate edges, negative weights, malformed or
-// duplicate `addr`, weights that do not make a mixing matrix under the chosen kind
+// duplicate `addr`, `group` attributes that break the rules of groups.h, weights that do not make a mixing matrix under the chosen kind
 // (metropolis on a digraph, missing/over-full `file` weights), and — when
 // `disconnected_is_error` (check) — a disconnected graph. Warnings: a disconnected graph
 // (inspect), nodes without `addr`

@@ -100,6 +100,9 @@ class AlgorithmContext {
   virtual double SelfWeight() const = 0;
   // --staleness: a neighbour's message older than this many ticks is not merged.
   virtual uint64_t staleness() const = 0;
+  // --rounds: the rounds this agent runs (daso: when its cool-down starts); nullopt
+  // when the length is not known.
+  virtual std::optional<uint64_t> total_rounds() const { return std::nullopt; }
 
   // ---- neighbours (directed topologies: out = we send to, in = we receive from;
   // undirected: both are the live neighbours) ----

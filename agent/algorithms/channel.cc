@@ -18,6 +18,8 @@ const char* ChannelName(Channel c) {
       return "compressed gossip";
     case Channel::kGroupUpdate:
       return "group update";
+    case Channel::kGlobalSnapshot:
+      return "global snapshot";
   }
   return "?";
 }
@@ -35,6 +37,8 @@ Channel ChannelOfModel(proto::ModelPurpose purpose) {
     case proto::ModelPurpose::kLeaderUpdate:
     case proto::ModelPurpose::kGroupModel:
       return Channel::kGroupUpdate;
+    case proto::ModelPurpose::kDasoSnapshot:
+      return Channel::kGlobalSnapshot;
     default:
       return Channel::kModelGossip;
   }
@@ -52,6 +56,8 @@ proto::ModelPurpose PurposeOf(Channel c) {
       return proto::ModelPurpose::kChocoUpdate;  // Send keeps a caller's kPublicCopy
     case Channel::kGroupUpdate:
       return proto::ModelPurpose::kWorkerUpdate;  // and a caller's leader update or model
+    case Channel::kGlobalSnapshot:
+      return proto::ModelPurpose::kDasoSnapshot;
     case Channel::kCrossGradientReply:
       break;
   }

@@ -19,6 +19,10 @@
 //                          group's compressed step) or groupModel (the group model in full
 //                          precision, or a request for it); between any two members of a
 //                          group, neighbours or not (efficient-adam)
+//   kGlobalSnapshot        ModelPayload, purpose dasoSnapshot: a model snapshot for the
+//                          other groups' neighbours (daso's global tier), merged when it
+//                          arrives; the newest per sender wins, also in the sender's
+//                          queue (SupersedesQueued): a slow link carries the newest one
 // Thread-safety: plain values.
 #pragma once
 
@@ -37,8 +41,9 @@ enum class Channel : uint8_t {
   kPushShare,
   kCompressedGossip,
   kGroupUpdate,
+  kGlobalSnapshot,
 };
-inline constexpr int kChannelCount = 6;
+inline constexpr int kChannelCount = 7;
 
 // What the mailbox keeps of a channel until the algorithm takes it: the newest message
 // per sender (gossip-like traffic, where an older one is useless), or every message
@@ -60,6 +65,11 @@ constexpr ChannelKeeps KeepsOf(Channel c) {
 constexpr bool NeedsOpenLink(Channel c) {
   return c == Channel::kPushShare || c == Channel::kCompressedGossip;
 }
+
+// Whether a newer message of `c` to a peer replaces one still waiting in the queue to
+// that peer (as gossip models do): daso's snapshots on a link slower than they are
+// produced, so the receiver gets the newest rather than a growing backlog.
+constexpr bool SupersedesQueued(Channel c) { return c == Channel::kGlobalSnapshot; }
 
 const char* ChannelName(Channel c);
 

@@ -29,5 +29,7 @@ std::unique_ptr<Algorithm> MakeChoco(const OptionValues& options);  // choco.cc
 std::span<const OptionSpec> ChocoOptions();
 std::unique_ptr<Algorithm> MakeEfficientAdam(const OptionValues& options);  // efficient_adam.cc
 std::span<const OptionSpec> EfficientAdamOptions();
+std::unique_ptr<Algorithm> MakeDaso(const OptionValues& options);  // daso.cc
+std::span<const OptionSpec> DasoOptions();
 
 }  // namespace grapevine::agent::algorithms

@@ -19,7 +19,7 @@ constexpr bool kDirected = true;
 // Everything that averages raw coordinates starts from one shared model, as D-PSGD
 // implementations do: averaging two unrelated random networks destroys both. local
 // uses shared so its curve differs from the others only by the communication.
-const std::array<AlgoSpec, 11> kAlgorithms = {{
+const std::array<AlgoSpec, 12> kAlgorithms = {{
     {"dimat", "activation-matching merge on the agent's own probe data, then weighted average",
      "per-node", kReset, {C::kModelGossip}, !kDirected, DimatOptions(), MakeDimat},
     {"wa", "weighted average of the neighbours' models once per round", "shared", kReset,
@@ -47,6 +47,11 @@ const std::array<AlgoSpec, 11> kAlgorithms = {{
      "both ways), CHOCO between leaders",
      "shared", kKeep, {C::kGroupUpdate, C::kCompressedGossip}, !kDirected,
      EfficientAdamOptions(), MakeEfficientAdam},
+    {"daso",
+     "DASO: blocking averages inside each topology group every ls steps, snapshots to the "
+     "other groups every gs steps merged without waiting; gs from a loss plateau",
+     "shared", kKeep, {C::kModelGossip, C::kGlobalSnapshot}, !kDirected, DasoOptions(),
+     MakeDaso},
 }};
 }  // namespace
 

@@ -118,6 +118,13 @@ std::vector<Body> AllKinds() {
     share.values = Floats(12, 4);
     share.push_weight = 0.1875;
     bodies.push_back(share);
+    ModelPayload snapshot;  // daso: a global-tier snapshot with the sender's loss
+    snapshot.origin = 8;
+    snapshot.purpose = ModelPurpose::kDasoSnapshot;
+    snapshot.round = 4096;
+    snapshot.train_loss = 0.8125f;
+    snapshot.values = Floats(20, 5);
+    bodies.push_back(snapshot);
     ModelPayload c;
     c.origin = 6;
     c.codec = TensorCodec::kInt8;
@@ -409,6 +416,18 @@ TEST(CodecTest, UnknownEnumValueIsInvalid) {
   auto r = Decode(std::span<const uint8_t>(bytes.begin(), bytes.size()));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("tensor codec"), std::string::npos) << r.status().message();
+}
+
+TEST(CodecTest, PurposePastTheLastIsInvalid) {
+  capnp::MallocMessageBuilder mb;
+  auto env = mb.initRoot<schema::Envelope>();
+  env.getBody().initModelPayload().setPurpose(
+      static_cast<schema::ModelPurpose>(static_cast<int>(ModelPurpose::kDasoSnapshot) + 1));
+  auto words = capnp::messageToFlatArray(mb);
+  auto bytes = words.asBytes();
+  auto r = Decode(std::span<const uint8_t>(bytes.begin(), bytes.size()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("model purpose"), std::string::npos) << r.status().message();
 }
 
 TEST(CodecTest, AmplifiedListIsBounded) {

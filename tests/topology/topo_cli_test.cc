@@ -206,5 +206,56 @@ TEST_F(TopoCliTest, RenderDotAndSvg) {
   EXPECT_TRUE(fs::exists(dir_ / "nographviz.dot"));
 }
 
+TEST_F(TopoCliTest, GroupsGenInspectRenderAndCheck) {
+  fs::path file = dir_ / "g.dot";
+  CliRun run = Exec("topo gen groups 4 2 --base-port 48100 -o " + file.string());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("8 nodes, 8 edges"), std::string::npos) << run.err;
+  EXPECT_NE(Slurp(file).find("group=g3"), std::string::npos) << Slurp(file);
+  EXPECT_EQ(Exec("topo check " + file.string()).exit_code, 0);
+
+  run = Exec("topo inspect " + file.string());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("groups (4, metropolis weights inside each)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("inter-group 4 group links over 4 bridge edges   rho 0.333333"),
+            std::string::npos) << run.out;
+  run = Exec("topo inspect " + file.string() + " --json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  nlohmann::json j = nlohmann::json::parse(run.out);
+  EXPECT_EQ(j["groups"]["list"].size(), 4u);
+  EXPECT_EQ(j["groups"]["list"][1]["name"], "g1");
+  EXPECT_EQ(j["groups"]["list"][1]["size"], 2);
+  EXPECT_NEAR(j["groups"]["list"][1]["rho"].get<double>(), 0.0, 1e-9);
+  EXPECT_NEAR(j["groups"]["inter"]["rho"].get<double>(), 1.0 / 3.0, 1e-9);
+
+  fs::path drawn = dir_ / "drawn.dot";
+  ASSERT_EQ(Exec("topo render " + file.string() + " -o " + drawn.string()).exit_code, 0);
+  const std::string text = Slurp(drawn);
+  EXPECT_NE(text.find("subgraph cluster_g0"), std::string::npos) << text;
+  EXPECT_NE(text.find("label=\"group g3\""), std::string::npos) << text;
+
+  EXPECT_EQ(Exec("topo check " + Example("groups8.dot")).exit_code, 0);
+  EXPECT_EQ(Exec("topo gen groups 4").exit_code, 2);                   // no K
+  EXPECT_EQ(Exec("topo gen groups 4 2 --inter star").exit_code, 2);
+  EXPECT_EQ(Exec("topo gen groups 4 2 --bridges 3").exit_code, 2);
+  EXPECT_EQ(Exec("topo gen ring 4 2").exit_code, 2);                   // K is for groups
+}
+
+TEST_F(TopoCliTest, BadGroupsExit2WithFileAndLine) {
+  fs::path file = dir_ / "partial.dot";
+  std::ofstream(file) << "graph {\n a [group=x]\n b\n a -- b\n}\n";
+  for (const char* sub : {"check", "inspect"}) {
+    CliRun run = Exec(std::string("topo ") + sub + " " + file.string());
+    EXPECT_EQ(run.exit_code, 2) << sub;
+    EXPECT_NE(run.err.find(file.string() + ":3: error: node b has no group"), std::string::npos)
+        << sub << "\n" << run.err;
+  }
+  fs::path split = dir_ / "split.dot";
+  std::ofstream(split) << "graph {\n a [group=x]\n b [group=y]\n c [group=x]\n a -- b -- c\n}\n";
+  CliRun run = Exec("topo check " + split.string());
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("group x is not connected inside"), std::string::npos) << run.err;
+}
+
 }  // namespace
 }  // namespace grapevine::topology

@@ -38,6 +38,7 @@ class FakeContext : public AlgorithmContext {
   std::set<proto::NodeId> unreachable;  // Send does not hand anything to these
   int nonblocking_polls_pending = 0;    // non-blocking polls answering "not yet"
   bool shared = true;
+  std::optional<uint64_t> rounds;  // total_rounds()
   // Receives what Send handed over (a swarm of fakes routes it to the receiver).
   std::function<void(proto::NodeId to, const ChannelMessage&, Channel)> deliver;
   std::map<Channel, std::vector<ChannelMessage>> inbox;
@@ -62,6 +63,7 @@ class FakeContext : public AlgorithmContext {
   std::vector<std::pair<proto::NodeId, double>> MixingRow() const override { return mixing; }
   double SelfWeight() const override;
   uint64_t staleness() const override { return 4; }
+  std::optional<uint64_t> total_rounds() const override { return rounds; }
   std::vector<proto::NodeId> OutNeighbours() const override { return out; }
   std::vector<proto::NodeId> InNeighbours() const override { return in; }
   std::vector<proto::Edge> LiveEdges() const override { return edges; }

@@ -289,5 +289,49 @@ TEST(AlgorithmRulesTest, EfficientAdamLeadersGossipBetweenGroups) {
   EXPECT_LT((r.params[0] - r.params[2]).norm(), 0.5 * (apart.params[0] - apart.params[2]).norm());
 }
 
+// daso with its defaults, one round on a ring without groups: the round is in the
+// cool-down (blocking every step) and the graph is one group, so the update is D-PSGD's
+// exactly — the same step, the same exchange, the same Metropolis row.
+TEST(AlgorithmRulesTest, DasoDefaultsInTheBlockingPhaseAreDpsgd) {
+  const auto edges = RingEdges(4);
+  const SwarmResult d = Swarm(4, edges, Options("dpsgd", 1, "shared"));
+  const SwarmResult r = Swarm(4, edges, Options("daso", 1, "shared"));
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(MaxDiff(r.params[i], d.params[i]), 0.0) << "node " << i;
+    EXPECT_EQ(r.metrics[i].back()["exchanges_blocking"].get<int64_t>(), 1) << "node " << i;
+  }
+}
+
+// daso with two groups on a ring of 4 ({0, 1} and {2, 3}, joined by the edges 1-2 and
+// 3-0), cycling from the start: every step a blocking average inside the group, every
+// gs = 2 steps a snapshot across; the snapshots pull the groups' models together — much
+// closer than the same groups without the bridges. (Bytes per tier: tests/integration/daso_test.)
+TEST(AlgorithmRulesTest, DasoTiersFollowTheGroups) {
+  const auto edges = RingEdges(4);
+  const std::vector<std::string> groups = {"a", "a", "b", "b"};
+  NodeOptions o = Options("daso", 4, "per-node");
+  o.rounds = 3;
+  o.algo_options["daso-warmup"] = "0";
+  o.algo_options["daso-cooldown"] = "0";
+  o.algo_options["daso-gs"] = "2";
+  // The staleness bound keeps the groups within 3 steps of each other, so each merges
+  // the other's snapshots (without it one group may finish before the other starts).
+  o.algo_options["daso-staleness"] = "3";
+  const SwarmResult r = RunMemorySwarm(4, edges, o, false, groups);
+  ASSERT_TRUE(r.finished);
+  for (int code : r.exit_codes) EXPECT_EQ(code, 0);
+  for (size_t i = 0; i < 4; ++i) {
+    const auto& last = r.metrics[i].back();
+    EXPECT_EQ(last["exchanges_local_tier"].get<int64_t>(), 12) << "node " << i;
+    EXPECT_EQ(last["snapshots_sent_global_tier"].get<int64_t>(), 6) << "node " << i;
+    EXPECT_GE(last["merges_global_tier"].get<int64_t>(), 1) << "node " << i;
+    EXPECT_EQ(last["daso_phase"].get<int64_t>(), 1) << "node " << i;
+  }
+  // The same groups without the bridges: no global tier, two independent group models.
+  const SwarmResult apart = RunMemorySwarm(4, {{0, 1}, {2, 3}}, o, false, groups);
+  ASSERT_TRUE(apart.finished);
+  EXPECT_LT((r.params[0] - r.params[2]).norm(), 0.7 * (apart.params[0] - apart.params[2]).norm());
+}
+
 }  // namespace
 }  // namespace grapevine::agent

@@ -124,15 +124,16 @@ TEST(AlgorithmsRingTest, EveryAlgorithmBeatsLocal) {
   const double local = RunRing("local", base);
   // Measured (seed 3): local 0.23 (each agent knows 2 of 8 classes); dimat 0.45, wa 0.45,
   // wm 0.47, dpsgd 0.67, cdsgd 0.64, cga 0.72, lasgd 0.38-0.41; 2026-12-03: sgp 0.45,
-  // choco (sign) 0.66; 2026-12-04: efficient-adam (q4, one group) 0.77.
+  // choco (sign) 0.66; 2026-12-04: efficient-adam (q4, one group) 0.77, daso (defaults, no
+  // groups: one local tier) 0.66.
   EXPECT_LT(local, 0.40);
   const char* algos[] = {"dimat", "wa",  "wm",    "dpsgd", "cdsgd",
-                         "cga",   "lasgd", "sgp", "choco", "efficient-adam"};
+                         "cga",   "lasgd", "sgp", "choco", "efficient-adam", "daso"};
   int k = 1;
   for (const char* algo : algos) {
     const auto start = std::chrono::steady_clock::now();
     std::set<int64_t> frames;
-    const double acc = RunRing(algo, base + 9 * k++, &frames);  // 8 ports each, 10 rings
+    const double acc = RunRing(algo, base + 9 * k++, &frames);  // 8 ports each, 11 rings
     if (std::string(algo) == "dimat" || std::string(algo) == "wm") {
       // Per-node inits: after 20 rounds on a ring of 8 (diameter 4) every agent has
       // adopted node 0's unit order.
