@@ -127,7 +127,6 @@ void ForEachMetricsField(Record& r, F&& f) {
   f("bytes_out_local_tier", r.bytes_out_local_tier);
   f("bytes_out_global_tier", r.bytes_out_global_tier);
   f("neighbour_distance", r.neighbour_distance);
-  f("slowdown", r.slowdown);
   f("daso_phase", r.daso_phase);
   f("daso_gs", r.daso_gs);
   f("daso_ls", r.daso_ls);
@@ -139,6 +138,7 @@ void ForEachMetricsField(Record& r, F&& f) {
   f("merges_global_tier", r.merges_global_tier);
   f("snapshots_stale", r.snapshots_stale);
   f("staleness_waits", r.staleness_waits);
+  f("slowdown", r.slowdown);
 }
 
 // Sets the field called `key` to `value` (converted to the field's type). False, and

@@ -126,8 +126,9 @@ TEST(MetricsCsvTest, OneRowPerAgentPerEvaluation) {
             "resumed_from,group_leader,group_members,updates_late,bytes_out_local_tier,"
             "bytes_out_global_tier,neighbour_distance,daso_phase,daso_gs,daso_ls,daso_btw,"
             "daso_neighbourhood_loss,exchanges_blocking,exchanges_local_tier,"
-            "snapshots_sent_global_tier,merges_global_tier,snapshots_stale,staleness_waits");
-  EXPECT_NE(csv.find("\na,1,100,1,,0.51,10,20,,1,0,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n"), std::string::npos) << csv;
+            "snapshots_sent_global_tier,merges_global_tier,snapshots_stale,staleness_waits,"
+            "slowdown");
+  EXPECT_NE(csv.find("\na,1,100,1,,0.51,10,20,,1,0,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\n\"b,c\",2,"), std::string::npos);
 
   std::string with_run = MetricsCsv({{"dimat", &agents}, {"wa", &agents}}, true);
