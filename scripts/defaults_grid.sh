@@ -22,7 +22,7 @@ rounds="${ROUNDS:-3}"
 steps="${LOCAL_STEPS:-50}"
 topos=(${TOPOS:-ring4 ring5 ring8 complete5 complete8 groups8 ring8-directed ring10})
 parts=(${PARTS:-iid shards classes:1 classes:2 dirichlet:0.1})
-algos=(${ALGOS:-dimat wa wm dpsgd cdsgd cga lasgd local sgp choco efficient-adam})
+algos=(${ALGOS:-dimat wa wm dpsgd cdsgd cga lasgd local sgp choco efficient-adam daso})
 directed_algos=" sgp local "
 mkdir -p "$out/topo"
 
@@ -37,7 +37,7 @@ for topo in "${topos[@]}"; do
   if [ ! -f "$repo/examples/$topo.dot" ]; then
     kind="${topo%%[0-9]*}"; n="${topo#"$kind"}"
     "$gv" topo gen "$kind" "$n" --host 127.0.0.1 --base-port "$base_port" -o "$out/topo/$topo.dot" \
-        > /dev/null || exit 2
+        > /dev/null 2>&1 || exit 2
   else
   awk -v base="$base_port" '{
       if (match($0, /127\.0\.0\.1:[0-9]+/)) {
