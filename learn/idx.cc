@@ -10,17 +10,20 @@
 #include <memory>
 
 namespace grapevine::learn {
+
+// Outside the anonymous namespace: IdxStream::File (declared in idx.h) holds one, and a
+// member of an anonymous-namespace type there is -Wsubobject-linkage.
+struct GzCloser {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
+
 namespace {
 
 // Above this an IDX payload is certainly a corrupt header, not a dataset (16 GiB).
 constexpr uint64_t kMaxPayloadBytes = uint64_t{1} << 34;
 constexpr unsigned kReadChunk = 1u << 30;
 constexpr uint64_t kInitialBuffer = uint64_t{4} << 20;
-
-struct GzCloser {
-  void operator()(gzFile_s* f) const { gzclose(f); }
-};
-using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
 
 uint32_t BigEndian32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};

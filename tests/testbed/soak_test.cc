@@ -290,7 +290,9 @@ void SoakTest::RunSoak(const SoakConfig& c, bool partitions) {
     }
     std::this_thread::sleep_for(milliseconds(250));
   }
-  if (partitions && heal_at >= 0) ASSERT_TRUE(tb->Heal().ok());
+  if (partitions && heal_at >= 0) {
+    ASSERT_TRUE(tb->Heal().ok());
+  }
   SampleRss();
   accuracy.emplace_back(SecondsSince(start), MeanLatestAccuracy());
 
