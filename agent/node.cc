@@ -312,6 +312,7 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
   GV_ASSIGN_OR_RETURN(trainer_, learn::Trainer::Create(std::move(model), std::move(examples),
                                                        t, std::move(init)));
   shard_index_ = shard_index;
+  shard_count_ = shard_count;
   if (slowdown_ > 1) {
     // A straggler: every gradient computation takes slowdown_ times as long. Through
     // the clock, so a simulated swarm's straggler is slow in virtual time.
@@ -320,7 +321,6 @@ Status Node::SetupTrainer(int shard_index, int shard_count) {
     });
     spdlog::info("slowdown {}: each step's compute takes {}x as long", slowdown_, slowdown_);
   }
-  shard_count_ = shard_count;
   spdlog::info("node {} ({}): {} training examples (partition {}, shard {}/{}), model {} "
                "({} parameters), algo {} (init {})",
                self_id_.load(), self_addr_, shard.size(), options_.partition, shard_index,
